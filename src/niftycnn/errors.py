@@ -1,0 +1,45 @@
+"""One exception hierarchy for the whole toolkit.
+
+Every message says what was wrong and what to do about it, on one line; the CLI prints
+``error: <message>`` and exits with status 2, without a traceback.
+"""
+
+
+class NiftyCNNError(Exception):
+    """Base class of every error niftycnn raises on purpose."""
+
+
+class DataSourceError(NiftyCNNError):
+    """A data source (Yahoo, a CSV file, the cache) could not deliver data."""
+
+
+class DataValidationError(NiftyCNNError):
+    """Data was delivered but is unusable (missing columns, bad prices, ...)."""
+
+
+class CacheError(NiftyCNNError):
+    """The on-disk cache is missing, unreadable or inconsistent."""
+
+
+class CalendarError(NiftyCNNError):
+    """Trading sessions or expiries were asked for outside what is known."""
+
+
+class LabelError(NiftyCNNError):
+    """Windows or labels cannot be built as asked (too little data, bad thresholds)."""
+
+
+class SpecError(NiftyCNNError):
+    """An architecture spec is invalid (names the layer index and the bad value)."""
+
+
+class ConfigError(NiftyCNNError):
+    """An experiment file is invalid (names the key and the allowed values)."""
+
+
+class SplitError(NiftyCNNError):
+    """A walk-forward scheme yields no usable fold."""
+
+
+class RunDirError(NiftyCNNError):
+    """A run directory is missing, incomplete or from an incompatible run."""

@@ -1,0 +1,1 @@
+"""Walk-forward stage: purged splits, training (sequential and batched), baselines."""

@@ -1,0 +1,18 @@
+"""Shared fixtures: the real NIFTY history from ../shared/data (skipped where absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL_NIFTY_CSV = REPO_ROOT.parent / "shared" / "data" / "nifty50_yahoo_daily.csv"
+
+
+@pytest.fixture(scope="session")
+def real_nifty_csv() -> Path:
+    """Path of the real NIFTY 50 daily history; the test skips where it is absent."""
+    if not REAL_NIFTY_CSV.exists():
+        pytest.skip(f"real NIFTY data not found at {REAL_NIFTY_CSV} (only on project machines)")
+    return REAL_NIFTY_CSV
