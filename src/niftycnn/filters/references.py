@@ -1,0 +1,60 @@
+"""Reference kernels for a first-layer filter of length k: one table, documented.
+
+Weights are in torch's cross-correlation convention, ``out[t] = sum_j w[j] * x[t + j]``,
+so the last tap multiplies the most recent day and a positive output means "rising".
+
+- ``level``: degree-0 discrete orthogonal (Gram) polynomial, prop. to [1, 1, 1] for k=3;
+- ``momentum``: degree 1, prop. to [-1, 0, 1] for k=3 (slope);
+- ``curvature``: degree 2, prop. to [1, -2, 1] for k=3 (acceleration);
+- ``first_difference``: [-1, 1] on the two most recent taps, zero-padded to k (the
+  textbook's [1, -1] written as a convolution kernel is this cross-correlation kernel).
+
+The Gram polynomials are the orthonormalised monomials 1, j, j^2 on the k taps
+(Legendre polynomials sampled at equally spaced points); source: Gram (1883), and
+e.g. Savitzky & Golay (1964), whose smoothing/derivative filters are built on them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+REFERENCE_NAMES: tuple[str, ...] = ("level", "momentum", "curvature", "first_difference")
+POLYNOMIAL_NAMES: tuple[str, ...] = ("level", "momentum", "curvature")
+
+
+def gram_basis(k: int, max_degree: int = 2) -> np.ndarray:
+    """Orthonormal discrete polynomials of degree 0..max_degree on k taps, shape (d+1, k).
+
+    Signs are fixed so each polynomial's last tap is positive (momentum rises to the
+    right, curvature is convex). Degrees above k - 1 do not exist on k points.
+    """
+    if k < 1:
+        raise ValueError(f"kernel length must be >= 1, got {k}")
+    degree = min(max_degree, k - 1)
+    taps = np.arange(k, dtype=np.float64) - (k - 1) / 2.0
+    vander = np.vander(taps, degree + 1, increasing=True)  # columns 1, j, j^2
+    q, _ = np.linalg.qr(vander)
+    basis = q.T
+    basis *= np.sign(basis[:, -1])[:, None]
+    return basis
+
+
+def first_difference(k: int) -> np.ndarray:
+    """Unit-norm [-1, 1] on the two most recent taps, zero-padded to k (k >= 2)."""
+    if k < 2:
+        raise ValueError(f"the first difference needs k >= 2, got {k}")
+    kernel = np.zeros(k)
+    kernel[-2:] = (-1.0, 1.0)
+    return kernel / np.sqrt(2.0)
+
+
+def reference_kernels(k: int) -> dict[str, np.ndarray]:
+    """Every reference kernel of length k, unit-normalised, by name (REFERENCE_NAMES order).
+
+    For k < 3 the polynomials of degree >= k do not exist and are left out.
+    """
+    basis = gram_basis(k)
+    refs = {name: basis[d] for d, name in enumerate(POLYNOMIAL_NAMES) if d < basis.shape[0]}
+    if k >= 2:
+        refs["first_difference"] = first_difference(k)
+    return refs
