@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,7 +112,7 @@ class LabelsConfig(_Table):
         if self.small >= self.large:
             raise ValueError(f"small ({self.small}) must be below large ({self.large})")
         q = self.quantiles
-        if not (all(0.0 < x < 1.0 for x in q) and all(a < b for a, b in zip(q, q[1:]))):
+        if not (all(0.0 < x < 1.0 for x in q) and all(a < b for a, b in pairwise(q))):
             raise ValueError(f"quantiles must increase strictly inside (0, 1), got {list(q)}")
         return self
 

@@ -80,7 +80,8 @@ def _table_rows(table: Table) -> tuple[list[str], list[list[str]]]:
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#1d2330;line-height:1.45}
-h1{border-bottom:2px solid #1d2330;padding-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ccd}
+h1{border-bottom:2px solid #1d2330;padding-bottom:.2em}
+h2{margin-top:2em;border-bottom:1px solid #ccd}
 table{border-collapse:collapse;margin:.8em 0;font-size:.88em}
 th,td{border:1px solid #ccd;padding:.25em .6em;text-align:right}th{background:#eef1f6}
 td:first-child,th:first-child{text-align:left}caption{caption-side:top;text-align:left;
