@@ -1,0 +1,211 @@
+"""Render ``report.html`` and ``report.md`` from a run directory's files alone.
+
+Nothing here trains or evaluates: the report reads the tables a run wrote (see
+:mod:`niftycnn.rundir` for the layout), so ``niftycnn report RUN_DIR`` re-renders the same
+report byte for byte, and a missing optional artefact only drops its section.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from niftycnn.report import figures as fig
+from niftycnn.report.document import (
+    Bullets,
+    Figure,
+    Paragraph,
+    Preformatted,
+    Section,
+    Table,
+    figures,
+    render_html,
+    render_markdown,
+)
+from niftycnn.rundir import read_json, require_run_dir, write_bytes, write_text
+
+ALPHA = 0.05
+
+
+def _csv(path: Path, **kwargs: object) -> pd.DataFrame | None:
+    return pd.read_csv(path, **kwargs) if path.is_file() else None  # type: ignore[arg-type]
+
+
+def _fmt_p(p: float) -> str:
+    return "n/a" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def comparison_sentences(comparison: pd.DataFrame) -> list[str]:
+    """One sentence per (baseline, metric): does the CNN beat it, with CI and p-value."""
+    sentences = []
+    for row in comparison.itertuples():
+        beats = row.ci_low > 0 and row.p_value < ALPHA
+        worse = row.ci_high < 0 and row.p_value < ALPHA
+        verb = "beats" if beats else ("is worse than" if worse else "does not beat")
+        sentences.append(
+            f"CNN {verb} {row.baseline} on {row.metric}: {row.cnn:.4g} vs "
+            f"{row.baseline_value:.4g} (difference 95% CI [{row.ci_low:.3g}, {row.ci_high:.3g}],"
+            f" p = {_fmt_p(row.p_value)}, {row.test})."
+        )
+    return sentences
+
+
+def _verdict(run: Path) -> Section:
+    section = Section("Verdict", anchor="verdict")
+    comparison = _csv(run / "metrics" / "comparison.csv")
+    if comparison is not None and len(comparison):
+        section.add(Paragraph("Out of sample, against each baseline on the same folds:", True))
+        section.add(Bullets(tuple(comparison_sentences(comparison))))
+    summary_path = run / "filters" / "summary.json"
+    if summary_path.is_file():
+        section.add(Paragraph(read_json(summary_path)["verdict"], emphasis=True))
+    if not section.blocks:
+        section.add(Paragraph("The run has no evaluation yet (interrupted?); resume it."))
+    return section
+
+
+def _data(run: Path) -> Section:
+    data = read_json(run / "data.json")
+    prov = data["provenance"]
+    section = Section("Data provenance and checks", anchor="data")
+    section.add(
+        Bullets(
+            tuple(
+                f"{key}: {prov[key]}"
+                for key in ("source", "symbol", "rows", "first_date", "last_date", "sha256")
+                if key in prov
+            )
+        )
+    )
+    if data.get("check"):
+        section.add(Preformatted(data["check"]))
+    return section
+
+
+def _labels(run: Path) -> Section | None:
+    labels = _csv(run / "labels.csv")
+    if labels is None:
+        return None
+    section = Section("Labels", anchor="labels")
+    section.add(Table(labels, "Labelled windows per class", index=False))
+    section.add(Figure("labels", fig.label_distribution(labels), "Label distribution"))
+    return section
+
+
+def _architecture(run: Path) -> Section | None:
+    arch = _csv(run / "architecture.csv")
+    if arch is None:
+        return None
+    section = Section("Architecture", anchor="architecture")
+    section.add(Table(arch, "Per layer: output shape, parameters, receptive field", index=False))
+    return section
+
+
+def _scheme(run: Path) -> Section | None:
+    splits = _csv(run / "splits.csv")
+    if splits is None or not len(splits):
+        return None
+    section = Section("Walk-forward scheme", anchor="scheme")
+    n_test = int(splits["n_test"].sum())
+    section.add(
+        Paragraph(
+            f"{len(splits)} folds; {n_test} out-of-sample predictions per model, from "
+            f"{splits['test_start'].iloc[0]} to {splits['test_end'].iloc[-1]}. Training "
+            "samples whose label horizon reaches the test block are purged."
+        )
+    )
+    section.add(Figure("walkforward", fig.walkforward_scheme(splits), "Folds over time"))
+    return section
+
+
+def _metrics(run: Path) -> Section | None:
+    metrics = run / "metrics"
+    summary = _csv(metrics / "summary.csv", index_col=0)
+    if summary is None:
+        return None
+    section = Section("Metrics: CNN vs baselines", anchor="metrics")
+    section.add(Table(summary.T, "Out-of-sample metrics (columns: models)"))
+    significance = _csv(metrics / "significance.csv")
+    if significance is not None:
+        section.add(Table(significance, "Significance", index=False))
+    per_year = _csv(metrics / "per_year.csv")
+    if per_year is not None:
+        section.add(Table(per_year, "Net return per year", index=False))
+    equity = _csv(metrics / "equity.csv", index_col=0, parse_dates=True)
+    if equity is not None:
+        section.add(Figure("equity", fig.equity_and_drawdown(equity), "Equity and drawdown"))
+    confusion = _csv(metrics / "confusion.csv", index_col=0)
+    if confusion is not None:
+        section.add(Figure("confusion", fig.confusion_matrix(confusion), "Confusion matrix"))
+    return section
+
+
+def _filters(run: Path) -> Section | None:
+    folder = run / "filters"
+    if not folder.is_dir():
+        return None
+    section = Section("Learned first-layer filters", anchor="filters")
+    channels = _csv(folder / "channel_summary.csv")
+    if channels is not None:
+        section.add(Table(channels, "Per channel, against the null of untrained filters", False))
+    for png in sorted(folder.glob("*.png")):
+        section.add(Figure(f"filters_{png.stem}", png.read_bytes(), png.stem.replace("_", " ")))
+    return section
+
+
+def _sweep(run: Path) -> Section | None:
+    sweep = _csv(run / "sweep.csv")
+    if sweep is None:
+        return None
+    section = Section("Bias-variance sweep", anchor="sweep")
+    section.add(Table(sweep, "Training vs test error per grid point", index=False))
+    section.add(Figure("sweep", fig.sweep_errors(sweep), "Training vs test loss"))
+    return section
+
+
+def _footer(run: Path) -> str:
+    env = read_json(run / "environment.json")
+    packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
+    timings = run / "timings.json"
+    took = ""
+    if timings.is_file():
+        took = f" Wall time: {sum(json.loads(timings.read_text()).values()):.0f} s."
+    return (
+        f"Reproduce: seed {env['seed']}, device {env['device']}, git {env['git_commit']}, "
+        f"python {env['python']}; {packages}. Config: config.toml in {run.name}.{took}"
+    )
+
+
+def build_sections(run_dir: str | Path) -> tuple[str, list[Section], str]:
+    """Title, sections and footer of the report for a run directory."""
+    run = require_run_dir(run_dir)
+    config = tomllib.loads((run / "config.toml").read_text(encoding="utf-8"))
+    title = f"niftycnn report: {config['name']}"
+    intro = Section("Experiment", anchor="experiment")
+    intro.add(Paragraph(config.get("description") or "(no description)"))
+    parts = [
+        _verdict(run),
+        intro,
+        _data(run),
+        _labels(run),
+        _architecture(run),
+        _scheme(run),
+        _metrics(run),
+        _filters(run),
+        _sweep(run),
+    ]
+    return title, [p for p in parts if p is not None], _footer(run)
+
+
+def render_report(run_dir: str | Path) -> Path:
+    """Write report.html, report.md and figures/*.png into the run directory."""
+    run = require_run_dir(run_dir)
+    title, sections, footer = build_sections(run)
+    for figure in figures(sections):
+        write_bytes(run / "figures" / f"{figure.name}.png", figure.png)
+    write_text(run / "report.md", render_markdown(title, sections, "figures", footer))
+    write_text(run / "report.html", render_html(title, sections, footer))
+    return run / "report.html"

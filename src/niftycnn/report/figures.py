@@ -1,0 +1,105 @@
+"""Report figures, drawn from run-directory tables (PNG bytes, deterministic)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+_COLORS = {"train": "#4c72b0", "validation": "#dd8452", "test": "#55a868"}
+
+
+def to_png(fig: plt.Figure) -> bytes:
+    """Render and close a figure; no timestamp in the PNG, so re-renders are identical."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def walkforward_scheme(splits: pd.DataFrame, max_folds: int = 60) -> bytes:
+    """One row per fold: training, validation and test blocks on the date axis."""
+    shown = splits.iloc[np.linspace(0, len(splits) - 1, min(max_folds, len(splits))).astype(int)]
+    fig, ax = plt.subplots(figsize=(9, 0.12 * len(shown) + 1.4))
+    for row, fold in enumerate(shown.itertuples()):
+        for part, start, end in (
+            ("train", fold.train_start, fold.train_end),
+            ("validation", fold.val_start, fold.val_end),
+            ("test", fold.test_start, fold.test_end),
+        ):
+            if pd.isna(start):
+                continue
+            left = pd.Timestamp(start)
+            width = max(pd.Timestamp(end) - left, pd.Timedelta(days=1))
+            ax.barh(row, width, left=left, height=0.8, color=_COLORS[part], label=part)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), loc="lower right", fontsize=8)
+    ax.set_yticks([])
+    ax.set_ylabel(f"fold ({len(splits)} in all)")
+    ax.invert_yaxis()
+    ax.set_title("Walk-forward scheme (purged; out-of-sample blocks in green)")
+    return to_png(fig)
+
+
+def label_distribution(labels: pd.DataFrame) -> bytes:
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    ax.bar(labels["name"], labels["share"] * 100, color="#4c72b0")
+    ax.set_ylabel("% of labelled windows")
+    ax.set_title("Label distribution")
+    return to_png(fig)
+
+
+def equity_and_drawdown(equity: pd.DataFrame) -> bytes:
+    """Net equity curves (log scale) and their drawdowns, every model plus buy-and-hold."""
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(9, 5.5), sharex=True, gridspec_kw={"height_ratios": [2, 1]}
+    )
+    for name in equity.columns:
+        curve = equity[name]
+        style = {"color": "black", "lw": 1.6} if name == "cnn" else {"lw": 0.9}
+        if name == "buy_and_hold":
+            style = {"color": "grey", "lw": 1.0, "ls": "--"}
+        top.plot(curve.index, curve.values, label=name, **style)
+        bottom.plot(curve.index, (curve / curve.cummax() - 1).values * 100, **style)
+    top.set_yscale("log")
+    top.set_ylabel("equity (net of costs)")
+    top.legend(fontsize=7, ncol=4)
+    bottom.set_ylabel("drawdown %")
+    top.set_title("Out-of-sample equity and drawdown")
+    return to_png(fig)
+
+
+def confusion_matrix(matrix: pd.DataFrame) -> bytes:
+    values = matrix.to_numpy(dtype=float)
+    shares = values / np.maximum(values.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(5, 4.2))
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), count in np.ndenumerate(values):
+        color = "white" if shares[i, j] > 0.6 else "black"
+        ax.text(j, i, f"{int(count)}", ha="center", va="center", fontsize=8, color=color)
+    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=30, fontsize=8)
+    ax.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("CNN confusion matrix (counts; shading = row share)")
+    return to_png(fig)
+
+
+def sweep_errors(sweep: pd.DataFrame) -> bytes:
+    """Training vs test loss per grid point, ordered by parameter count."""
+    ordered = sweep.sort_values("params")
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    x = np.arange(len(ordered))
+    ax.plot(x, ordered["train_loss"], "o-", label="training loss (in-sample)")
+    ax.plot(x, ordered["test_loss"], "s-", label="test loss (out-of-sample)")
+    ax.set_xticks(x, ordered["point"], rotation=60, fontsize=7, ha="right")
+    ax.set_ylabel("cross-entropy")
+    ax.legend(fontsize=8)
+    ax.set_title("Bias-variance sweep: grid points ordered by parameter count")
+    return to_png(fig)
