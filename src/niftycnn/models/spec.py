@@ -168,6 +168,10 @@ def _check_value_type(where: str, name: str, value: Any, annotation: str) -> Any
             "Activation": ", ".join(ACTIVATIONS),
             "Literal['max', 'avg']": ", ".join(POOL_KINDS),
             "Literal['gram'] | None": ", ".join(FIXED_KERNELS),
+            "int": "an integer",
+            "int | None": "an integer",
+            "float": "a number",
+            "bool": "true or false",
         }.get(annotation, annotation)
         raise SpecError(f"{where}: {name} {value!r} is not valid; expected {allowed}")
     return float(value) if annotation == "float" else value

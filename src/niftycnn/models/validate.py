@@ -209,7 +209,9 @@ def validate_architecture(
     steps: list[Step] = []
     shape: Shape = (in_channels, length)
     for i, spec in enumerate(arch.layers):
-        out = _check_layer(f"layer {i} ({layer_type(spec)})", spec, shape)
+        kind = layer_type(spec)
+        where = f"layer {i} ({kind})" if kind in LAYER_TYPES else f"layer {i}"
+        out = _check_layer(where, spec, shape)
         steps.append(Step(i, spec, shape, out))
         shape = out
     if len(shape) == 2:
