@@ -237,7 +237,8 @@ def architecture_from_dict(d: Mapping[str, Any]) -> Architecture:
     if head not in HEADS:
         raise SpecError(f"[model]: head {head!r} is not valid; expected one of {', '.join(HEADS)}")
     n_classes = d.get("n_classes", 5)
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
+    bad_type = isinstance(n_classes, bool) or not isinstance(n_classes, int)
+    if bad_type or (head == "classification" and n_classes < 2):
         raise SpecError(f"[model]: n_classes {n_classes!r} is not valid; expected an integer >= 2")
     if "preset" in d:
         arch = preset(str(d["preset"]), head=head, n_classes=n_classes)
