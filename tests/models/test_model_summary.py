@@ -213,3 +213,14 @@ def test_describe_rejects_a_file_without_a_model_table(tmp_path: Path) -> None:
     path.write_text('[data]\nsymbol = "^NSEI"\n')
     with pytest.raises(SpecError, match=r"no \[model\] table"):
         describe(str(path))
+
+
+def test_describe_has_a_markdown_variant() -> None:
+    assert describe("q10", style="markdown") == format_summary(summarize(preset("q10")), "markdown")
+
+
+def test_summarize_module_accepts_a_bare_layer() -> None:
+    summary = summarize_module(nn.Conv1d(5, 16, 3), (5, 20))
+    assert [(r.output_shape, r.params, r.receptive_field) for r in summary.rows] == [
+        ((16, 18), 256, 3)
+    ]

@@ -150,3 +150,8 @@ def test_invalid_model_table_is_rejected(d: dict[str, Any], expected: str) -> No
     with pytest.raises(SpecError) as err:
         architecture_from_dict(d)
     assert expected in str(err.value)
+
+
+def test_a_regression_model_table_needs_no_class_count() -> None:
+    arch = architecture_from_dict({"preset": "q10", "head": "regression", "n_classes": 1})
+    assert arch.n_outputs == 1

@@ -289,8 +289,16 @@ def format_summary(summary: Summary, style: Literal["text", "markdown"] = "text"
     return "\n".join([title, rule, line(header), rule, *map(line, body), rule, total]) + "\n"
 
 
-def describe(target: str, in_channels: int = 5, length: int = 20) -> str:
-    """The summary table of a preset name, or of the ``[model]`` table of an experiment TOML."""
+def describe(
+    target: str,
+    in_channels: int = 5,
+    length: int = 20,
+    style: Literal["text", "markdown"] = "text",
+) -> str:
+    """The summary table of a preset name, or of the ``[model]`` table of an experiment TOML.
+
+    Unknown preset names raise a ``SpecError`` that lists the valid ones.
+    """
     path = Path(target)
     if target.endswith(".toml") or path.is_file():
         if not path.is_file():
@@ -314,4 +322,4 @@ def describe(target: str, in_channels: int = 5, length: int = 20) -> str:
             f"unknown preset {target!r}; valid presets: {', '.join(PRESETS)} "
             "(or give the path of an experiment .toml file)"
         )
-    return format_summary(summarize(arch, in_channels, length))
+    return format_summary(summarize(arch, in_channels, length), style)
