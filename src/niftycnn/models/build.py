@@ -1,10 +1,24 @@
-"""Turn an :class:`Architecture` into a ``torch.nn.Module``."""
+"""Turn an :class:`Architecture` into a ``torch.nn.Module``.
+
+The network is an ``nn.Sequential`` with one child per layer of the validated walk
+(``validate_architecture``): child ``i`` is layer ``i`` of the summary table, then an
+automatic global average pool when the body keeps a length axis, then the head, a plain
+``nn.Linear`` to K logits (classification) or 1 output (regression).
+
+Every ``Linear`` gets its ``in_features`` from the spec (no lazy modules), modules are
+created in layer order (so one seed gives one initialisation), and no forward does
+anything in place, so the model works with ``torch.func.functional_call`` and ``vmap``
+over stacked parameters, as the batched walk-forward engine uses it. BatchNorm
+(``batch_norm=True``) keeps running statistics in buffers that it updates in place
+while training: the batched engine may not support it, so no preset uses it.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from niftycnn.filters.references import gram_basis
 from niftycnn.models.spec import (
     Architecture,
     Conv,
@@ -12,9 +26,10 @@ from niftycnn.models.spec import (
     Dropout,
     Flatten,
     GlobalAvgPool,
-    LayerSpec,
     Pool,
+    Residual,
 )
+from niftycnn.models.validate import Step, validate_architecture
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -27,49 +42,97 @@ _ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 
 class GlobalAvgPool1d(nn.Module):
+    """Average over the length axis: (B, C, L) -> (B, C)."""
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean(dim=-1)
 
 
-def _layer_modules(spec: LayerSpec, channels: int, flat: int | None) -> tuple[list[nn.Module], int, int | None]:
-    """Modules for one spec, plus the channel count and flattened width after it."""
+class ResidualBlock(nn.Module):
+    """act(convs(x) + skip(x)): ``n_convs`` same-padded convs, identity or 1x1 projection skip."""
+
+    def __init__(self, in_channels: int, spec: Residual) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = in_channels
+        for j in range(spec.n_convs):
+            layers.append(nn.Conv1d(channels, spec.filters, spec.kernel, padding="same"))
+            if spec.batch_norm:
+                layers.append(nn.BatchNorm1d(spec.filters))
+            if j < spec.n_convs - 1:  # the last activation comes after the addition
+                layers.append(_ACTIVATIONS[spec.activation]())
+            channels = spec.filters
+        self.convs = nn.Sequential(*layers)
+        self.skip: nn.Module = (
+            nn.Identity()
+            if in_channels == spec.filters
+            else nn.Conv1d(in_channels, spec.filters, 1)
+        )
+        self.act = _ACTIVATIONS[spec.activation]()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.convs(x) + self.skip(x))
+
+
+def _fix_to_gram(conv: nn.Conv1d) -> None:
+    """Set a depthwise conv's weights to the Gram basis for each input channel and freeze them.
+
+    Output channel ``c * n + d`` is degree-``d`` polynomial (level, momentum, curvature)
+    applied to input channel ``c``: torch orders grouped outputs group by group.
+    """
+    basis = torch.as_tensor(gram_basis(conv.kernel_size[0]), dtype=conv.weight.dtype)
+    with torch.no_grad():
+        conv.weight.copy_(basis.repeat(conv.groups, 1).unsqueeze(1))
+    conv.weight.requires_grad_(False)
+
+
+def _conv_block(spec: Conv, in_channels: int) -> nn.Sequential:
+    conv = nn.Conv1d(
+        in_channels,
+        spec.filters,
+        spec.kernel,
+        stride=spec.stride,
+        padding=spec.padding,
+        dilation=spec.dilation,
+        groups=spec.groups,
+        bias=spec.bias,
+    )
+    if spec.fixed == "gram":
+        _fix_to_gram(conv)
+    norm = [nn.BatchNorm1d(spec.filters)] if spec.batch_norm else []
+    return nn.Sequential(conv, *norm, _ACTIVATIONS[spec.activation]())
+
+
+def _module(step: Step) -> nn.Module:
+    """The module for one validated layer, given the shape that reaches it."""
+    spec, n_in = step.spec, step.in_shape[0]
+    if step.role == "head":
+        return nn.Linear(n_in, step.out_shape[0])
     if isinstance(spec, Conv):
-        mods: list[nn.Module] = [
-            nn.Conv1d(channels, spec.filters, spec.kernel, stride=spec.stride,
-                      padding=spec.padding, dilation=spec.dilation)
-        ]
-        if spec.batch_norm:
-            mods.append(nn.BatchNorm1d(spec.filters))
-        mods.append(_ACTIVATIONS[spec.activation]())
-        return mods, spec.filters, None
+        return _conv_block(spec, n_in)
+    if isinstance(spec, Residual):
+        return ResidualBlock(n_in, spec)
     if isinstance(spec, Pool):
-        cls = nn.MaxPool1d if spec.kind == "max" else nn.AvgPool1d
-        return [cls(spec.size, stride=spec.stride or spec.size)], channels, None
+        pool = nn.MaxPool1d if spec.kind == "max" else nn.AvgPool1d
+        return pool(spec.size, stride=spec.stride or spec.size)
     if isinstance(spec, Dropout):
-        return [nn.Dropout(spec.rate)], channels, flat
+        return nn.Dropout(spec.rate)
     if isinstance(spec, GlobalAvgPool):
-        return [GlobalAvgPool1d()], channels, channels
+        return GlobalAvgPool1d()
     if isinstance(spec, Flatten):
-        return [nn.Flatten()], channels, -1
+        return nn.Flatten()
     if isinstance(spec, Dense):
-        return [nn.LazyLinear(spec.units), _ACTIVATIONS[spec.activation]()], channels, spec.units
-    raise TypeError(f"unknown layer spec {spec!r}")
+        return nn.Sequential(nn.Linear(n_in, spec.units), _ACTIVATIONS[spec.activation]())
+    raise TypeError(f"no module for layer spec {spec!r}")  # unreachable after validation
 
 
 def build_model(arch: Architecture, in_channels: int = 5, length: int = 20) -> nn.Module:
-    """Build the network for inputs of shape (batch, in_channels, length)."""
-    mods: list[nn.Module] = []
-    channels, flat = in_channels, None
-    for spec in arch.layers:
-        new, channels, flat = _layer_modules(spec, channels, flat)
-        mods.extend(new)
-    if flat is None:
-        mods.append(GlobalAvgPool1d())
-    mods.append(nn.LazyLinear(arch.n_outputs))
-    model = nn.Sequential(*mods)
-    with torch.no_grad():  # materialise lazy layers
-        model.eval()(torch.zeros(1, in_channels, length))
-    return model.train()
+    """Build the network for inputs (batch, in_channels, length); outputs (batch, n_outputs).
+
+    Raises ``SpecError`` (before building anything) when the spec does not fit the input.
+    """
+    steps = validate_architecture(arch, in_channels, length)
+    return nn.Sequential(*(_module(step) for step in steps))
 
 
 def first_conv(model: nn.Module) -> nn.Conv1d:

@@ -1,16 +1,80 @@
-"""Named architectures, each a plain spec."""
+"""Named architectures: one table of plain specs, sized for 20-day x 5-feature windows.
+
+Each preset is a body; the head (K logits or one regression output) is chosen when the
+preset is asked for. Bodies that end with a length axis get a global average pool
+before the head (see ``Architecture``).
+"""
 
 from __future__ import annotations
 
-from niftycnn.models.spec import Architecture, Conv, Dense, GlobalAvgPool, Pool
+from niftycnn.errors import SpecError
+from niftycnn.models.spec import (
+    Architecture,
+    Conv,
+    Dense,
+    Flatten,
+    GlobalAvgPool,
+    LayerSpec,
+    Pool,
+    Residual,
+)
 
-# q10: two conv blocks, pooling, GAP, dense head; sized for 20-day x 5-feature windows.
-Q10 = (Conv(16, 3), Pool("max", 2), Conv(32, 3), GlobalAvgPool())
+# q10: Conv(16,3,same)->ReLU->MaxPool(2)->Conv(32,3,same)->ReLU->GAP->Linear(32,K).
+# Keep exactly this: the performance notes are measured on it.
+Q10: tuple[LayerSpec, ...] = (Conv(16, 3), Pool("max", 2), Conv(32, 3), GlobalAvgPool())
+
+PRESETS: dict[str, tuple[tuple[LayerSpec, ...], str]] = {
+    "q10": (Q10, "two small conv blocks, max pooling, global average pooling"),
+    # LeCun et al. (1998), transposed to 1D: conv 6@5 -> avg pool -> conv 16@5 -> avg pool
+    # -> dense 120 -> dense 84 -> head (the third dense layer). ReLU instead of the scaled
+    # tanh, as modern re-implementations do. 20 -> 16 -> 8 -> 4 -> 2 steps.
+    "lenet1d": (
+        (
+            Conv(6, 5, padding="valid"),
+            Pool("avg", 2),
+            Conv(16, 5, padding="valid"),
+            Pool("avg", 2),
+            Flatten(),
+            Dense(120),
+            Dense(84),
+        ),
+        "LeNet-5 in 1D: two conv layers with average pooling, three dense layers",
+    ),
+    # Wang, Yan & Oates (2017) FCN: three conv blocks (kernels 8, 5, 3) and GAP. Widths
+    # scaled from 128/256/128 to 32/64/32 for 20 x 5 inputs; their batch norm is off so
+    # the batched (vmap) engine can train it (set batch_norm=True for the original).
+    "fcn1d": (
+        (Conv(32, 8), Conv(64, 5), Conv(32, 3), GlobalAvgPool()),
+        "fully convolutional: three conv blocks (kernels 8, 5, 3), global average pooling",
+    ),
+    # Wang et al. (2017) ResNet, scaled down: three residual blocks of two convs each; the
+    # first two change the channel count, so their skips are 1x1 projections.
+    "resnet1d": (
+        (Residual(16, 3), Residual(32, 3), Residual(32, 3), GlobalAvgPool()),
+        "three residual blocks (two convs each, 1x1 projection skips), global average pooling",
+    ),
+    # The hand-designed feature map the learned CNN must beat: q10 with its first layer
+    # replaced by frozen level / momentum / curvature kernels (gram_basis(3)) applied to
+    # each of the 5 input channels separately (depthwise: 5 x 3 = 15 maps, no bias, no
+    # activation so the sign of a slope survives); the rest trains as in q10.
+    "fixed_kernels": (
+        (
+            Conv(15, 3, groups=5, bias=False, fixed="gram", activation="none"),
+            Pool("max", 2),
+            Conv(32, 3),
+            GlobalAvgPool(),
+        ),
+        "frozen level/momentum/curvature kernels per input channel, then q10's trainable rest",
+    ),
+}
 
 
 def preset(name: str, head: str = "classification", n_classes: int = 5) -> Architecture:
-    layers = {"q10": Q10}[name]
+    """The named architecture with the given head; ``SpecError`` lists the valid names."""
+    if name not in PRESETS:
+        raise SpecError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
+    layers, _ = PRESETS[name]
     return Architecture(layers=layers, head=head, n_classes=n_classes, name=name)  # type: ignore[arg-type]
 
 
-__all__ = ["Q10", "Dense", "preset"]
+__all__ = ["PRESETS", "Q10", "preset"]

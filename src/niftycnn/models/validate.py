@@ -1,0 +1,222 @@
+"""Check an architecture against an input shape before anything is built or trained.
+
+``validate_architecture`` walks the layers once, tracking the tensor shape, and raises a
+``SpecError`` whose one-line message names the layer index, its type, the bad field and
+value, and what to do, e.g.::
+
+    layer 2 (pool): size 4 exceeds input length 3; use a smaller size or fewer pooling layers
+
+It returns the walk itself (one ``Step`` per layer, with input and output shapes), so
+``build_model`` and ``summarize`` use the very shapes that were checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from niftycnn.errors import SpecError
+from niftycnn.filters.references import gram_basis
+from niftycnn.models.formulas import conv_output_length
+from niftycnn.models.spec import (
+    ACTIVATIONS,
+    FIXED_KERNELS,
+    HEADS,
+    LAYER_TYPES,
+    POOL_KINDS,
+    Architecture,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool,
+    LayerSpec,
+    Pool,
+    Residual,
+    layer_type,
+)
+
+Shape = tuple[int, ...]  # (channels, length) before GAP / Flatten, (features,) after
+
+
+@dataclass(frozen=True)
+class Step:
+    """One layer of the walk: its spec and the (per-sample) shapes around it.
+
+    ``role`` is "body" for the user's layers, "auto" for the global average pool added
+    when the body ends with a length axis, and "head" for the final Linear.
+    """
+
+    index: int
+    spec: LayerSpec
+    in_shape: Shape
+    out_shape: Shape
+    role: Literal["body", "auto", "head"] = "body"
+
+
+def _positive(where: str, name: str, value: object, hint: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"{where}: {name} {value!r} must be a positive integer{hint}")
+
+
+def _activation(where: str, value: object) -> None:
+    if value not in ACTIVATIONS:
+        raise SpecError(
+            f"{where}: activation {value!r} is unknown; valid: {', '.join(ACTIVATIONS)}"
+        )
+
+
+def _needs_length(where: str, shape: Shape) -> int:
+    if len(shape) != 2:
+        raise SpecError(
+            f"{where}: input is already flat ({shape[0]} features) after a gap/flatten/dense "
+            "layer; put conv, pool and residual layers before it"
+        )
+    return shape[1]
+
+
+def _conv_padding(where: str, spec: Conv) -> int | None:
+    """The padding as an integer, or None for "same" (which keeps the length)."""
+    p = spec.padding
+    if p == "same":
+        if spec.stride != 1:
+            raise SpecError(
+                f"{where}: padding 'same' needs stride 1, got stride {spec.stride}; "
+                "use padding 'valid' or an integer with strides"
+            )
+        return None
+    if p == "valid":
+        return 0
+    if isinstance(p, bool) or not isinstance(p, int) or p < 0:
+        raise SpecError(
+            f"{where}: padding {p!r} is not valid; use 'same', 'valid' or an integer >= 0"
+        )
+    return p
+
+
+def _check_conv(where: str, spec: Conv, shape: Shape) -> Shape:
+    channels = shape[0]
+    length = _needs_length(where, shape)
+    for name in ("filters", "kernel", "stride", "dilation", "groups"):
+        _positive(where, name, getattr(spec, name))
+    _activation(where, spec.activation)
+    if channels % spec.groups or spec.filters % spec.groups:
+        raise SpecError(
+            f"{where}: groups {spec.groups} must divide both input channels {channels} "
+            f"and filters {spec.filters}"
+        )
+    if spec.fixed is not None:
+        _check_fixed(where, spec, channels)
+    padding = _conv_padding(where, spec)
+    if padding is None:
+        return (spec.filters, length)
+    span = spec.dilation * (spec.kernel - 1) + 1
+    if span > length + 2 * padding:
+        raise SpecError(
+            f"{where}: kernel {spec.kernel} (span {span} with dilation {spec.dilation}) exceeds "
+            f"padded input length {length + 2 * padding}; use a smaller kernel, padding "
+            "'same', or fewer downsampling layers"
+        )
+    return (
+        spec.filters,
+        conv_output_length(length, spec.kernel, spec.stride, padding, spec.dilation),
+    )
+
+
+def _check_fixed(where: str, spec: Conv, channels: int) -> None:
+    if spec.fixed not in FIXED_KERNELS:
+        raise SpecError(
+            f"{where}: fixed {spec.fixed!r} is unknown; valid: {', '.join(FIXED_KERNELS)}"
+        )
+    n_basis = gram_basis(spec.kernel).shape[0]
+    if spec.groups != channels or spec.filters != channels * n_basis:
+        raise SpecError(
+            f"{where}: fixed 'gram' with kernel {spec.kernel} needs groups = input channels "
+            f"({channels}) and filters = {n_basis} per channel ({channels * n_basis}); "
+            f"got groups {spec.groups}, filters {spec.filters}"
+        )
+    if spec.bias or spec.batch_norm:
+        raise SpecError(f"{where}: fixed kernels must have bias false and batch_norm false")
+
+
+def _check_pool(where: str, spec: Pool, shape: Shape) -> Shape:
+    length = _needs_length(where, shape)
+    if spec.kind not in POOL_KINDS:
+        raise SpecError(f"{where}: kind {spec.kind!r} is unknown; valid: {', '.join(POOL_KINDS)}")
+    _positive(where, "size", spec.size)
+    stride = spec.size if spec.stride is None else spec.stride
+    _positive(where, "stride", stride)
+    if spec.size > length:
+        raise SpecError(
+            f"{where}: size {spec.size} exceeds input length {length}; "
+            "use a smaller size or fewer pooling layers"
+        )
+    return (shape[0], conv_output_length(length, spec.size, stride))
+
+
+def _check_layer(where: str, spec: object, shape: Shape) -> Shape:
+    """The output shape of one layer, or a SpecError naming what is wrong with it."""
+    if isinstance(spec, Conv):
+        return _check_conv(where, spec, shape)
+    if isinstance(spec, Pool):
+        return _check_pool(where, spec, shape)
+    if isinstance(spec, Residual):
+        _needs_length(where, shape)
+        for name in ("filters", "kernel", "n_convs"):
+            _positive(where, name, getattr(spec, name))
+        _activation(where, spec.activation)
+        return (spec.filters, shape[1])
+    if isinstance(spec, Dropout):
+        rate = spec.rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise SpecError(f"{where}: rate {rate!r} must be in [0, 1)")
+        return shape
+    if isinstance(spec, GlobalAvgPool):
+        _needs_length(where, shape)
+        return (shape[0],)
+    if isinstance(spec, Flatten):
+        return (shape[0] * _needs_length(where, shape),)
+    if isinstance(spec, Dense):
+        if len(shape) != 1:
+            raise SpecError(
+                f"{where}: units {spec.units!r} on an input of shape {shape[0]} x {shape[1]}; "
+                "put a gap or flatten layer before the first dense layer"
+            )
+        _positive(where, "units", spec.units)
+        _activation(where, spec.activation)
+        return (spec.units,)
+    raise SpecError(f"{where}: unknown layer type {spec!r}; valid types: {', '.join(LAYER_TYPES)}")
+
+
+def validate_architecture(
+    arch: Architecture, in_channels: int = 5, length: int = 20
+) -> tuple[Step, ...]:
+    """Check ``arch`` for inputs (batch, in_channels, length); return the walk of shapes.
+
+    The walk ends with the automatic global average pool (when the body keeps a length
+    axis) and the head, a ``Dense(n_outputs, "none")``.
+    """
+    _positive("input", "in_channels", in_channels)
+    _positive("input", "length", length)
+    if arch.head not in HEADS:
+        raise SpecError(f"architecture: head {arch.head!r} is unknown; valid: {', '.join(HEADS)}")
+    if arch.head == "classification":
+        n = arch.n_classes
+        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+            raise SpecError(f"architecture: n_classes {n!r} must be an integer >= 2")
+    if not isinstance(arch.layers, (tuple, list)):
+        raise SpecError(f"architecture: layers must be a tuple of layer specs, got {arch.layers!r}")
+    steps: list[Step] = []
+    shape: Shape = (in_channels, length)
+    for i, spec in enumerate(arch.layers):
+        kind = layer_type(spec)
+        where = f"layer {i} ({kind})" if kind in LAYER_TYPES else f"layer {i}"
+        out = _check_layer(where, spec, shape)
+        steps.append(Step(i, spec, shape, out))
+        shape = out
+    if len(shape) == 2:
+        steps.append(Step(len(steps), GlobalAvgPool(), shape, (shape[0],), "auto"))
+        shape = (shape[0],)
+    head = Dense(arch.n_outputs, "none")
+    steps.append(Step(len(steps), head, shape, (arch.n_outputs,), "head"))
+    return tuple(steps)

@@ -1,0 +1,226 @@
+"""The summary agrees with torch: shapes per layer (via hooks) and parameter totals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from niftycnn.errors import SpecError
+from niftycnn.filters.references import gram_basis
+from niftycnn.models import (
+    Architecture,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool,
+    LayerSpec,
+    Pool,
+    Residual,
+    build_model,
+    describe,
+    format_summary,
+    preset,
+    summarize,
+    summarize_module,
+)
+from niftycnn.models.formulas import conv_output_length
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+
+
+@st.composite
+def valid_architectures(draw: st.DrawFn) -> tuple[Architecture, int, int]:
+    """A random valid spec for a random input (channels, length), built layer by layer."""
+    channels = draw(st.integers(1, 6))
+    length = draw(st.integers(1, 40))
+    layers: list[LayerSpec] = []
+    c, L = channels, length
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["conv", "conv", "pool", "residual", "dropout"]))
+        if kind == "conv":
+            if draw(st.booleans()) and draw(st.booleans()):  # frozen depthwise Gram kernels
+                k = draw(st.integers(1, 4))
+                spec: LayerSpec = Conv(
+                    c * gram_basis(k).shape[0], k, groups=c, bias=False, fixed="gram",
+                    activation="none",
+                )  # fmt: skip
+                c = spec.filters  # type: ignore[union-attr]
+                layers.append(spec)
+                continue
+            filters = draw(st.integers(1, 8))
+            groups = draw(st.sampled_from([1, c])) if filters % c == 0 else 1
+            padding = draw(st.sampled_from(["same", "valid", 0, 1, 2]))
+            stride = 1 if padding == "same" else draw(st.integers(1, 3))
+            p = 0 if padding == "valid" else padding
+            dilation = draw(st.integers(1, 2))
+            max_k = L if padding == "same" else (L + 2 * p - 1) // dilation + 1  # type: ignore[operator]
+            if max_k < 1:
+                continue
+            k = draw(st.integers(1, min(max_k, 6)))
+            spec = Conv(
+                filters, k, stride, padding, dilation,  # type: ignore[arg-type]
+                activation=draw(st.sampled_from(["relu", "tanh", "none"])),
+                batch_norm=draw(st.booleans()), groups=groups, bias=draw(st.booleans()),
+            )  # fmt: skip
+            if padding != "same":
+                L = conv_output_length(L, k, stride, p, dilation)  # type: ignore[arg-type]
+            c = filters
+        elif kind == "pool":
+            size = draw(st.integers(1, min(L, 4)))
+            stride = draw(st.one_of(st.none(), st.integers(1, 3)))
+            spec = Pool(draw(st.sampled_from(["max", "avg"])), size, stride)
+            L = conv_output_length(L, size, stride or size)
+        elif kind == "residual":
+            spec = Residual(
+                draw(st.integers(1, 8)), draw(st.integers(1, 5)), draw(st.integers(1, 3)),
+                batch_norm=draw(st.booleans()),
+            )  # fmt: skip
+            c = spec.filters
+        else:
+            spec = Dropout(draw(st.floats(0, 0.9)))
+        layers.append(spec)
+    end = draw(st.sampled_from(["none", "gap", "flatten"]))
+    if end != "none":
+        layers.append(GlobalAvgPool() if end == "gap" else Flatten())
+        for _ in range(draw(st.integers(0, 2))):
+            layers.append(Dense(draw(st.integers(1, 16)), draw(st.sampled_from(["relu", "none"]))))
+            if draw(st.booleans()):
+                layers.append(Dropout(0.2))
+    head = draw(st.sampled_from(["classification", "regression"]))
+    arch = Architecture(tuple(layers), head, draw(st.integers(2, 7)))  # type: ignore[arg-type]
+    return arch, channels, length
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_architectures())
+def test_summary_shapes_and_parameters_match_torch(case: tuple[Architecture, int, int]) -> None:
+    arch, channels, length = case
+    summary = summarize(arch, channels, length)
+    model = build_model(arch, channels, length).eval()
+    assert len(model) == len(summary.rows)
+
+    shapes: list[tuple[int, ...]] = []
+    for child in model:
+        child.register_forward_hook(lambda _m, _i, out: shapes.append(tuple(out.shape[1:])))
+    with torch.no_grad():
+        out = model(torch.randn(3, channels, length))
+    assert out.shape == (3, arch.n_outputs)
+    assert shapes == [row.output_shape for row in summary.rows]
+    assert [sum(p.numel() for p in child.parameters()) for child in model] == [
+        row.params for row in summary.rows
+    ]
+    assert summary.total_params == sum(p.numel() for p in model.parameters())
+    assert summary.trainable_params == sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+    traced = summarize_module(model, (channels, length))
+    assert traced.total_params == summary.total_params
+    assert traced.output_shape == summary.output_shape
+    last_rf = [r.receptive_field for r in summary.rows if r.receptive_field is not None]
+    traced_rf = [r.receptive_field for r in traced.rows if r.receptive_field is not None]
+    assert last_rf[-1:] == traced_rf[-1:]
+
+
+def test_summarize_module_traces_any_supported_module_with_hooks() -> None:
+    net = nn.Sequential(
+        nn.Conv1d(5, 8, 3, padding=1), nn.BatchNorm1d(8), nn.GELU(), nn.AvgPool1d(2),
+        nn.Dropout(0.1), nn.Flatten(), nn.Linear(80, 4),
+    )  # fmt: skip
+    summary = summarize_module(net, (5, 20))
+    assert [r.type for r in summary.rows] == [
+        "Conv1d", "BatchNorm1d", "GELU", "AvgPool1d", "Dropout", "Flatten", "Linear",
+    ]  # fmt: skip
+    assert [r.output_shape for r in summary.rows] == [
+        (8, 20), (8, 20), (8, 20), (8, 10), (8, 10), (80,), (4,),
+    ]  # fmt: skip
+    assert [r.params for r in summary.rows] == [128, 16, 0, 0, 0, 0, 324]
+    assert [r.receptive_field for r in summary.rows][:5] == [3, 3, 3, 4, 4]
+    assert net.training  # the training flag is restored
+
+
+def test_summarize_module_keeps_residual_blocks_whole() -> None:
+    model = build_model(preset("resnet1d"))
+    traced = summarize_module(model, (5, 20))
+    assert [r.type for r in traced.rows[:3]] == ["ResidualBlock"] * 3
+    assert [r.params for r in traced.rows] == [r.params for r in summarize(preset("resnet1d")).rows]
+
+
+Q10_TABLE = """\
+q10 (classification, 5 outputs): input 5 x 20 (channels x length)
+--------------------------------------------------------------------------
+#  layer  detail                   output (C x L)  params  receptive field
+--------------------------------------------------------------------------
+0  conv   16 @ k3, pad same, relu  16 x 20            256                3
+1  pool   max 2                    16 x 10              0                4
+2  conv   32 @ k3, pad same, relu  32 x 10          1,568                8
+3  gap                             32                   0              all
+4  head   32 -> 5                  5                  165              all
+--------------------------------------------------------------------------
+total parameters: 1,989 (trainable 1,989)
+"""
+
+
+def test_q10_summary_table_is_the_documented_one() -> None:
+    assert describe("q10") == Q10_TABLE
+    assert format_summary(summarize(preset("q10"))) == Q10_TABLE
+
+
+def test_markdown_summary_is_a_table_with_one_row_per_layer() -> None:
+    md = format_summary(summarize(preset("q10")), style="markdown")
+    lines = [line for line in md.splitlines() if line.startswith("|")]
+    assert lines[0] == "| # | layer | detail | output (C x L) | params | receptive field |"
+    assert len(lines) == 2 + 5
+    assert "| 2 | conv | 32 @ k3, pad same, relu | 32 x 10 | 1,568 | 8 |" in lines
+    assert md.rstrip().endswith("total parameters: 1,989 (trainable 1,989)")
+
+
+def test_describe_reads_the_model_table_of_an_experiment_file(tmp_path: Path) -> None:
+    toml = tmp_path / "exp.toml"
+    toml.write_text(
+        '[data]\nsymbol = "^NSEI"\n\n[model]\nhead = "regression"\nlayers = [\n'
+        '  {type = "conv", filters = 16, kernel = 3, padding = "same"},\n'
+        '  {type = "pool", kind = "max", size = 2},\n'
+        '  {type = "dropout", rate = 0.1},\n'
+        '  {type = "gap"},\n]\n'
+    )
+    text = describe(str(toml))
+    assert text.startswith("custom (regression, 1 output): input 5 x 20")
+    assert "rate 0.1" in text and "16 -> 1" in text
+    preset_file = tmp_path / "p.toml"
+    preset_file.write_text('[model]\npreset = "lenet1d"\nn_classes = 3\n')
+    assert "84 -> 3" in describe(str(preset_file), length=20)
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("alexnet", "unknown preset 'alexnet'; valid presets: q10, lenet1d, fcn1d, resnet1d"),
+        ("missing.toml", "not found"),
+    ],
+)
+def test_describe_rejects_unknown_targets(target: str, expected: str) -> None:
+    with pytest.raises(SpecError, match=expected):
+        describe(target)
+
+
+def test_describe_rejects_a_file_without_a_model_table(tmp_path: Path) -> None:
+    path = tmp_path / "exp.toml"
+    path.write_text('[data]\nsymbol = "^NSEI"\n')
+    with pytest.raises(SpecError, match=r"no \[model\] table"):
+        describe(str(path))
+
+
+def test_describe_has_a_markdown_variant() -> None:
+    assert describe("q10", style="markdown") == format_summary(summarize(preset("q10")), "markdown")
+
+
+def test_summarize_module_accepts_a_bare_layer() -> None:
+    summary = summarize_module(nn.Conv1d(5, 16, 3), (5, 20))
+    assert [(r.output_shape, r.params, r.receptive_field) for r in summary.rows] == [
+        ((16, 18), 256, 3)
+    ]
