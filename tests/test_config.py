@@ -57,6 +57,10 @@ BAD_FILES = [
     ('[baselines]\nmodels = ["majority", "xgboost"]\n', "Input should be 'majority'"),
     ("[backtest]\ncost_bps = -1\n", "[backtest] cost_bps = -1"),
     ("[train\nepochs = 3\n", "not valid TOML"),
+    ('[model]\npreset = "q11"\n', "q11"),
+    ('[model]\nlayers = [{type = "conv", filters = 8, kernel = 30, padding = "valid"}]\n',
+     "[model] layer 0 (conv)"),
+    ('[model]\nlayers = [{type = "lstm"}]\n', "lstm"),
 ]
 
 

@@ -238,6 +238,15 @@ class Experiment(_Table):
     filters: FiltersConfig = FiltersConfig()
     sweep: SweepConfig | None = None
 
+    def architecture(self) -> Any:
+        """The network this experiment trains (a ``niftycnn.models.Architecture``)."""
+        from niftycnn.models import architecture_from_dict
+
+        table = {k: v for k, v in self.model.model_dump().items() if v is not None}
+        if "layers" in table:
+            table["layers"] = list(table["layers"])
+        return architecture_from_dict(table)
+
     def resolved_dict(self) -> dict[str, Any]:
         """The full config, defaults filled in, as TOML-friendly plain data."""
         return _drop_none(self.model_dump(mode="json"))
@@ -292,11 +301,27 @@ def _describe_error(error: Any) -> str:
 def parse_experiment(raw: dict[str, Any], origin: str = "<dict>") -> Experiment:
     """Validate plain data (a parsed TOML file) into a frozen :class:`Experiment`."""
     try:
-        return Experiment.model_validate(raw)
+        experiment = Experiment.model_validate(raw)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ConfigError(f"{origin}: {_describe_error(first)}{more}") from None
+    _check_architecture(experiment, origin)
+    return experiment
+
+
+def _check_architecture(experiment: Experiment, origin: str) -> None:
+    """Reject a network that cannot run on this experiment's windows, before any work."""
+    from niftycnn.errors import SpecError
+    from niftycnn.models import validate_architecture
+
+    try:
+        arch = experiment.architecture()
+        validate_architecture(arch, len(experiment.windows.features), experiment.windows.length)
+    except SpecError as exc:
+        message = str(exc)
+        where = "" if message.startswith("[model]") else "[model] "
+        raise ConfigError(f"{origin}: {where}{message}") from None
 
 
 def load_experiment(path: str | Path) -> Experiment:
