@@ -75,7 +75,6 @@ def label_frame(close: pd.Series, n_folds: int = 4) -> pd.DataFrame:
         },
         index=pd.DatetimeIndex(sessions, name="date"),
     )
-    frame.attrs["class_edges"] = edges
     return frame
 
 

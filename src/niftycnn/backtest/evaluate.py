@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -136,14 +137,26 @@ def _loss_kind(a: pd.DataFrame, b: pd.DataFrame, preferred: str) -> str:
 
 
 def _significance_row(
-    rows: pd.DataFrame, bt: BacktestResult, sig: SignificanceConfig, block: float, seed: int
+    rows: pd.DataFrame,
+    bt: BacktestResult,
+    sig: SignificanceConfig,
+    block: float,
+    seed: int,
+    ppy: int,
 ) -> dict[str, float]:
     lab = _labelled(rows)
-    ppy = 252
     gen = np.random.default_rng(seed)
-    kw = {"block_len": block, "n_boot": sig.n_boot, "alpha": sig.alpha, "method": sig.method}
+    boot = partial(
+        bootstrap_ci,
+        block_len=block,
+        n_boot=sig.n_boot,
+        alpha=sig.alpha,
+        method=sig.method,
+        rng=gen,
+        periods_per_year=ppy,
+    )
     out: dict[str, float] = {}
-    s = bootstrap_ci("sharpe", bt.net, rng=gen, periods_per_year=ppy, **kw)
+    s = boot("sharpe", bt.net)
     out |= {"sharpe": s.estimate, "sharpe_low": s.low, "sharpe_high": s.high}
     nan = float("nan")
     out |= {"psr": nan, "dsr": nan}
@@ -164,7 +177,7 @@ def _significance_row(
         out |= {name: nan, f"{name}_low": nan, f"{name}_high": nan, f"{name}_p": nan}
         if not ok or np.all(x == x[0]):
             continue
-        ci = bootstrap_ci(name, x, y, rng=gen, **kw)
+        ci = boot(name, x, y)
         perm = permutation_test(name, x, y, n_perm=sig.n_perm, min_shift=min_shift, rng=gen)
         out |= {name: ci.estimate, f"{name}_low": ci.low, f"{name}_high": ci.high}
         out[f"{name}_p"] = perm.p_value
@@ -239,7 +252,7 @@ def evaluate(
     dm_table = pd.DataFrame()
     if not skip_significance:
         sig_rows = {
-            m: _significance_row(groups[m], results[m], sig, block, sig.seed + i)
+            m: _significance_row(groups[m], results[m], sig, block, sig.seed + i, ppy)
             for i, m in enumerate(results)
         }
         sig_table = pd.DataFrame.from_dict(sig_rows, orient="index")
