@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from niftycnn.backtest import BacktestConfig, SignificanceConfig, evaluate
+from niftycnn.errors import DataValidationError
 
 pytestmark = pytest.mark.real_data
 
@@ -32,6 +33,7 @@ def test_random_predictions_show_no_skill(
     out = evaluate(preds, real_close, BacktestConfig(holding="daily", cost_bps=0), significance=SIG)
     row = out.significance.loc["cnn"]
     assert row["sharpe_low"] < 0 < row["sharpe_high"]
+    assert row["sharpe_p"] > 0.05
     assert row["accuracy_p"] > 0.05
     assert row["ic_p"] > 0.05
 
@@ -45,6 +47,7 @@ def test_leaky_predictions_are_flagged_as_significant(
     )
     row = out.significance.loc["cnn"]
     assert row["sharpe_low"] > 0
+    assert row["sharpe_p"] < 0.01
     assert row["accuracy_p"] < 0.01
     assert row["ic_p"] < 0.01
     assert out.metrics.loc["cnn", "accuracy"] == 1.0
@@ -93,3 +96,9 @@ def test_evaluate_tables_cover_every_model_and_the_benchmark(
     assert dm.loc["logistic", "loss"] == "log_loss"
     assert dm.loc["ridge", "loss"] == "squared_error"
     assert dm.loc["logistic", "p_model_better"] < 0.01
+
+
+def test_evaluate_names_a_missing_column(real_close: pd.Series, pb: SimpleNamespace) -> None:
+    preds = pb.leaky_model(pb.label_frame(real_close.iloc[:200])).drop(columns="horizon")
+    with pytest.raises(DataValidationError, match="'horizon'"):
+        evaluate(preds, real_close)

@@ -32,6 +32,22 @@ def test_bootstrap_indices_are_blocks_of_consecutive_days(method: str) -> None:
     assert 0.85 < continued.mean() < 0.95
 
 
+def test_moving_blocks_have_exactly_the_block_length() -> None:
+    idx = block_bootstrap_indices(100, 50, 10, np.random.default_rng(0), "moving")
+    blocks = idx.reshape(50, 10, 10)
+    np.testing.assert_array_equal(np.diff(blocks, axis=2), 1)
+    assert blocks[:, :, 0].max() <= 90
+
+
+def test_sharpe_permutation_rotates_positions_against_returns() -> None:
+    rng = np.random.default_rng(6)
+    market = rng.normal(0.0, 0.01, 1500)
+    timed = np.sign(market + rng.normal(0.0, 0.01, 1500))  # sees tomorrow, noisily
+    blind = np.sign(rng.normal(size=1500))
+    assert permutation_test("sharpe", timed, market, n_perm=200, rng=0).p_value < 0.01
+    assert permutation_test("sharpe", blind, market, n_perm=200, rng=0).p_value > 0.05
+
+
 def test_bootstrap_is_reproducible_from_the_seed() -> None:
     x = np.random.default_rng(1).normal(size=300)
     a = bootstrap_ci("sharpe", x, rng=7, n_boot=200)

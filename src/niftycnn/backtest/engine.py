@@ -100,6 +100,7 @@ class BacktestResult:
     net: np.ndarray
     trade_id: np.ndarray  # 1..n_trades for days a trade is held from, 0 when flat
     trades: pd.DataFrame  # entry, exit, position, gross_return, net_return
+    market: np.ndarray | None = None  # r[t] = close[t] / close[t-1] - 1, 0 on day 0
 
     def equity(self, net: bool = True) -> pd.Series:
         """Equity curve E_t = prod_{s<=t}(1 + ret_s), starting from 1 before the first day."""
@@ -221,6 +222,7 @@ def backtest_model(
         net=net,
         trade_id=np.asarray(trade_id, dtype=np.int64),
         trades=trades,
+        market=r,
     )
 
 
@@ -247,6 +249,7 @@ def buy_and_hold(close: pd.Series, dates: pd.DatetimeIndex) -> BacktestResult:
         net=gross.copy(),
         trade_id=np.ones(n, dtype=np.int64),
         trades=trades,
+        market=gross.copy(),
     )
 
 

@@ -81,7 +81,13 @@ class EvaluationResult:
     and trading metrics as columns. ``per_fold``: (model, fold) rows. ``per_year``:
     (model, year) rows. ``equity`` / ``equity_gross``: date x model equity curves.
     ``confusion``: tidy (model, true, pred, count). ``significance``: one row per model.
-    ``diebold_mariano``: one row per baseline, the reference model's loss against it."""
+    ``diebold_mariano``: one row per baseline, the reference model's loss against it.
+
+    ``significance`` columns: sharpe (annualised, net) with its block-bootstrap interval
+    sharpe_low/sharpe_high; sharpe_p, the circular-shift p-value of the gross Sharpe of
+    held[t-1] * r[t] (the position path rotated against market returns); psr (against
+    SR* = 0) and dsr (``n_trials``); accuracy and ic with intervals and permutation
+    p-values (accuracy_p, ic_p); block_len, the block length used throughout."""
 
     metrics: pd.DataFrame
     per_fold: pd.DataFrame
@@ -110,7 +116,8 @@ def _prediction_scores(rows: pd.DataFrame, means: Mapping[int, float]) -> dict[s
         )
     else:
         scores |= classification_scores(np.array([], dtype=np.int64), np.array([], dtype=np.int64))
-    train_mean = lab["fold"].map(lambda f: means.get(int(f), np.nan)).to_numpy(dtype=float)
+    fold_means = pd.Series(dict(means), dtype=float)
+    train_mean = fold_means.reindex(lab["fold"].to_numpy(dtype=np.int64)).to_numpy(dtype=float)
     scores |= regression_scores(lab["y_return"].to_numpy(), lab["r_pred"].to_numpy(), train_mean)
     return scores
 
@@ -159,7 +166,19 @@ def _significance_row(
     s = boot("sharpe", bt.net)
     out |= {"sharpe": s.estimate, "sharpe_low": s.low, "sharpe_high": s.high}
     nan = float("nan")
-    out |= {"psr": nan, "dsr": nan}
+    out |= {"psr": nan, "dsr": nan, "sharpe_p": nan}
+    if bt.market is not None and len(bt.net) > 2 * block + 2 and np.any(bt.held != 0):
+        # Position path rotated against the market's next-day returns (gross, daily marks).
+        perm_sr = permutation_test(
+            "sharpe",
+            bt.held[:-1],
+            bt.market[1:],
+            n_perm=sig.n_perm,
+            min_shift=int(np.ceil(block)),
+            rng=gen,
+            periods_per_year=ppy,
+        )
+        out["sharpe_p"] = perm_sr.p_value
     if np.std(bt.net) > 0 and len(bt.net) > 2:
         out["psr"] = probabilistic_sharpe_ratio(bt.net)
         out["dsr"] = deflated_sharpe_ratio(bt.net, sig.n_trials)
