@@ -32,6 +32,7 @@ def trade_layouts(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     return entry, entry + np.asarray(lengths, dtype=np.int64)
 
 
+@settings(deadline=None)
 @given(trade_layouts())
 def test_pointer_doubling_matches_the_greedy_loop(layout: tuple[np.ndarray, np.ndarray]) -> None:
     entry, exit_ = layout

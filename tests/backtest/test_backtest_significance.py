@@ -17,6 +17,7 @@ from niftycnn.backtest.significance import (
     expected_max_sharpe,
     permutation_test,
     probabilistic_sharpe_ratio,
+    resampled_ranks,
 )
 from niftycnn.errors import ConfigError
 
@@ -46,6 +47,13 @@ def test_sharpe_permutation_rotates_positions_against_returns() -> None:
     blind = np.sign(rng.normal(size=1500))
     assert permutation_test("sharpe", timed, market, n_perm=200, rng=0).p_value < 0.01
     assert permutation_test("sharpe", blind, market, n_perm=200, rng=0).p_value > 0.05
+
+
+def test_resampled_ranks_equal_rankdata_row_by_row() -> None:
+    rng = np.random.default_rng(8)
+    values = rng.integers(0, 7, size=40).astype(float)  # many ties
+    idx = block_bootstrap_indices(40, 30, 4, rng)
+    np.testing.assert_allclose(resampled_ranks(values, idx), stats.rankdata(values[idx], axis=1))
 
 
 def test_bootstrap_is_reproducible_from_the_seed() -> None:

@@ -16,6 +16,8 @@ Conventions (all returns are simple returns, indexed by the close at which they 
   costs are charged at the close where the position changes, on every change (entry,
   exit, reversal, resize).
 - Equity: ``E_t = prod_{s <= t} (1 + net[s])`` (and the same with gross), ``E_{-1} = 1``.
+- Expiry holding exits at the last session on or before ``expiry``; signals whose
+  expiry lies beyond the close series (unlabelled windows) open no trade.
 - Trades: daily holding, a maximal run of days with the same non-zero position; expiry
   holding, each trade taken. A trade's gross return is the product of (1 + gross) over
   its days; its net return subtracts a round trip ``2 * c * |pos|``.

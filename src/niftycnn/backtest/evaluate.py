@@ -48,7 +48,8 @@ BENCHMARK = "buy_and_hold"
 
 @dataclass(frozen=True)
 class SignificanceConfig:
-    """Resampling settings. ``block_len=None``: the median label horizon (>= 1).
+    """Resampling settings. ``block_len=None``: the median label horizon (>= 1); the DM
+    test always uses h = the median label horizon (rounded, >= 1).
     ``n_trials``: the experiment's sweep size, for the deflated Sharpe ratio.
     ``classification_loss``: per-sample loss of the DM test, "log_loss" or "zero_one"
     (pairs where either side has no probabilities fall back to "zero_one", and pairs
@@ -266,7 +267,8 @@ def evaluate(
     equity_gross = pd.DataFrame({m: r.equity(net=False) for m, r in results_all.items()})
 
     horizons = _labelled(predictions)["horizon"].to_numpy(dtype=float)
-    block = sig.block_len or max(float(np.median(horizons)) if len(horizons) else 1.0, 1.0)
+    median_h = max(float(np.median(horizons)) if len(horizons) else 1.0, 1.0)
+    block = sig.block_len or median_h
     sig_table = pd.DataFrame()
     dm_table = pd.DataFrame()
     if not skip_significance:
@@ -277,7 +279,7 @@ def evaluate(
         sig_table = pd.DataFrame.from_dict(sig_rows, orient="index")
         sig_table.index.name = "model"
         sig_table["block_len"] = block
-        dm_table = _dm_table(groups, sig, round(block))
+        dm_table = _dm_table(groups, sig, round(median_h))
     return EvaluationResult(
         metrics=metrics,
         per_fold=pd.DataFrame(fold_rows),

@@ -16,7 +16,7 @@ E_t = prod_{s<=t} (1 + r_s) with E_0 = 1 (the starting capital counts as a peak)
   drawdown_t > 0 (peak to recovery, or to the end if never recovered), in trading days
 - Calmar = annualised return / maximum drawdown (Young 1991; NaN if no drawdown)
 - hit rate = share of trades with net return > 0; average win / loss = mean net return
-  of winning / losing trades (loss is negative)
+  of trades with net return > 0 / <= 0 (the loss is <= 0)
 - turnover = sum_t |Δposition_t| / n * P (two-way, per year, in units of equity)
 - exposure = mean_t |position_t| (fraction of time in the market for +-1 positions)
 - number of trades = rows of the trade list (see engine.py for what a trade is).

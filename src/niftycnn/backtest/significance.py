@@ -68,14 +68,15 @@ def block_bootstrap_indices(
     if not block_len >= 1:
         raise ConfigError(f"block length must be >= 1, got {block_len}")
     if method == "stationary":
-        new_block = rng.random((n_boot, n)) < 1.0 / block_len
+        new_block = rng.random((n_boot, n), dtype=np.float32) < 1.0 / block_len
         new_block[:, 0] = True
-        starts = rng.integers(0, n, size=(n_boot, n))
-        pos = np.arange(n)
-        # Position where the current block began, and its random start: carried forward.
+        pos = np.arange(n, dtype=np.int64)
+        # Position where the current block began (carried forward), and its random start.
         began = np.maximum.accumulate(np.where(new_block, pos, 0), axis=1)
-        start_of_block = np.take_along_axis(starts, began, axis=1)
-        return (start_of_block + pos - began) % n
+        shift = np.where(new_block, rng.integers(0, n, size=(n_boot, n)) - pos, 0)
+        # start_of_block - began, carried forward along each block.
+        offset = np.take_along_axis(shift, began, axis=1)
+        return (offset + pos) % n
     if method == "moving":
         length = int(min(round(block_len), n))
         n_blocks = -(-n // length)
@@ -97,6 +98,23 @@ def _row_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     den = np.sqrt((a * a).sum(axis=-1) * (b * b).sum(axis=-1))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, (a * b).sum(axis=-1) / den, np.nan)
+
+
+def resampled_ranks(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based, as ``scipy.stats.rankdata``) of ``values[idx]`` along each
+    row, from counts of the distinct values per row: O(B n) instead of a sort per row.
+
+    For a distinct value v with count c_v in the row and cumulative count C_v (values
+    <= v), its copies hold positions C_v - c_v + 1 .. C_v, average rank C_v - (c_v - 1)/2.
+    """
+    _, codes0 = np.unique(values, return_inverse=True)
+    m = int(codes0.max()) + 1
+    codes = codes0.reshape(-1)[idx]
+    b = idx.shape[0]
+    flat = (codes + m * np.arange(b)[:, None]).ravel()
+    counts = np.bincount(flat, minlength=b * m).reshape(b, m).astype(float)
+    avg_rank = np.cumsum(counts, axis=1) - (counts - 1.0) / 2.0
+    return np.take_along_axis(avg_rank, codes, axis=1)
 
 
 def _statistic(
@@ -137,7 +155,10 @@ def bootstrap_ci(
     idx = block_bootstrap_indices(len(x), n_boot, block_len, gen, method)
     yy = None if y is None else np.asarray(y)
     estimate = float(_statistic(statistic, x, yy, periods_per_year))
-    boot = _statistic(statistic, x[idx], None if yy is None else yy[idx], periods_per_year)
+    if statistic == "ic" and yy is not None:
+        boot = _row_pearson(resampled_ranks(x, idx), resampled_ranks(yy, idx))
+    else:
+        boot = _statistic(statistic, x[idx], None if yy is None else yy[idx], periods_per_year)
     low, high = np.nanquantile(boot, [alpha / 2, 1 - alpha / 2])
     return Interval(estimate, float(low), float(high), 1 - alpha)
 
