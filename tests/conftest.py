@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-REAL_NIFTY_CSV = REPO_ROOT.parent / "shared" / "data" / "nifty50_yahoo_daily.csv"
+# ../shared/data beside the checkout (project machines and CI); NIFTYCNN_SHARED_DATA
+# points elsewhere (e.g. from a git worktree).
+SHARED_DATA = Path(os.environ.get("NIFTYCNN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+REAL_NIFTY_CSV = SHARED_DATA / "nifty50_yahoo_daily.csv"
 
 
 @pytest.fixture(scope="session")

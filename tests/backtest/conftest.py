@@ -17,23 +17,6 @@ import pytest
 
 from niftycnn.walkforward.predictions import prediction_columns, proba_columns
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# tests/conftest.py looks in ../shared; a worktree under <root>/wt/<name> also finds
-# <root>/shared, where the project machines keep it.
-CANDIDATES = (
-    REPO_ROOT.parent / "shared" / "data" / "nifty50_yahoo_daily.csv",
-    REPO_ROOT.parent.parent / "shared" / "data" / "nifty50_yahoo_daily.csv",
-)
-
-
-@pytest.fixture(scope="session")
-def real_nifty_csv() -> Path:
-    """Path of the real NIFTY 50 daily history; the test skips where it is absent."""
-    for path in CANDIDATES:
-        if path.exists():
-            return path
-    pytest.skip(f"real NIFTY data not found at {CANDIDATES[0]} (only on project machines)")
-
 
 @pytest.fixture(scope="session")
 def real_close(real_nifty_csv: Path) -> pd.Series:
