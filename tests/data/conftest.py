@@ -1,4 +1,4 @@
-"""Fixtures for the data-stage tests: small synthetic frames, yfinance-shaped frames, CSV writers."""
+"""Fixtures for the data-stage tests: the real history (if present), a small synthetic frame."""
 
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ def canonical_frame(frame: pd.DataFrame) -> pd.DataFrame:
     index = pd.DatetimeIndex(out.index)
     if index.tz is not None:
         index = index.tz_convert("Asia/Kolkata").tz_localize(None)
-    out.index = pd.DatetimeIndex(index.normalize().as_unit("ns"), name="date")
+    # Through numpy so no ``freq`` survives: it is metadata that breaks frame equality.
+    out.index = pd.DatetimeIndex(index.normalize().as_unit("ns").to_numpy(), name="date")
     out.columns = pd.Index(list(OHLCV_COLUMNS))
     return out
 

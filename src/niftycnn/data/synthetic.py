@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from niftycnn.data.calendar import calendar_bounds, nse_sessions
-from niftycnn.data.frame import OHLCV_COLUMNS
+from niftycnn.data.frame import canonical_frame
 from niftycnn.errors import CalendarError, DataValidationError
 
 Pattern = Literal["none", "momentum", "curvature"]
@@ -71,7 +71,7 @@ def synthetic_ohlcv(
     frame = _ohlc_from_closes(log_close, sigma, rng)
     frame["volume"] = _volume(sigma, log_close, rng, dates, zero_volume_until)
     frame.index = dates
-    return frame.loc[:, list(OHLCV_COLUMNS)]
+    return canonical_frame(frame)
 
 
 def _check_args(
