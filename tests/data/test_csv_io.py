@@ -222,3 +222,12 @@ def test_bad_path_fails_clearly_and_leaves_cache_unchanged(
 def test_bad_inputs_each_have_their_own_message():
     fragments = [b[3] for b in BAD_INPUTS]
     assert len(set(fragments)) == len(fragments) >= 15
+
+
+@pytest.mark.parametrize("suffix", [" 00:00:00", " 00:00:00+05:30"])
+def test_timestamps_with_time_or_offset_become_exchange_dates(tmp_path, suffix):
+    rows = flat_rows()
+    expected = _expected(rows)
+    path = tmp_path / "ts.csv"
+    rows.assign(date=rows["date"] + suffix).to_csv(path, index=False)
+    pd.testing.assert_frame_equal(clean_ohlcv(read_csv(path)), expected)

@@ -54,3 +54,19 @@ def test_cache_source_keeps_the_original_source_label(tmp_path):
     write_cache(synthetic_ohlcv(40, seed=6), "^NSEBANK", source="csv:bank.csv", cache_dir=tmp_path)
     _, prov = load_ohlcv("cache", symbol="^NSEBANK", cache_dir=tmp_path)
     assert prov.source == "csv:bank.csv" and prov.symbol == "^NSEBANK"
+
+
+def test_yahoo_source_with_a_cache_asks_yfinance_only_for_the_tail(tmp_path, monkeypatch):
+    history = synthetic_ohlcv(80, seed=4, start="2024-01-01")
+    write_cache(history.iloc[:70], "^NSEI", source="yahoo", cache_dir=tmp_path)
+    asked = []
+
+    def fake_download(tickers, start=None, end=None, **kwargs):
+        asked.append(start)
+        return yf_frame(history.loc[start:])
+
+    monkeypatch.setattr(yfinance, "download", fake_download)
+    frame, prov = load_ohlcv("yahoo", cache_dir=tmp_path)
+    assert asked == [str(history.index[65].date())]
+    pd.testing.assert_frame_equal(frame, history)
+    assert prov.rows == 80

@@ -9,7 +9,7 @@ from niftycnn.data.load import import_csv, load_ohlcv
 from niftycnn.data.validate import report_for
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     data = commands.add_parser("data", help="fetch, import and check OHLCV data")
     sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
 
