@@ -231,3 +231,10 @@ def test_timestamps_with_time_or_offset_become_exchange_dates(tmp_path, suffix):
     path = tmp_path / "ts.csv"
     rows.assign(date=rows["date"] + suffix).to_csv(path, index=False)
     pd.testing.assert_frame_equal(clean_ohlcv(read_csv(path)), expected)
+
+
+def test_pandas_to_csv_without_index_name_reads_first_column_as_dates(tmp_path):
+    expected = _expected(flat_rows())
+    path = tmp_path / "plain.csv"
+    expected.rename_axis(None).to_csv(path)
+    pd.testing.assert_frame_equal(clean_ohlcv(read_csv(path)), expected)

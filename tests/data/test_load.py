@@ -70,3 +70,20 @@ def test_yahoo_source_with_a_cache_asks_yfinance_only_for_the_tail(tmp_path, mon
     assert asked == [str(history.index[65].date())]
     pd.testing.assert_frame_equal(frame, history)
     assert prov.rows == 80
+
+
+def test_yahoo_source_offline_falls_back_to_the_cache_with_a_warning(tmp_path, monkeypatch):
+    history = synthetic_ohlcv(40, seed=4, start="2024-01-01")
+    write_cache(history, "^NSEI", source="yahoo", cache_dir=tmp_path)
+    monkeypatch.setattr(yfinance, "download", lambda *a, **k: pd.DataFrame())
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    with pytest.warns(UserWarning, match="could not refresh \\^NSEI from Yahoo"):
+        frame, _ = load_ohlcv("yahoo", cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(frame, history)
+
+
+def test_synthetic_label_shows_key_parameters_with_defaults():
+    _, prov = load_ohlcv("synthetic", synthetic={"n_days": 100, "pattern": "momentum"})
+    assert prov.symbol == (
+        "SYNTHETIC(n_days=100, seed=0, pattern='momentum', strength=0.5, lookback=5)"
+    )

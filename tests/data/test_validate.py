@@ -36,3 +36,12 @@ def test_report_lists_missing_and_extra_sessions_and_zero_volume(small_frame):
     assert "missing sessions (vs NSE calendar): 2" in text
     assert str(small_frame.index[10].date()) in text and "2024-01-07" in text
     assert text == str(report)
+
+
+def test_raw_frame_with_text_values_is_a_validation_error(small_frame):
+    from niftycnn.errors import DataValidationError
+
+    raw = small_frame.astype(object)
+    raw.iloc[2, 0] = "n/a"
+    with pytest.raises(DataValidationError, match="not numbers/dates"):
+        clean_ohlcv(raw)

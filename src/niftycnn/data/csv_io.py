@@ -103,6 +103,8 @@ def _parse_table(text: str, path: Path) -> pd.DataFrame:
 def _to_ohlcv(table: pd.DataFrame, path: Path) -> pd.DataFrame:
     table = table.rename(columns=_norm)
     table = table.loc[:, ~table.columns.duplicated()]
+    if "date" not in table.columns and str(table.columns[0]).startswith("unnamed"):
+        table = table.rename(columns={table.columns[0]: "date"})  # DataFrame.to_csv, no index name
     if "date" not in table.columns:
         raise DataValidationError(
             f"{path} has no date column (found: {', '.join(table.columns)}); "

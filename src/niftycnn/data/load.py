@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
-from niftycnn.data.cache import DEFAULT_CACHE_DIR, read_cache, refresh_cache
+from niftycnn.data.cache import (
+    DEFAULT_CACHE_DIR,
+    CacheMeta,
+    cache_path,
+    read_cache,
+    refresh_cache,
+    write_cache,
+)
 from niftycnn.data.csv_io import read_csv
 from niftycnn.data.frame import frame_sha256
 from niftycnn.data.synthetic import synthetic_ohlcv
@@ -67,12 +76,7 @@ def load_ohlcv(
     """
     fetched_at: str | None = None
     if source == "yahoo":
-        frame, meta = refresh_cache(
-            symbol,
-            lambda s, e: load_yahoo(symbol, s, e),
-            cache_dir=cache_dir,
-            start=None if start is None else pd.Timestamp(start),
-        )
+        frame, meta = _yahoo_via_cache(symbol, start, cache_dir)
         label, fetched_at = meta.source, meta.fetched_at
     elif source == "cache":
         frame, meta = read_cache(symbol, cache_dir)
@@ -82,13 +86,45 @@ def load_ohlcv(
             raise DataSourceError("source 'csv' needs a path; pass path=... (or --csv PATH)")
         frame, label = clean_ohlcv(read_csv(path)), f"csv:{Path(path).name}"
     elif source == "synthetic":
-        params = dict(synthetic or {})
-        frame, label = synthetic_ohlcv(**params), "synthetic"
-        symbol = "SYNTHETIC(" + ", ".join(f"{k}={v!r}" for k, v in sorted(params.items())) + ")"
+        frame, label = synthetic_ohlcv(**(synthetic or {})), "synthetic"
+        symbol = _synthetic_label(synthetic or {})
     else:
         raise DataSourceError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     frame = _cut(frame, start, end)
     return frame, provenance_of(frame, label, symbol, fetched_at)
+
+
+def _yahoo_via_cache(
+    symbol: str, start: str | pd.Timestamp | None, cache_dir: str | Path
+) -> tuple[pd.DataFrame, CacheMeta]:
+    """Refresh the cache from Yahoo; if Yahoo is unreachable but a cache exists, warn and
+    use the cache, so an offline machine can still rerun an experiment."""
+    try:
+        return refresh_cache(
+            symbol,
+            lambda s, e: load_yahoo(symbol, s, e),
+            cache_dir=cache_dir,
+            start=None if start is None else pd.Timestamp(start),
+        )
+    except DataSourceError as exc:
+        if not cache_path(symbol, cache_dir).exists():
+            raise
+        frame, meta = read_cache(symbol, cache_dir)
+        warnings.warn(
+            f"could not refresh {symbol} from Yahoo ({exc}); using the cache, which ends "
+            f"{meta.last_date}",
+            stacklevel=3,
+        )
+        return frame, meta
+
+
+def _synthetic_label(params: dict[str, Any]) -> str:
+    """``SYNTHETIC(...)`` with the parameters that matter most always shown, defaults included."""
+    defaults = inspect.signature(synthetic_ohlcv).parameters
+    key = ("n_days", "seed", "pattern", "strength", "lookback")
+    shown = {k: params.get(k, defaults[k].default) for k in key}
+    shown |= {k: v for k, v in params.items() if k not in key}
+    return "SYNTHETIC(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
 def _cut(
@@ -115,8 +151,6 @@ def import_csv(
 
     Any parsing or validation error is raised before the cache is touched.
     """
-    from niftycnn.data.cache import write_cache
-
     frame = clean_ohlcv(read_csv(path))
     meta = write_cache(frame, symbol, source=f"csv:{Path(path).name}", cache_dir=cache_dir)
     return frame, provenance_of(frame, meta.source, symbol, meta.fetched_at)

@@ -64,7 +64,13 @@ def clean_ohlcv(
     _check_columns(frame)
     if len(frame) == 0:
         _fail("the data has no rows; check the file or the date range")
-    frame = canonical_frame(frame)
+    try:
+        frame = canonical_frame(frame)
+    except (ValueError, TypeError) as exc:
+        _fail(
+            f"values or dates are not numbers/dates ({str(exc).splitlines()[0][:80]}); "
+            "parse the source with niftycnn.data.read_csv first"
+        )
     frame = _fix_order_and_duplicates(frame, fixes)
     _check_values(frame)
     _check_dates(frame, today)
