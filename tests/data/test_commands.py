@@ -39,6 +39,7 @@ def test_fetch_with_mocked_yahoo(capsys, tmp_path, monkeypatch):
     assert main(["data", "fetch", "^NSEI", "--cache-dir", str(tmp_path)]) == 0
     assert "^NSEI: 50 rows" in capsys.readouterr().out
     monkeypatch.setattr(yfinance, "download", lambda *a, **k: pd.DataFrame())
+    monkeypatch.setattr("time.sleep", lambda s: None)
     assert main(["data", "fetch", "^NSEI", "--cache-dir", str(tmp_path / "empty")]) == 2
     assert "--source synthetic" in capsys.readouterr().err
 

@@ -83,13 +83,14 @@ def load_yahoo(
     retries: int = 3,
     backoff: float = 1.0,
     download: Downloader | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> pd.DataFrame:
     """Daily bars of ``symbol`` from ``start`` to ``end`` (both inclusive) as a canonical frame.
 
     Transient failures (an exception or an empty frame) are retried ``retries`` times,
     waiting ``backoff * 2**attempt`` seconds between tries (``sleep`` is injectable for tests).
     """
+    sleep = time.sleep if sleep is None else sleep  # looked up late so tests can patch it
     if download is None:
         import yfinance
 
@@ -110,7 +111,7 @@ def load_yahoo(
         kwargs["period"] = "max"
     last_error = "no data"
     for attempt in range(retries + 1):
-        if attempt:
+        if attempt and backoff > 0:
             sleep(backoff * 2 ** (attempt - 1))
         try:
             raw = download(symbol, **kwargs)
