@@ -105,3 +105,11 @@ def test_refresh_without_cache_fetches_everything(tmp_path, history):
     source = FakeSource(history)
     frame, _ = refresh_cache("^NSEI", source, cache_dir=tmp_path)
     assert source.starts == [None] and len(frame) == 60
+
+
+def test_imported_csv_extended_from_yahoo_keeps_both_origins(tmp_path, history):
+    write_cache(history.iloc[:40], "^NSEI", source="csv:nifty.csv", cache_dir=tmp_path)
+    _, meta = refresh_cache("^NSEI", FakeSource(history), cache_dir=tmp_path)
+    assert meta.source == "csv:nifty.csv+yahoo"
+    _, again = refresh_cache("^NSEI", FakeSource(history), cache_dir=tmp_path)
+    assert again.source == "csv:nifty.csv+yahoo"

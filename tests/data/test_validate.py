@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from niftycnn.data import clean_ohlcv, format_report, validate
+from niftycnn.data import clean_ohlcv, format_report, synthetic_ohlcv, validate
 
 
 def test_unsorted_and_identical_duplicates_are_fixed_with_warnings(small_frame):
@@ -45,3 +50,14 @@ def test_raw_frame_with_text_values_is_a_validation_error(small_frame):
     raw.iloc[2, 0] = "n/a"
     with pytest.raises(DataValidationError, match="not numbers/dates"):
         clean_ohlcv(raw)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_dups=st.integers(0, 5))
+def test_cleaning_any_shuffle_with_identical_duplicates_restores_the_frame(seed, n_dups):
+    frame = synthetic_ohlcv(40, seed=3, start="2024-01-01")
+    rng = np.random.default_rng(seed)
+    messy = frame.iloc[np.concatenate([rng.permutation(40), rng.integers(0, 40, n_dups)])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pd.testing.assert_frame_equal(clean_ohlcv(messy), frame)

@@ -156,7 +156,9 @@ def refresh_cache(
     merged = pd.concat([cached[cached.index < tail.index[0]], tail]) if len(tail) else cached
     if merged.equals(cached):
         return cached, meta
-    return _store(merged, symbol, source, cache_dir)
+    # An imported CSV extended from Yahoo keeps both origins in its label.
+    label = meta.source if meta.source.endswith(source) else f"{meta.source}+{source}"
+    return _store(merged, symbol, label, cache_dir)
 
 
 def _overlap_agrees(cached: pd.DataFrame, tail: pd.DataFrame, rtol: float) -> bool:

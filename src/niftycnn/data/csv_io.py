@@ -63,7 +63,9 @@ def _read_text(path: Path) -> str:
     if not data.strip():
         raise DataValidationError(f"{path} is empty; export the data again")
     if b"\x00" in data[:_SNIFF_BYTES]:
-        raise DataValidationError(f"{path} is a binary file, not a CSV text file")
+        raise DataValidationError(
+            f"{path} is a binary file (Excel? Parquet?), not a CSV text file; export it as CSV"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

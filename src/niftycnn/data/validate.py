@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ def _dates(index: pd.Index, limit: int = _SHOW) -> str:
     return shown + (f" (+{len(index) - limit} more)" if len(index) > limit else "")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise DataValidationError(message)
 
 
