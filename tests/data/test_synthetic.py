@@ -48,15 +48,16 @@ def test_returns_have_fat_tails_and_volatility_clustering(markets):
 
 
 def test_planted_momentum_is_detectable_but_not_absurd(markets):
-    """Measured at seeds 0-3: none 0.50-0.52, momentum 0.59-0.61 (strength 0.5, lookback 5)."""
+    """Measured at seeds 0-4: none 0.495-0.521, momentum 0.592-0.614 (strength 0.5, lookback 5)."""
     base, momentum = _hit_rate(markets["none"]), _hit_rate(markets["momentum"])
     assert 0.46 < base < 0.54
     assert 0.56 < momentum < 0.67
 
 
 def test_planted_curvature_drives_next_day_return(markets):
+    """Measured at seeds 0-4: corr(sign(curvature), next return) 0.08-0.10 vs 0.01-0.03."""
     kernel = pattern_kernel("curvature", 5)
-    for pattern, lo, hi in (("none", -0.05, 0.05), ("curvature", 0.08, 0.5)):
+    for pattern, lo, hi in (("none", -0.05, 0.05), ("curvature", 0.05, 0.5)):
         lc = np.log(markets[pattern]["close"].to_numpy())
         curv = np.lib.stride_tricks.sliding_window_view(lc[:-1], 5) @ kernel
         nxt = np.diff(lc)[4:]
