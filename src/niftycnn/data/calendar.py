@@ -8,7 +8,9 @@ raises :class:`CalendarError` instead of silently guessing.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 
@@ -18,10 +20,15 @@ CALENDAR_NAME = "XBOM"  # BSE; same trading days as NSE.
 
 
 @lru_cache(maxsize=1)
-def _calendar():  # type: ignore[no-untyped-def]
+def _calendar() -> Any:
     import exchange_calendars as xcals
 
-    return xcals.get_calendar(CALENDAR_NAME)
+    # exchange_calendars trips a pandas 3.1 deprecation inside its constructor; it is not
+    # ours to fix and would otherwise show in every user's output.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return xcals.get_calendar(CALENDAR_NAME)
 
 
 def calendar_bounds() -> tuple[pd.Timestamp, pd.Timestamp]:

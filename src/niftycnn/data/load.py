@@ -1,0 +1,156 @@
+"""One entry point for later stages: ``load_ohlcv(source, ...) -> (frame, Provenance)``."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from niftycnn.data.cache import (
+    DEFAULT_CACHE_DIR,
+    CacheMeta,
+    cache_path,
+    read_cache,
+    refresh_cache,
+    write_cache,
+)
+from niftycnn.data.csv_io import read_csv
+from niftycnn.data.frame import frame_sha256
+from niftycnn.data.synthetic import synthetic_ohlcv
+from niftycnn.data.validate import clean_ohlcv
+from niftycnn.data.yahoo import load_yahoo
+from niftycnn.errors import DataSourceError
+
+Source = Literal["yahoo", "csv", "synthetic", "cache"]
+SOURCES: tuple[str, ...] = ("yahoo", "csv", "synthetic", "cache")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a frame came from; the run directory stores it (``sha256`` is the fingerprint
+    of exactly the returned frame, see :func:`niftycnn.data.frame_sha256`)."""
+
+    source: str
+    symbol: str
+    rows: int
+    first_date: str
+    last_date: str
+    sha256: str
+    fetched_at: str | None = None
+
+
+def provenance_of(
+    frame: pd.DataFrame, source: str, symbol: str, fetched_at: str | None = None
+) -> Provenance:
+    """Provenance record of a canonical frame."""
+    return Provenance(
+        source=source,
+        symbol=symbol,
+        rows=len(frame),
+        first_date=str(frame.index[0].date()),
+        last_date=str(frame.index[-1].date()),
+        sha256=frame_sha256(frame),
+        fetched_at=fetched_at,
+    )
+
+
+def load_ohlcv(
+    source: Source,
+    *,
+    symbol: str = "^NSEI",
+    path: str | Path | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    cache_dir: str | Path = DEFAULT_CACHE_DIR,
+    synthetic: dict[str, Any] | None = None,
+) -> tuple[pd.DataFrame, Provenance]:
+    """Validated canonical frame from ``source``, cut to [start, end], and its provenance.
+
+    ``yahoo`` refreshes the cache (fetching only the missing tail) and reads from it;
+    ``cache`` reads the cache without network; ``csv`` reads ``path``; ``synthetic``
+    calls :func:`synthetic_ohlcv` with the ``synthetic`` keyword arguments.
+    """
+    fetched_at: str | None = None
+    if source == "yahoo":
+        frame, meta = _yahoo_via_cache(symbol, start, cache_dir)
+        label, fetched_at = meta.source, meta.fetched_at
+    elif source == "cache":
+        frame, meta = read_cache(symbol, cache_dir)
+        label, fetched_at = meta.source, meta.fetched_at
+    elif source == "csv":
+        if path is None:
+            raise DataSourceError("source 'csv' needs a path; pass path=... (or --csv PATH)")
+        frame, label = clean_ohlcv(read_csv(path)), f"csv:{Path(path).name}"
+    elif source == "synthetic":
+        frame, label = synthetic_ohlcv(**(synthetic or {})), "synthetic"
+        symbol = _synthetic_label(synthetic or {})
+    else:
+        raise DataSourceError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    frame = _cut(frame, start, end)
+    return frame, provenance_of(frame, label, symbol, fetched_at)
+
+
+def _yahoo_via_cache(
+    symbol: str, start: str | pd.Timestamp | None, cache_dir: str | Path
+) -> tuple[pd.DataFrame, CacheMeta]:
+    """Refresh the cache from Yahoo; if Yahoo is unreachable but a cache exists, warn and
+    use the cache, so an offline machine can still rerun an experiment."""
+    try:
+        return refresh_cache(
+            symbol,
+            lambda s, e: load_yahoo(symbol, s, e),
+            cache_dir=cache_dir,
+            start=None if start is None else pd.Timestamp(start),
+        )
+    except DataSourceError as exc:
+        if not cache_path(symbol, cache_dir).exists():
+            raise
+        frame, meta = read_cache(symbol, cache_dir)
+        warnings.warn(
+            f"could not refresh {symbol} from Yahoo ({exc}); using the cache, which ends "
+            f"{meta.last_date}",
+            stacklevel=3,
+        )
+        return frame, meta
+
+
+def _synthetic_label(params: dict[str, Any]) -> str:
+    """``SYNTHETIC(...)`` with the parameters that matter most always shown, defaults included."""
+    defaults = inspect.signature(synthetic_ohlcv).parameters
+    key = ("n_days", "seed", "pattern", "strength", "lookback")
+    shown = {k: params.get(k, defaults[k].default) for k in key}
+    shown |= {k: v for k, v in params.items() if k not in key}
+    return "SYNTHETIC(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+def _cut(
+    frame: pd.DataFrame, start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
+) -> pd.DataFrame:
+    lo = frame.index[0] if start is None else pd.Timestamp(start)
+    hi = frame.index[-1] if end is None else pd.Timestamp(end)
+    out = frame.loc[(frame.index >= lo) & (frame.index <= hi)]
+    if out.empty:
+        raise DataSourceError(
+            f"no data between {lo.date()} and {hi.date()} (the data covers "
+            f"{frame.index[0].date()} to {frame.index[-1].date()}); widen the range"
+        )
+    return out
+
+
+def import_csv(
+    path: str | Path,
+    symbol: str,
+    *,
+    cache_dir: str | Path = DEFAULT_CACHE_DIR,
+) -> tuple[pd.DataFrame, Provenance]:
+    """Validate a CSV file and store it as the cache of ``symbol`` (source ``csv:<name>``).
+
+    Any parsing or validation error is raised before the cache is touched.
+    """
+    frame = clean_ohlcv(read_csv(path))
+    meta = write_cache(frame, symbol, source=f"csv:{Path(path).name}", cache_dir=cache_dir)
+    return frame, provenance_of(frame, meta.source, symbol, meta.fetched_at)
