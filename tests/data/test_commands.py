@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yfinance
-from _helpers import yf_frame
 
 from niftycnn.cli import main
 from niftycnn.data import cache_path, synthetic_ohlcv
+from tests.data._helpers import yf_frame
 
 
 def test_check_synthetic_prints_the_report(capsys):

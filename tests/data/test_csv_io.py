@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import flat_rows, yf_frame
 
 from niftycnn.data import cache_path, clean_ohlcv, import_csv, read_csv, write_cache
 from niftycnn.errors import DataSourceError, DataValidationError
+from tests.data._helpers import flat_rows, yf_frame
 
 
 def _expected(rows: pd.DataFrame) -> pd.DataFrame:

@@ -7,10 +7,10 @@ import dataclasses
 import pandas as pd
 import pytest
 import yfinance
-from _helpers import yf_frame
 
 from niftycnn.data import Provenance, frame_sha256, load_ohlcv, synthetic_ohlcv, write_cache
 from niftycnn.errors import DataSourceError
+from tests.data._helpers import yf_frame
 
 
 def test_synthetic_source_records_its_parameters():

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yfinance
-from _helpers import yf_frame
 
 from niftycnn.data import OHLCV_COLUMNS, load_yahoo, normalize_yfinance
 from niftycnn.errors import DataSourceError, DataValidationError
+from tests.data._helpers import yf_frame
 
 
 def _assert_canonical(frame: pd.DataFrame) -> None:
