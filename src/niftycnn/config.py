@@ -175,7 +175,9 @@ class BaselinesConfig(_Table):
 
 
 class BacktestConfig(_Table):
-    signal: Literal["expected_return", "prob_diff", "sign"] = "expected_return"
+    signal: Literal["expected_return", "prob_diff", "class"] = "expected_return"
+    sizing: Literal["sign", "scaled"] = "sign"
+    scale: float = Field(0.02, gt=0.0, description="return giving a full position if scaled")
     band: float = Field(0.0, ge=0.0)
     long_short: bool = True
     holding: Literal["daily", "expiry"] = "expiry"

@@ -82,7 +82,9 @@ class EvaluationResult:
     and trading metrics as columns. ``per_fold``: (model, fold) rows. ``per_year``:
     (model, year) rows. ``equity`` / ``equity_gross``: date x model equity curves.
     ``confusion``: tidy (model, true, pred, count). ``significance``: one row per model.
-    ``diebold_mariano``: one row per baseline, the reference model's loss against it.
+    ``diebold_mariano``: one row per baseline, the reference model's loss against it:
+    mean losses, their difference (model - baseline; negative = model better) with a
+    block-bootstrap interval (diff_low, diff_high), the DM statistic and p-values.
 
     ``significance`` columns: sharpe (annualised, net) with its block-bootstrap interval
     sharpe_low/sharpe_high; sharpe_p, the circular-shift p-value of the gross Sharpe of
@@ -306,7 +308,17 @@ def _dm_table(groups: dict, sig: SignificanceConfig, horizon: int) -> pd.DataFra
         common = ref_rows.index.intersection(base.index)
         a, b = ref_rows.loc[common], base.loc[common]
         kind = _loss_kind(a, b, sig.classification_loss)
-        res = diebold_mariano(_per_sample_loss(a, kind), _per_sample_loss(b, kind), horizon)
+        loss_a, loss_b = _per_sample_loss(a, kind), _per_sample_loss(b, kind)
+        res = diebold_mariano(loss_a, loss_b, horizon)
+        diff = bootstrap_ci(
+            "mean",
+            (loss_a - loss_b).to_numpy(),
+            block_len=max(horizon, 1),
+            n_boot=sig.n_boot,
+            alpha=sig.alpha,
+            method=sig.method,
+            rng=np.random.default_rng(sig.seed),
+        )
         out.append(
             {
                 "model": ref,
@@ -314,7 +326,11 @@ def _dm_table(groups: dict, sig: SignificanceConfig, horizon: int) -> pd.DataFra
                 "loss": kind,
                 "n": res.n,
                 "horizon": res.horizon,
+                "model_loss": float(loss_a.mean()),
+                "baseline_loss": float(loss_b.mean()),
                 "mean_loss_diff": res.mean_diff,
+                "diff_low": diff.low,
+                "diff_high": diff.high,
                 "dm": res.statistic,
                 "p_value": res.p_value,
                 "p_model_better": res.p_less,
