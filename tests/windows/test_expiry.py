@@ -44,8 +44,9 @@ def test_real_data_dates_give_the_same_known_expiries(real_frame):
 
 def test_tuesday_regime_starts_september_2025():
     weekly = expiry_dates("weekly", "2025-08-18", "2025-09-20")
-    assert list(weekly) == [TS(d) for d in ("2025-08-21", "2025-08-28", "2025-09-02",
-                                            "2025-09-09", "2025-09-16")]
+    assert list(weekly) == [
+        TS(d) for d in ("2025-08-21", "2025-08-28", "2025-09-02", "2025-09-09", "2025-09-16")
+    ]
     assert _in_month("monthly", "2025-08") == [TS("2025-08-28")]
     assert _in_month("monthly", "2025-09") == [TS("2025-09-30")]
     # 2 Oct 2025 (Gandhi Jayanti) no longer matters: 7 Oct is a Tuesday session.
@@ -57,7 +58,9 @@ def test_first_weekly_expiry_is_14_february_2019_and_monthly_before():
     monthly = expiry_dates("monthly", "2018-11-01", "2019-03-01")
     assert list(weekly[weekly < TS("2019-02-11")]) == list(monthly[monthly < TS("2019-02-11")])
     assert list(weekly[weekly >= TS("2019-02-11")]) == [
-        TS("2019-02-14"), TS("2019-02-21"), TS("2019-02-28")
+        TS("2019-02-14"),
+        TS("2019-02-21"),
+        TS("2019-02-28"),
     ]
 
 
@@ -104,7 +107,9 @@ def test_unknown_ranges_raise_calendar_errors():
     with pytest.raises(CalendarError, match="known only up to"):
         expiry_dates("weekly", "2026-12-01", "2027-02-01")
     with pytest.raises(CalendarError, match="no NIFTY expiry rule"):
-        expiry_dates("monthly", "1999-01-01", "1999-12-31", pd.bdate_range("1999-01-01", "2001-01-01"))
+        expiry_dates(
+            "monthly", "1999-01-01", "1999-12-31", pd.bdate_range("1999-01-01", "2001-01-01")
+        )
     with pytest.raises(CalendarError, match="unknown expiry kind"):
         expiry_dates("daily", "2020-01-01", "2020-02-01")
 

@@ -33,7 +33,6 @@ ExpiryKind = Literal["weekly", "monthly"]
 EXPIRY_KINDS: tuple[str, ...] = ("weekly", "monthly")
 
 MON, TUE, WED, THU, FRI = range(5)
-_WEEKDAY_CODES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 @dataclass(frozen=True)
@@ -115,18 +114,26 @@ def regimes_for(kind: str) -> tuple[ExpiryRegime, ...]:
     return tuple(r for r in monthly if r.start < weekly[0].start) + weekly
 
 
+def _weekday(days: np.ndarray) -> np.ndarray:
+    """Monday = 0 weekday of day numbers since 1970-01-01 (a Thursday)."""
+    return (days + 3) % 7
+
+
 def _nominal_dates(regime: ExpiryRegime, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
-    """Nominal expiry dates of one regime in [start, end] (datetime64[ns])."""
-    if start > end:
-        return np.array([], dtype="datetime64[ns]")
-    code = _WEEKDAY_CODES[regime.weekday]
+    """Nominal expiry dates of one regime in [start, end] (datetime64[D], vectorised)."""
+    lo = int(np.datetime64(start.date(), "D").astype(np.int64))
+    hi = int(np.datetime64(end.date(), "D").astype(np.int64))
+    if lo > hi:
+        return np.array([], dtype="datetime64[D]")
     if regime.rule == "every":
-        return pd.date_range(start, end, freq=f"W-{code}").values
-    month_ends = pd.date_range(start.to_period("M").to_timestamp(), end, freq="ME")
-    month_ends = month_ends.append(pd.DatetimeIndex([end + pd.offsets.MonthEnd(0)])).unique()
-    back = (month_ends.day_of_week.values - regime.weekday) % 7
-    last = month_ends - pd.to_timedelta(back, unit="D")
-    return last[(last >= start) & (last <= end)].values
+        first = lo + (regime.weekday - (lo + 3) % 7) % 7
+        return np.arange(first, hi + 1, 7).astype("datetime64[D]")
+    first_month = int(np.datetime64(start.date(), "M").astype(np.int64))
+    last_month = int(np.datetime64(end.date(), "M").astype(np.int64))
+    months = np.arange(first_month, last_month + 1)
+    month_ends = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
+    last = month_ends - (_weekday(month_ends) - regime.weekday) % 7
+    return last[(last >= lo) & (last <= hi)].astype("datetime64[D]")
 
 
 def nominal_expiries(kind: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
@@ -142,7 +149,8 @@ def nominal_expiries(kind: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Da
     for i, reg in enumerate(regimes):
         stop = regimes[i + 1].start - pd.Timedelta(days=1) if i + 1 < len(regimes) else end
         parts.append(_nominal_dates(reg, max(start, reg.start), min(end, stop)))
-    return pd.DatetimeIndex(np.sort(np.concatenate(parts)), name="date")
+    days = np.sort(np.concatenate(parts)).astype("datetime64[ns]")
+    return pd.DatetimeIndex(days, name="date")
 
 
 def trading_calendar(
@@ -184,9 +192,7 @@ def _known_until(trading_days: pd.DatetimeIndex | None) -> pd.Timestamp:
     return max(cal_last, pd.Timestamp(trading_days.max()).normalize())
 
 
-def _shift_to_trading_days(
-    nominal: pd.DatetimeIndex, days: pd.DatetimeIndex
-) -> pd.DatetimeIndex:
+def _shift_to_trading_days(nominal: pd.DatetimeIndex, days: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """Each nominal date, moved to the last trading day on or before it; unique, sorted."""
     pos = days.searchsorted(nominal, side="right") - 1
     shifted = days[pos[pos >= 0]]

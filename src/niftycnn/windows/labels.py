@@ -158,7 +158,9 @@ def labeler_from_config(mode: str, **params: object) -> Labeler:
     try:
         labeler: Labeler = LABELERS[mode](**params)
     except TypeError as exc:
-        raise LabelError(f"bad parameters {sorted(params)} for label mode {mode!r}: {exc}") from None
+        raise LabelError(
+            f"bad parameters {sorted(params)} for label mode {mode!r}: {exc}"
+        ) from None
     return labeler
 
 

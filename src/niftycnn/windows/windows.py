@@ -78,7 +78,7 @@ def _check_frame(frame: pd.DataFrame, features: Sequence[str], length: int) -> N
     if unknown:
         raise LabelError(f"unknown features {unknown}; use names from {sorted(FEATURES)}")
     if not features:
-        raise LabelError("no features asked for; pass at least one of " f"{sorted(FEATURES)}")
+        raise LabelError(f"no features asked for; pass at least one of {sorted(FEATURES)}")
     if length < 1:
         raise LabelError(f"window length must be >= 1, got {length}")
     needed = sorted({c for f in features for c in FEATURES[f].columns} | {"close"})
