@@ -25,14 +25,17 @@ def test_labels_match_a_hand_computation(make_frame):
     frame = make_frame(60, start="2024-07-01", seed=5)
     ds = build_dataset(frame, length=5, vol_window=5, labeler=FixedThresholds(0.01, 0.02))
     close, dates = frame["close"], frame.index
-    # 2024-08-13 (Tue): next weekly expiry is Thu 2024-08-15 here, a synthetic-data day
-    # (the frame's own dates are the trading days within its range), 2 rows ahead.
-    i = ds.end_dates.get_loc(TS("2024-08-13"))
-    assert ds.expiry_dates[i] == TS("2024-08-15") and ds.horizon[i] == 2
-    r = np.log(close[TS("2024-08-15")] / close[TS("2024-08-13")])
+    # 2024-08-20 (Tue): next weekly expiry is Thu 2024-08-22, 2 rows ahead.
+    t, e = TS("2024-08-20"), TS("2024-08-22")
+    i = ds.end_dates.get_loc(t)
+    assert ds.expiry_dates[i] == e and ds.horizon[i] == 2
+    r = np.log(close[e] / close[t])
     assert ds.y_return[i] == pytest.approx(r, rel=1e-12)
     assert ds.y_class[i] == int(np.searchsorted([-0.02, -0.01, 0.01, 0.02], r, side="left"))
-    assert ds.sigma[i] == trailing_volatility(close.to_numpy(), 5)[dates.get_loc(TS("2024-08-13"))]
+    assert ds.sigma[i] == trailing_volatility(close.to_numpy(), 5)[dates.get_loc(t)]
+    # 2024-08-15 is in this business-day frame but is an NSE holiday: no expiry there.
+    j = ds.end_dates.get_loc(TS("2024-08-13"))
+    assert ds.expiry_dates[j] == TS("2024-08-14") and ds.horizon[j] == 1
     # First sample: first row with a full window and a full volatility estimate.
     assert ds.end_dates[0] == dates[5]
 

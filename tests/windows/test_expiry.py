@@ -24,6 +24,11 @@ def _in_month(kind: str, month: str) -> list[pd.Timestamp]:
     return list(expiry_dates(kind, start, start + pd.offsets.MonthEnd(0)))
 
 
+def _in_month_days(kind: str, month: str, days: pd.DatetimeIndex) -> list[pd.Timestamp]:
+    start = TS(month)
+    return list(expiry_dates(kind, start, start + pd.offsets.MonthEnd(0), days))
+
+
 def test_monthly_june_2023_moves_to_wednesday_for_the_bakri_id_holiday():
     assert _in_month("monthly", "2023-06") == [TS("2023-06-28")]
 
@@ -89,6 +94,14 @@ def test_real_history_expiries_are_data_days_on_or_before_the_rule_weekday(real_
 def test_a_gap_in_the_data_counts_as_a_holiday_within_the_data_range(real_frame):
     days = real_frame.index.drop(TS("2024-08-22"))
     assert list(expiry_dates("weekly", "2024-08-19", "2024-08-25", days)) == [TS("2024-08-21")]
+
+
+def test_muhurat_sessions_in_the_data_never_host_an_expiry(real_frame):
+    days = real_frame.index
+    assert TS("2021-11-04") in days  # Diwali Muhurat session, listed by Yahoo
+    assert list(expiry_dates("weekly", "2021-11-01", "2021-11-07", days)) == [TS("2021-11-03")]
+    # Oct 2011: 27th a holiday, 26th Diwali (Muhurat): expiry on the 25th.
+    assert _in_month_days("monthly", "2011-10", days) == [TS("2011-10-25")]
 
 
 def test_expiries_beyond_the_data_come_from_the_exchange_calendar(real_frame):

@@ -5,13 +5,17 @@ month, ...); a nominal date that is not a trading day moves to the previous trad
 The rules change over time, so they live in :data:`EXPIRY_REGIMES`, one row per change,
 each with its source. When NSE changes the rule again, add a row.
 
-Trading days: a caller passes the data's own dates (``trading_days``). Within the data's
-date range those dates *are* the trading days (a close must exist to price an expiry); a
-day missing from the data, such as Yahoo's gap on 2019-02-13, is treated as a holiday, so
-an expiry falling on such a gap would move to the previous data day. Outside the data's
-range (before its first or after its last date) the exchange calendar
-(:func:`niftycnn.data.calendar.nse_sessions`) decides, so expiry dates just beyond the
-data are still known. Beyond the calendar's coverage an expiry is unknown (NaT).
+Trading days (the days an expiry may fall on): a caller passes the data's own dates
+(``trading_days``). Within the data's date range an expiry day must be a data day (a
+close must exist to price the label) *and* a regular NSE session where the exchange
+calendar covers it: Yahoo lists Diwali Muhurat sessions (e.g. Thursday 2021-11-04),
+which never host an expiry (NIFTY's weekly expired on 2021-11-03 that week), and the
+calendar in turn lists a few days Yahoo lacks. A regular session missing from the data
+(a Yahoo gap, e.g. 2011-11-24, a monthly expiry day) counts as a holiday: the expiry
+moves to the previous data day, the only close we have. Outside the data's range the
+exchange calendar (:func:`niftycnn.data.calendar.nse_sessions`) alone decides, so expiry
+dates just beyond the data are still known; beyond its coverage an expiry is unknown
+(NaT). Truncating the data can therefore change an expiry only through such a gap.
 
 Weekly expiries before the first weekly NIFTY contract (February 2019) do not exist; for
 ``kind="weekly"`` we fall back to the monthly expiries before then, so a 2007-2024
@@ -156,30 +160,34 @@ def nominal_expiries(kind: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.Da
 def trading_calendar(
     start: pd.Timestamp, end: pd.Timestamp, trading_days: pd.DatetimeIndex | None = None
 ) -> pd.DatetimeIndex:
-    """Trading days in [start, end]: ``trading_days`` within its own range, NSE beyond.
+    """Days an expiry may fall on, in [start, end] (see the module docstring).
 
-    Parts outside both ``trading_days`` and the exchange calendar's coverage are left
-    empty; callers treat expiries there as unknown.
+    Within the range of ``trading_days``: those days that are also regular NSE sessions
+    (where the calendar covers them), which drops Diwali Muhurat sessions that Yahoo
+    lists; outside it: NSE sessions. Parts outside both are left empty; callers treat
+    expiries there as unknown.
     """
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     cal_first, cal_last = calendar_bounds()
     pieces: list[pd.DatetimeIndex] = []
 
-    def sessions(a: pd.Timestamp, b: pd.Timestamp) -> None:
+    def sessions(a: pd.Timestamp, b: pd.Timestamp) -> pd.DatetimeIndex:
         a, b = max(a, cal_first), min(b, cal_last)
-        if a <= b:
-            pieces.append(nse_sessions(a, b))
+        return nse_sessions(a, b) if a <= b else pd.DatetimeIndex([], name="date")
 
     if trading_days is None or len(trading_days) == 0:
-        sessions(start, end)
+        pieces.append(sessions(start, end))
     else:
         td = pd.DatetimeIndex(trading_days).normalize().unique().sort_values()
         first, last = td[0], td[-1]
-        sessions(start, min(end, first - pd.Timedelta(days=1)))
-        pieces.append(td[(td >= start) & (td <= end)])
-        sessions(max(start, last + pd.Timedelta(days=1)), end)
-    if not pieces:
-        return pd.DatetimeIndex([], name="date")
+        pieces.append(sessions(start, min(end, first - pd.Timedelta(days=1))))
+        inside = td[(td >= start) & (td <= end)]
+        if len(inside):
+            lo, hi = max(inside[0], cal_first), min(inside[-1], cal_last)
+            covered = (inside >= lo) & (inside <= hi)
+            inside = inside[~covered | inside.isin(sessions(lo, hi))]
+        pieces.append(inside)
+        pieces.append(sessions(max(start, last + pd.Timedelta(days=1)), end))
     days = pieces[0].append(pieces[1:]) if len(pieces) > 1 else pieces[0]
     return pd.DatetimeIndex(days, name="date").unique().sort_values()
 
