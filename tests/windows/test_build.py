@@ -61,6 +61,14 @@ def test_windows_past_the_data_keep_their_calendar_expiry_but_no_label(real_fram
     assert ds.labelled[~tail].all()
 
 
+def test_expiry_beyond_the_exchange_calendar_is_nat(make_frame):
+    frame = make_frame(60, start="2028-01-03")  # past the calendar: data days decide
+    ds = build_dataset(frame, features="returns")
+    assert ds.features == ("returns",) and ds.X.shape[1] == 1
+    assert pd.isna(ds.expiry_dates[-1]) and ds.y_class[-1] == UNLABELLED
+    assert ds.labelled[:5].all()
+
+
 def test_real_history_default_labels_fill_every_class(real_frame):
     ds = build_dataset(real_frame)
     y = ds.y_class[ds.labelled]

@@ -56,6 +56,7 @@ def build_dataset(
     if sampling not in SAMPLINGS:
         raise LabelError(f"unknown sampling {sampling!r}; use one of {SAMPLINGS}")
     labeler = VolatilityThresholds() if labeler is None else labeler
+    features = (features,) if isinstance(features, str) else tuple(features)
     X_all, _ = make_windows(frame, length=length, features=features)
     dates = pd.DatetimeIndex(frame.index)
     close = frame["close"].to_numpy(np.float64)
@@ -90,5 +91,5 @@ def build_dataset(
         y_return=y_return,
         y_class=np.asarray(y_class, dtype=np.int64),
         sigma=sigma,
-        features=tuple(features),
+        features=features,
     )

@@ -92,7 +92,10 @@ def vol_scaled(y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> 
 
 
 class VolatilityThresholds:
-    """Classes from cut points on z = r / (sigma_t * sqrt(h)), in units of expected move."""
+    """Classes from cut points on z = r / (sigma_t * sqrt(h)), in units of expected move.
+
+    UNLABELLED also where sigma is NaN (too little history for a volatility estimate).
+    """
 
     def __init__(self, small: float = 0.3, large: float = 1.0) -> None:
         self.small = small

@@ -129,7 +129,7 @@ def make_windows(
             raw volume, returns, range), for inspection.
         end_dates: the window end date t of each sample.
     """
-    features = tuple(features)
+    features = (features,) if isinstance(features, str) else tuple(features)
     _check_frame(frame, features, length)
     last_log_close = np.log(frame["close"].to_numpy(np.float64)[length - 1 :])[:, None]
     channels = []
