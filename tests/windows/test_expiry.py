@@ -117,8 +117,10 @@ def test_next_expiry_is_strictly_after_and_nat_beyond_the_calendar():
 
 
 def test_unknown_ranges_raise_calendar_errors():
-    with pytest.raises(CalendarError, match="known only up to"):
+    with pytest.raises(CalendarError, match="trading days are known from"):
         expiry_dates("weekly", "2026-12-01", "2027-02-01")
+    with pytest.raises(CalendarError, match="trading days are known from"):
+        expiry_dates("monthly", "2005-01-01", "2005-12-31")  # before the exchange calendar
     with pytest.raises(CalendarError, match="no NIFTY expiry rule"):
         expiry_dates(
             "monthly", "1999-01-01", "1999-12-31", pd.bdate_range("1999-01-01", "2001-01-01")

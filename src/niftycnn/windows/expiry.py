@@ -192,12 +192,14 @@ def trading_calendar(
     return pd.DatetimeIndex(days, name="date").unique().sort_values()
 
 
-def _known_until(trading_days: pd.DatetimeIndex | None) -> pd.Timestamp:
-    """Last date whose trading status is known (data end or calendar end, the later)."""
-    cal_last = calendar_bounds()[1]
+def _known_span(trading_days: pd.DatetimeIndex | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last date whose trading status is known (from the data or the calendar)."""
+    cal_first, cal_last = calendar_bounds()
     if trading_days is None or len(trading_days) == 0:
-        return cal_last
-    return max(cal_last, pd.Timestamp(trading_days.max()).normalize())
+        return cal_first, cal_last
+    first = pd.Timestamp(trading_days.min()).normalize()
+    last = pd.Timestamp(trading_days.max()).normalize()
+    return min(cal_first, first), max(cal_last, last)
 
 
 def _shift_to_trading_days(nominal: pd.DatetimeIndex, days: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -221,11 +223,11 @@ def expiry_dates(
     """
     _check_kind(kind)
     start_ts, end_ts = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    known = _known_until(trading_days)
-    if end_ts > known:
+    known_from, known = _known_span(trading_days)
+    if end_ts > known or start_ts < known_from:
         raise CalendarError(
-            f"trading days are known only up to {known.date()}, not {end_ts.date()}; "
-            "end the range earlier or upgrade exchange-calendars"
+            f"trading days are known from {known_from.date()} to {known.date()}, not "
+            f"{start_ts.date()} to {end_ts.date()}; narrow the range or pass the data's dates"
         )
     nominal = nominal_expiries(kind, start_ts, end_ts)
     # Look back a few weeks so a holiday run at the start still finds a trading day.
@@ -247,7 +249,7 @@ def next_expiry(
     dates = pd.DatetimeIndex(dates)
     if len(dates) == 0:
         return pd.DatetimeIndex([], name="expiry")
-    known = _known_until(trading_days)
+    known = _known_span(trading_days)[1]
     lo = dates.min().normalize()
     # Any next expiry lies within ~5 weeks (a monthly cycle plus holidays).
     hi = min(dates.max().normalize() + pd.Timedelta(days=70), known)
