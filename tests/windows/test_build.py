@@ -13,6 +13,7 @@ from niftycnn.windows import (
     CLASS_NAMES,
     UNLABELLED,
     FixedThresholds,
+    QuantileThresholds,
     build_dataset,
     expiry_dates,
 )
@@ -84,6 +85,14 @@ def test_expiry_sampling_ends_each_window_on_an_expiry_day(real_frame):
     # Each label runs exactly to the next sample's end: one whole, non-overlapping cycle.
     assert (ds.expiry_dates[:-1] == ds.end_dates[1:]).all()
     assert 15 <= np.median(ds.horizon[ds.labelled]) <= 25
+
+
+def test_build_leaves_the_callers_labeler_unfitted(make_frame):
+    q = QuantileThresholds()
+    ds = build_dataset(make_frame(80, start="2024-01-01"), labeler=q)
+    assert q.cuts_ is None
+    y = ds.y_class[ds.labelled]
+    assert set(np.unique(y)) == {0, 1, 2, 3, 4}
 
 
 def test_bad_options_raise_label_errors(make_frame):

@@ -16,6 +16,7 @@ Choices a reviewer should know:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -47,15 +48,17 @@ def build_dataset(
 ) -> WindowDataset:
     """Windows, expiry-outcome labels and trailing volatility for every sample of ``frame``.
 
-    ``labeler`` defaults to ``VolatilityThresholds()`` (0.3 / 1.0 expected moves). It is
-    fitted on the labelled samples here; for quantile thresholds the walk-forward refits
-    it per fold on the training side only, so the y_class filled here is a convenience.
+    ``labeler`` defaults to ``VolatilityThresholds()`` (0.3 / 1.0 expected moves). A copy
+    of it is fitted on all labelled samples here (the caller's object is left unfitted).
+    That is harmless for fixed and volatility thresholds, which learn nothing; quantile
+    classes filled here are in-sample, so the walk-forward must refit them per fold on
+    the training side only (from y_return, sigma and horizon).
     """
     if expiry not in EXPIRY_KINDS:
         raise LabelError(f"unknown expiry kind {expiry!r}; use one of {EXPIRY_KINDS}")
     if sampling not in SAMPLINGS:
         raise LabelError(f"unknown sampling {sampling!r}; use one of {SAMPLINGS}")
-    labeler = VolatilityThresholds() if labeler is None else labeler
+    labeler = VolatilityThresholds() if labeler is None else copy.deepcopy(labeler)
     features = (features,) if isinstance(features, str) else tuple(features)
     X_all, _ = make_windows(frame, length=length, features=features)
     dates = pd.DatetimeIndex(frame.index)
