@@ -19,8 +19,11 @@ class WindowDataset:
     Attributes:
         X: float32 (N, C, L), channels-first, each window normalised with its own data.
         end_dates: window end date t per sample (the last day the window may use).
-        expiry_dates: label end date per sample (the next expiry strictly after t);
-            NaT where the expiry lies beyond the data. The splitter purges on it.
+        expiry_dates: label end date per sample (the next expiry strictly after t).
+            Where the expiry lies beyond the data it is still the exchange-calendar date
+            (so purging on it stays correct) but the sample is unlabelled; NaT only where
+            the date is truly unknown (beyond the exchange calendar too). The splitter
+            purges on it; train only on ``labelled`` samples.
         horizon: trading days from t to the expiry (int64; 0 where unlabelled).
         y_return: log(close at expiry / close at t); NaN where unlabelled.
         y_class: class index in CLASS_NAMES order; UNLABELLED (-1) where unlabelled.

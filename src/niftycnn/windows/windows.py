@@ -1,0 +1,146 @@
+"""Sliding windows over an OHLCV frame, each normalised with its own data only.
+
+A window ending on day t holds rows t-L+1 .. t. Normalisation uses only those rows
+(DESIGN.md leakage rule 1), so a window never depends on anything after t:
+
+- prices (open, high, low, close): log(price / close at t), the last close of the window;
+- volume: log1p(volume), z-scored over the window's days with volume. Yahoo reports 0 for
+  index volume it does not have (all of 2007-2012, scattered later days), so a zero is
+  treated as missing: it gets z = 0, and a window with fewer than two days of volume, or
+  with constant volume, is all zeros, never NaN or inf;
+- returns: daily log return of close (0 on the frame's first day, which has no previous
+  close), unscaled; it reads close at t-L, the day before the window, which is still in
+  the past;
+- range: log(high / low), unscaled.
+
+New channels are a row in :data:`FEATURES`: a causal 1-D series and a scaling rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from niftycnn.errors import LabelError
+
+OHLCV: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+DEFAULT_FEATURES: tuple[str, ...] = OHLCV
+
+Scaling = Literal["last_close", "zscore_nonzero", "none"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One input channel.
+
+    Attributes:
+        columns: frame columns the series reads.
+        series: row i of the result uses rows <= i of the frame only (causal).
+        scaling: per-window normalisation: "last_close" subtracts the window's last log
+            close (series must be a log price), "zscore_nonzero" z-scores over the
+            window's nonzero raw values (volume), "none" leaves the values as they are.
+    """
+
+    columns: tuple[str, ...]
+    series: Callable[[pd.DataFrame], np.ndarray]
+    scaling: Scaling
+
+
+def _log_col(name: str) -> Callable[[pd.DataFrame], np.ndarray]:
+    return lambda f: np.log(f[name].to_numpy(np.float64))
+
+
+def _log_returns(f: pd.DataFrame) -> np.ndarray:
+    lc = np.log(f["close"].to_numpy(np.float64))
+    return np.concatenate(([0.0], np.diff(lc)))
+
+
+# The one table of feature transforms.
+FEATURES: dict[str, Feature] = {
+    "open": Feature(("open", "close"), _log_col("open"), "last_close"),
+    "high": Feature(("high", "close"), _log_col("high"), "last_close"),
+    "low": Feature(("low", "close"), _log_col("low"), "last_close"),
+    "close": Feature(("close",), _log_col("close"), "last_close"),
+    "volume": Feature(("volume",), lambda f: f["volume"].to_numpy(np.float64), "zscore_nonzero"),
+    "returns": Feature(("close",), _log_returns, "none"),
+    "range": Feature(("high", "low"), lambda f: np.log(f["high"] / f["low"]).to_numpy(), "none"),
+}
+
+
+def _check_frame(frame: pd.DataFrame, features: Sequence[str], length: int) -> None:
+    """Fail early, with one clear line, on frames windows cannot be built from."""
+    unknown = [f for f in features if f not in FEATURES]
+    if unknown:
+        raise LabelError(f"unknown features {unknown}; use names from {sorted(FEATURES)}")
+    if not features:
+        raise LabelError(f"no features asked for; pass at least one of {sorted(FEATURES)}")
+    if length < 1:
+        raise LabelError(f"window length must be >= 1, got {length}")
+    needed = sorted({c for f in features for c in FEATURES[f].columns} | {"close"})
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise LabelError(f"frame lacks columns {missing}; pass the canonical OHLCV frame")
+    if not isinstance(frame.index, pd.DatetimeIndex) or not frame.index.is_monotonic_increasing:
+        raise LabelError("frame index must be a sorted DatetimeIndex; sort it first")
+    if not frame.index.is_unique:
+        raise LabelError("frame index has duplicate dates; drop duplicates first")
+    if len(frame) < length:
+        raise LabelError(f"frame has {len(frame)} rows, fewer than the window length {length}")
+    prices = frame[[c for c in needed if c != "volume"]].to_numpy(np.float64)
+    if not (np.isfinite(prices).all() and (prices > 0).all()):
+        raise LabelError("prices must be finite and positive; clean the frame first")
+    if "volume" in needed:
+        vol = frame["volume"].to_numpy(np.float64)
+        if not (np.isfinite(vol).all() and (vol >= 0).all()):
+            raise LabelError("volume must be finite and >= 0; fill missing volume with 0")
+
+
+def _zscore_nonzero(raw: np.ndarray) -> np.ndarray:
+    """Window-wise z-score of log1p(raw) over raw > 0; zeros where undefined."""
+    present = raw > 0
+    x = np.log1p(raw)
+    n = present.sum(axis=1, keepdims=True)
+    safe_n = np.maximum(n, 1)
+    mean = (x * present).sum(axis=1, keepdims=True) / safe_n
+    dev = (x - mean) * present
+    std = np.sqrt((dev**2).sum(axis=1, keepdims=True) / safe_n)
+    # A relative tolerance: constant volume leaves float rounding noise in std.
+    ok = (n >= 2) & (std > 1e-9 * np.maximum(np.abs(mean), 1.0))
+    return np.where(ok & present, dev / np.where(ok, std, 1.0), 0.0)
+
+
+def make_windows(
+    frame: pd.DataFrame,
+    length: int = 20,
+    features: Sequence[str] = DEFAULT_FEATURES,
+    normalize: bool = True,
+) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """All windows of ``length`` days, one per end date from the ``length``-th row on.
+
+    Returns:
+        X: float32 (N, C, L) with N = len(frame) - length + 1, channels in ``features``
+            order, each window normalised with its own rows (see the module docstring).
+            With ``normalize=False`` each channel is its raw causal series (log prices,
+            raw volume, returns, range), for inspection.
+        end_dates: the window end date t of each sample.
+    """
+    features = (features,) if isinstance(features, str) else tuple(features)
+    _check_frame(frame, features, length)
+    last_log_close = np.log(frame["close"].to_numpy(np.float64)[length - 1 :])[:, None]
+    channels = []
+    for name in features:
+        feat = FEATURES[name]
+        w = sliding_window_view(feat.series(frame), length)  # (N, L), a view
+        if normalize and feat.scaling == "last_close":
+            w = w - last_log_close
+        elif normalize and feat.scaling == "zscore_nonzero":
+            w = _zscore_nonzero(w)
+        channels.append(w)
+    X = np.stack(channels, axis=1).astype(np.float32)
+    end_dates = pd.DatetimeIndex(frame.index[length - 1 :], name="date")
+    return X, end_dates
