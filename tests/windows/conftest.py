@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from niftycnn.data import clean_ohlcv, read_csv
+
 OHLCV = ["open", "high", "low", "close", "volume"]
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-_CSV = Path("data") / "nifty50_yahoo_daily.csv"
-
-
-def load_ohlcv(path: Path) -> pd.DataFrame:
-    """The canonical OHLCV frame from a CSV (a stand-in for the data layer's reader)."""
-    frame = pd.read_csv(path, index_col="date", parse_dates=True)[OHLCV].astype(float)
-    frame.index.name = "date"
-    return frame
-
-
-@pytest.fixture(scope="session")
-def real_nifty_csv() -> Path:
-    """The real history: ../shared (a clone) or ../../shared (a git worktree); else skip.
-
-    Overrides tests/conftest.py's fixture, whose ../shared does not exist inside a
-    worktree at /work/wt/<stage>.
-    """
-    candidates = [
-        Path(os.environ.get("NIFTYCNN_SHARED_DATA", "/nonexistent")) / _CSV.name,
-        _REPO_ROOT.parent / "shared" / _CSV,
-        _REPO_ROOT.parents[1] / "shared" / _CSV,
-    ]
-    for path in candidates:
-        if path.exists():
-            return path
-    pytest.skip(f"real NIFTY data not found at {candidates[1]} (only on project machines)")
 
 
 @pytest.fixture(scope="session")
 def real_frame(real_nifty_csv: Path) -> pd.DataFrame:
-    return load_ohlcv(real_nifty_csv)
+    return clean_ohlcv(read_csv(real_nifty_csv))
 
 
 def synthetic_frame(n: int = 120, start: str = "2016-01-04", seed: int = 0) -> pd.DataFrame:
