@@ -58,9 +58,15 @@ BAD_FILES = [
     ("[backtest]\ncost_bps = -1\n", "[backtest] cost_bps = -1"),
     ("[train\nepochs = 3\n", "not valid TOML"),
     ('[model]\npreset = "q11"\n', "q11"),
-    ('[model]\nlayers = [{type = "conv", filters = 8, kernel = 30, padding = "valid"}]\n',
-     "[model] layer 0 (conv)"),
+    (
+        '[model]\nlayers = [{type = "conv", filters = 8, kernel = 30, padding = "valid"}]\n',
+        "[model] layer 0 (conv)",
+    ),
     ('[model]\nlayers = [{type = "lstm"}]\n', "lstm"),
+    (
+        '[model]\nhead = "regression"\n[baselines]\nmodels = ["majority"]\n',
+        "models ['majority'] only apply to classification heads",
+    ),
 ]
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from niftycnn.errors import ConfigError
 
 FEATURES = ("open", "high", "low", "close", "volume", "returns", "range")
-BASELINES = ("majority", "logistic", "ridge", "momentum", "fixed_kernels")
+BASELINES = ("majority", "mean", "logistic", "ridge", "momentum", "fixed_kernels")
 
 
 class _Table(BaseModel):
@@ -145,7 +145,7 @@ class TrainConfig(_Table):
     batch_size: int = Field(128, gt=0, le=65536)
     lr: float = Field(1e-3, gt=0.0, le=1.0)
     weight_decay: float = Field(1e-2, ge=0.0, le=1.0)
-    patience: int = Field(5, ge=0, le=1000)
+    patience: int = Field(5, ge=1, le=1000)
     class_weights: Literal["none", "balanced"] = "none"
     seeds: int = Field(5, gt=0, le=100)
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -166,7 +166,9 @@ class WalkForwardConfig(_Table):
 
 
 class BaselinesConfig(_Table):
-    models: tuple[Literal[BASELINES], ...] = BASELINES  # type: ignore[valid-type]
+    """Baselines trained on the very same folds; by default every one that fits the head."""
+
+    models: tuple[Literal[BASELINES], ...] | None = None  # type: ignore[valid-type]
 
     @field_validator("models", mode="before")
     @classmethod
@@ -240,6 +242,27 @@ class Experiment(_Table):
     filters: FiltersConfig = FiltersConfig()
     sweep: SweepConfig | None = None
 
+    @model_validator(mode="after")
+    def _baselines_fit_the_head(self) -> Experiment:
+        wrong = {"classification": {"mean"}, "regression": {"majority", "logistic"}}
+        bad = sorted(wrong[self.model.head] & set(self.baselines.models or ()))
+        if bad:
+            other = "classification" if self.model.head == "regression" else "regression"
+            raise ValueError(
+                f"[baselines] models {bad} only apply to {other} heads; "
+                f"use {'mean' if self.model.head == 'regression' else 'majority'} for "
+                f"a {self.model.head} head"
+            )
+        return self
+
+    @property
+    def baseline_models(self) -> tuple[str, ...]:
+        """The baselines to run: as configured, or every one that fits the head."""
+        if self.baselines.models is not None:
+            return tuple(self.baselines.models)
+        skip = {"classification": "mean", "regression": ("majority", "logistic")}
+        return tuple(b for b in BASELINES if b not in skip[self.model.head])
+
     def architecture(self) -> Any:
         """The network this experiment trains (a ``niftycnn.models.Architecture``)."""
         from niftycnn.models import architecture_from_dict
@@ -296,7 +319,7 @@ def _describe_error(error: Any) -> str:
         return f"missing required key {where}"
     message = error["msg"].removeprefix("Value error, ")
     if isinstance(error.get("input"), dict):  # a whole-table check, e.g. start < end
-        return f"[{'.'.join(str(p) for p in loc)}]: {message}"
+        return f"[{'.'.join(str(p) for p in loc)}]: {message}" if loc else message
     return f"{where} = {error.get('input')!r}: {message}"
 
 
