@@ -1,0 +1,354 @@
+"""The batched engine: all members of a chunk of folds train as one stacked ensemble.
+
+Each member (fold x seed) keeps the recipe of :mod:`niftycnn.walkforward.train` exactly —
+same initial weights, same minibatch order, same per-member epochs, early stopping and
+AdamW arithmetic — but one training step runs every active member at once:
+
+- parameters live as stacked tensors (M, ...) built from the members' own initial
+  state dicts;
+- fast path (networks made of Conv1d / MaxPool / AvgPool / GAP / Flatten / Linear and
+  activations): each convolution is one batched matmul over members (im2col with
+  ``unfold``, then ``baddbmm``), channels-last inside; every other network goes through
+  the generic path, ``torch.func.functional_call`` under ``vmap``;
+- one fused loss (the sum of the members' mean losses: member gradients stay
+  independent) and one hand-written AdamW over the stacked tensors, with torch's
+  arithmetic (``torch.optim.AdamW`` single-tensor formula);
+- early stopping per member: a member that stops is *removed* from the stack (its best
+  weights are saved, the stack is compacted), so finished members cost nothing; this is
+  the masking of the brief with the dead rows dropped instead of zeroed.
+
+Every member's arithmetic is independent of the other members in its stack, so a fold's
+weights do not depend on which folds share its chunk (on CPU; the truncation test
+checks it bit for bit).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from niftycnn.models import Architecture
+from niftycnn.walkforward.train import (
+    BatchStream,
+    FoldResult,
+    FoldTask,
+    MemberResult,
+    TrainConfig,
+    init_member,
+    member_loss,
+)
+
+StackedForward = Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor]
+_ACT: dict[type, Callable[[torch.Tensor], torch.Tensor]] = {
+    nn.ReLU: torch.relu,
+    nn.GELU: F.gelu,
+    nn.Tanh: torch.tanh,
+    nn.ELU: F.elu,
+    nn.LeakyReLU: F.leaky_relu,
+    nn.Identity: lambda x: x,
+}
+_BETAS, _EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW defaults
+
+
+# -- stacked forward: fast path ---------------------------------------------------------
+def _conv_step(name: str, mod: nn.Conv1d):
+    k, s, d = mod.kernel_size[0], mod.stride[0], mod.dilation[0]
+    if mod.padding == "same":
+        total = d * (k - 1)
+        pad = (total // 2, total - total // 2)
+    else:
+        pad = (int(mod.padding[0]),) * 2  # type: ignore[index]
+    span = d * (k - 1) + 1
+
+    def f(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:  # x (M, B, L, C)
+        w, b = p[f"{name}.weight"], p[f"{name}.bias"]  # (M, F, C, k), (M, F)
+        m, bsz, _, c = x.shape
+        if pad != (0, 0):
+            x = F.pad(x, (0, 0, *pad))
+        cols = x.unfold(2, span, s)  # (M, B, Lout, C, span)
+        if d > 1:
+            cols = cols[..., ::d]
+        lout = cols.shape[2]
+        cols = cols.reshape(m, bsz * lout, c * k)
+        wt = w.reshape(m, w.shape[1], c * k).transpose(1, 2)  # (M, C*k, F)
+        return torch.baddbmm(b.unsqueeze(1), cols, wt).view(m, bsz, lout, -1)
+
+    return f
+
+
+def _pool_step(mod: nn.MaxPool1d | nn.AvgPool1d):
+    k = mod.kernel_size if isinstance(mod.kernel_size, int) else mod.kernel_size[0]
+    s = mod.stride if isinstance(mod.stride, int) else mod.stride[0]
+    reduce = torch.amax if isinstance(mod, nn.MaxPool1d) else torch.mean
+
+    def f(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        if k == s and x.shape[2] % k == 0:
+            m, bsz, length, c = x.shape
+            return reduce(x.view(m, bsz, length // k, k, c), dim=3)
+        return reduce(x.unfold(2, k, s), dim=-1)
+
+    return f
+
+
+def _linear_step(name: str):
+    def f(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:  # x (M, B, D)
+        return torch.baddbmm(p[f"{name}.bias"].unsqueeze(1), x, p[f"{name}.weight"].transpose(1, 2))
+
+    return f
+
+
+def fast_forward(model: nn.Module) -> StackedForward | None:
+    """A stacked forward (params, x (M, B, C, L)) -> (M, B, out) for our layer types,
+    or None when the network has a layer the fast path does not know."""
+    if not isinstance(model, nn.Sequential):
+        return None
+    steps: list[Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor]] = []
+    shape = "seq"  # "seq": (M, B, L, C) channels-last; "vec": (M, B, D)
+    for name, mod in model.named_children():
+        if isinstance(mod, nn.Conv1d) and shape == "seq" and mod.groups == 1 and mod.bias is not None \
+                and mod.padding_mode == "zeros":
+            steps.append(_conv_step(name, mod))
+        elif isinstance(mod, nn.MaxPool1d | nn.AvgPool1d) and shape == "seq" and mod.padding in (0, (0,)) \
+                and not getattr(mod, "ceil_mode", False) and getattr(mod, "dilation", 1) in (1, (1,)) \
+                and (isinstance(mod, nn.MaxPool1d) or mod.count_include_pad):
+            steps.append(_pool_step(mod))
+        elif type(mod).__name__ == "GlobalAvgPool1d" and shape == "seq":
+            steps.append(lambda p, x: x.mean(dim=2))
+            shape = "vec"
+        elif isinstance(mod, nn.Flatten) and shape == "seq":
+            steps.append(lambda p, x: x.transpose(2, 3).reshape(x.shape[0], x.shape[1], -1))
+            shape = "vec"
+        elif isinstance(mod, nn.Linear) and shape == "vec" and mod.bias is not None:
+            steps.append(_linear_step(name))
+        elif type(mod) in _ACT:
+            act = _ACT[type(mod)]
+            if isinstance(mod, nn.LeakyReLU):
+                slope = mod.negative_slope
+                steps.append(lambda p, x, slope=slope: F.leaky_relu(x, slope))
+            elif isinstance(mod, nn.ELU):
+                alpha = mod.alpha
+                steps.append(lambda p, x, alpha=alpha: F.elu(x, alpha))
+            elif isinstance(mod, nn.GELU):
+                approx = mod.approximate
+                steps.append(lambda p, x, approx=approx: F.gelu(x, approximate=approx))
+            else:
+                steps.append(lambda p, x, act=act: act(x))
+        else:
+            return None
+    if shape != "vec":
+        return None
+
+    def forward(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        h = x.transpose(2, 3)  # (M, B, L, C)
+        for step in steps:
+            h = step(p, h)
+        return h
+
+    return forward
+
+
+def vmap_forward(model: nn.Module) -> StackedForward:
+    """The generic stacked forward: functional_call under vmap (any module)."""
+    from torch.func import functional_call, vmap
+
+    def one(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        return functional_call(model, p, (x,))
+
+    batched = vmap(one, in_dims=(0, 0), randomness="different")
+
+    def forward(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        return batched(p, x)
+
+    forward.module = model  # type: ignore[attr-defined]  # switched to eval for validation
+    return forward
+
+
+# -- the training loop -----------------------------------------------------------------
+class _Stack:
+    """The active members' stacked state (parameters, AdamW moments, bookkeeping)."""
+
+    def __init__(self, params, members, streams, spe, val_idx, val_mask, weights):
+        self.params = params
+        self.exp_avg = {k: torch.zeros_like(v) for k, v in params.items()}
+        self.exp_avg_sq = {k: torch.zeros_like(v) for k, v in params.items()}
+        self.best = {k: v.detach().clone() for k, v in params.items()}
+        self.members = members  # list of (task position, seed index)
+        self.streams = streams
+        self.spe = spe  # (M,) int64 steps per epoch
+        self.val_idx, self.val_mask = val_idx, val_mask  # (M, V) positions, (M, V) bool
+        self.weights = weights  # (M, K) or None
+        m = len(members)
+        self.best_val = np.full(m, math.inf)
+        self.best_epoch = np.full(m, -1)
+        self.bad = np.zeros(m, dtype=np.int64)
+        self.loss_sum = torch.zeros(m, dtype=torch.float64, device=val_idx.device)
+        self.rows: list[list[tuple[int, float, float]]] = [[] for _ in range(m)]
+        self.batches: np.ndarray = np.empty((m, 0, 0), dtype=np.int64)
+        self.batch_pos = 0
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Compact the stack to the members at ``rows``."""
+        t = torch.as_tensor(rows, device=self.val_idx.device)
+        for d in (self.params, self.exp_avg, self.exp_avg_sq, self.best):
+            for k in d:
+                d[k] = d[k].detach().index_select(0, t)
+        for k in self.params:
+            self.params[k].requires_grad_(True)
+        self.members = [self.members[i] for i in rows]
+        self.streams = [self.streams[i] for i in rows]
+        self.rows = [self.rows[i] for i in rows]
+        self.spe = self.spe[rows]
+        self.val_idx, self.val_mask = self.val_idx[t], self.val_mask[t]
+        self.weights = None if self.weights is None else self.weights[t]
+        self.best_val, self.best_epoch, self.bad = self.best_val[rows], self.best_epoch[rows], self.bad[rows]
+        self.loss_sum = self.loss_sum[t]
+        self.batches = self.batches[rows]
+
+
+def _adamw_(st: _Stack, step: int, cfg: TrainConfig) -> None:
+    """torch.optim.AdamW's single-tensor update, on every stacked tensor at once."""
+    b1, b2 = _BETAS
+    ps = [p.data for p in st.params.values()]
+    gs = [p.grad for p in st.params.values()]
+    ms, vs = list(st.exp_avg.values()), list(st.exp_avg_sq.values())
+    torch._foreach_mul_(ps, 1 - cfg.lr * cfg.weight_decay)
+    torch._foreach_lerp_(ms, gs, 1 - b1)
+    torch._foreach_mul_(vs, b2)
+    torch._foreach_addcmul_(vs, gs, gs, value=1 - b2)
+    bc1, bc2 = 1 - b1**step, 1 - b2**step
+    denom = torch._foreach_sqrt(vs)
+    torch._foreach_div_(denom, bc2**0.5)
+    torch._foreach_add_(denom, _EPS)
+    torch._foreach_addcdiv_(ps, ms, denom, value=-cfg.lr / bc1)
+
+
+def _val_losses(st, rows, forward, X, targets, regression) -> np.ndarray:
+    t = torch.as_tensor(rows, device=X.device)
+    p = {k: v.detach().index_select(0, t) for k, v in st.params.items()}
+    vi, vm = st.val_idx[t], st.val_mask[t]
+    module = getattr(forward, "module", None)
+    if module is not None:
+        module.eval()
+    with torch.no_grad():
+        out = forward(p, X[vi])  # (m, V, K)
+    if module is not None:
+        module.train()
+    y = targets[st.fold_of[t].unsqueeze(1), vi]
+    if regression:
+        err = (out[..., 0] - y) ** 2
+        w = vm.to(err.dtype)
+    else:
+        err = -torch.log_softmax(out, -1).gather(-1, y.unsqueeze(-1)).squeeze(-1)
+        w = vm.to(err.dtype) if st.weights is None else st.weights[t].gather(1, y) * vm
+    return ((err * w).sum(1) / w.sum(1)).double().cpu().numpy()
+
+
+def train_batched(
+    arch: Architecture,
+    X: torch.Tensor,
+    tasks: list[FoldTask],
+    cfg: TrainConfig,
+    fast: bool = True,
+) -> list[FoldResult]:
+    """Train every (task, seed) member of ``tasks`` as one stack; same results as
+    :func:`niftycnn.walkforward.train.train_sequential` (within float rounding)."""
+    device = X.device
+    regression = arch.head == "regression"
+    c, length = X.shape[1], X.shape[2]
+    members = [(ti, s) for ti in range(len(tasks)) for s in range(cfg.n_seeds)]
+    inits = [init_member(arch, c, length, cfg.seed, tasks[ti].fold, s).to(device) for ti, s in members]
+    template = inits[0]
+    names = [n for n, _ in template.named_parameters()]
+    if len(dict(template.named_buffers())):
+        # running statistics (batch norm) cannot be stacked functionally: train one by one
+        from niftycnn.walkforward.train import train_sequential
+
+        return train_sequential(arch, X, tasks, cfg)
+    params = {n: torch.stack([dict(m.named_parameters())[n].detach() for m in inits]).requires_grad_(True)
+              for n in names}
+    forward = (fast_forward(template) if fast else None) or vmap_forward(template)
+    # per-fold targets, stacked: (n_tasks, N); members index their fold's row
+    target_dtype = torch.float32 if regression else torch.int64
+    targets = torch.stack([torch.as_tensor(t.target, dtype=target_dtype) for t in tasks]).to(device)
+    streams = [BatchStream(tasks[ti].train_idx, cfg.batch_size, cfg.seed, tasks[ti].fold, s) for ti, s in members]
+    spe = np.array([s.steps_per_epoch for s in streams], dtype=np.int64)
+    vmax = max(1, max(len(t.val_idx) for t in tasks))
+    val_idx = np.zeros((len(members), vmax), dtype=np.int64)
+    val_mask = np.zeros((len(members), vmax), dtype=bool)
+    for i, (ti, _) in enumerate(members):
+        v = tasks[ti].val_idx
+        val_idx[i, : len(v)], val_mask[i, : len(v)] = v, True
+    has_val = np.array([len(tasks[ti].val_idx) > 0 for ti, _ in members])
+    weights = None
+    if not regression and tasks[0].class_weight is not None:
+        weights = torch.stack([torch.as_tensor(tasks[ti].class_weight) for ti, _ in members]).to(device)
+    st = _Stack(params, members, streams, spe, torch.as_tensor(val_idx, device=device),
+                torch.as_tensor(val_mask, device=device), weights)
+    fold_of = torch.as_tensor([ti for ti, _ in members], device=device)
+    st.fold_of = fold_of  # type: ignore[attr-defined]
+    results: dict[tuple[int, int], MemberResult] = {}
+    has_val_of = {m: h for m, h in zip(members, has_val, strict=True)}
+    chunk, step = 32, 0
+    while st.members:
+        if st.batch_pos >= st.batches.shape[1]:
+            st.batches = np.stack([s.take(chunk) for s in st.streams])
+            st.batch_pos = 0
+        bidx = torch.as_tensor(st.batches[:, st.batch_pos], device=device)  # (M, B)
+        st.batch_pos += 1
+        step += 1
+        fo = st.fold_of  # type: ignore[attr-defined]
+        y = targets[fo.unsqueeze(1), bidx]
+        out = forward(st.params, X[bidx])
+        losses = member_loss(out, y, st.weights, regression)
+        for p in st.params.values():
+            p.grad = None
+        losses.sum().backward()
+        with torch.no_grad():
+            _adamw_(st, step, cfg)
+        st.loss_sum += losses.detach().double()
+        ends = np.flatnonzero(step % st.spe == 0)
+        if len(ends) == 0:
+            continue
+        epochs = step // st.spe[ends] - 1
+        train_loss = (st.loss_sum[torch.as_tensor(ends, device=device)].cpu().numpy() / st.spe[ends])
+        st.loss_sum[torch.as_tensor(ends, device=device)] = 0.0
+        val_rows = ends[[has_val_of[st.members[i]] for i in ends]]
+        vl = dict(zip(val_rows, _val_losses(st, val_rows, forward, X, targets, regression), strict=True)) \
+            if len(val_rows) else {}
+        done, improved = [], []
+        for i, e, tl in zip(ends, epochs, train_loss, strict=True):
+            v = vl.get(i, math.nan)
+            st.rows[i].append((int(e), float(tl), float(v)))
+            if i not in vl:
+                improved.append(i)
+                st.best_epoch[i] = e
+            elif v < st.best_val[i] - cfg.min_delta:
+                improved.append(i)
+                st.best_val[i], st.best_epoch[i], st.bad[i] = v, e, 0
+            else:
+                st.bad[i] += 1
+            if st.bad[i] >= cfg.patience or e + 1 >= cfg.epochs:
+                done.append(i)
+        if improved:
+            t = torch.as_tensor(improved, device=device)
+            with torch.no_grad():
+                for k, p in st.params.items():
+                    st.best[k][t] = p.detach()[t]
+        if done:
+            for i in done:
+                state = {k: st.best[k][i].detach().cpu().clone() for k in st.best}
+                curve = pd.DataFrame(st.rows[i], columns=["epoch", "train_loss", "val_loss"])
+                results[st.members[i]] = MemberResult(state, curve, int(st.best_epoch[i]), len(st.rows[i]))
+            keep = np.setdiff1d(np.arange(len(st.members)), done)
+            st.keep(keep)
+            st.fold_of = fo[torch.as_tensor(keep, device=device)]  # type: ignore[attr-defined]
+    out_results = []
+    for ti, t in enumerate(tasks):
+        out_results.append(FoldResult(t.fold, [results[(ti, s)] for s in range(cfg.n_seeds)]))
+    return out_results
