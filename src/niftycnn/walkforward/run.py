@@ -22,6 +22,7 @@ NaN for baselines).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -72,6 +73,7 @@ class _FoldData:
         side = np.concatenate([fold.train_idx, fold.val_idx])
         self.fold, self.side = fold, side
         if labeler is not None:
+            labeler = copy.deepcopy(labeler)  # one fitted labeler per fold
             labeler.fit(ds.y_return[side], ds.sigma[side], ds.horizon[side])
             self.labels = np.asarray(labeler.transform(ds.y_return, ds.sigma, ds.horizon), dtype=np.int64)
             self.labeler: Labeler | None = labeler
@@ -230,7 +232,7 @@ def _fold_frame(ds, d: _FoldData, X, cnn_models, fold_results, simple, cfg, task
         if proba is not None:
             y_pred = proba.argmax(1)
             if np.isnan(r_pred).all():
-                r_pred = proba @ d.class_means
+                r_pred = (proba * d.class_means).sum(1)  # row-wise: no shape-dependent BLAS
         else:
             y_pred = d.classes_of(r_pred)
         fr = pd.DataFrame(

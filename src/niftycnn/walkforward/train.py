@@ -25,6 +25,7 @@ Training recipe (both engines):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Literal
@@ -234,13 +235,29 @@ def train_sequential(arch: Architecture, X: torch.Tensor, tasks: list[FoldTask],
     ]
 
 
+_PREDICT_ROWS = 64
+
+
+@functools.lru_cache(maxsize=16)
+def _template(arch: Architecture, in_channels: int, length: int) -> nn.Module:
+    return build_model(arch, in_channels, length).eval()
+
+
 def predict_members(arch: Architecture, X: torch.Tensor, states: list[dict[str, torch.Tensor]]) -> np.ndarray:
-    """Per-member outputs on X: class probabilities (S, N, K) or raw outputs (S, N, 1)."""
+    """Per-member outputs on X: class probabilities (S, N, K) or raw outputs (S, N, 1).
+
+    X is zero-padded to a multiple of 64 rows, so a sample's output does not depend on
+    how many samples are predicted with it (a test block cut by truncated data gives the
+    same bits: BLAS kernels may change with the matrix shape).
+    """
+    n = X.shape[0]
+    pad = (-n) % _PREDICT_ROWS
+    if pad:
+        X = torch.cat([X, X.new_zeros((pad, *X.shape[1:]))])
+    model = _template(arch, X.shape[1], X.shape[2]).to(X.device)
     outs = []
-    model = build_model(arch, X.shape[1], X.shape[2]).to(X.device).eval()
     with torch.no_grad():
         for state in states:
-            model.load_state_dict(state)
-            out = model(X)
+            out = torch.func.functional_call(model, {k: v.to(X.device) for k, v in state.items()}, (X,))
             outs.append(out.softmax(-1) if arch.head == "classification" else out)
-    return torch.stack(outs).cpu().numpy().astype(np.float64)
+    return torch.stack(outs)[:, :n].cpu().numpy().astype(np.float64)
