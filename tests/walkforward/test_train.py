@@ -77,10 +77,12 @@ def test_fast_forward_equals_module_for_spec_layers():
     fwd = fast_forward(models[0])
     assert fwd is not None
     params = {n: torch.stack([dict(m.named_parameters())[n] for m in models]) for n, _ in models[0].named_parameters()}
-    x = torch.randn(3, 11, 5, 20)
-    want = torch.stack([m(x[i]) for i, m in enumerate(models)])
-    torch.testing.assert_close(fwd(params, x), want, atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(vmap_forward(models[0])(params, x), want, atol=1e-5, rtol=1e-5)
+    x = torch.randn(3 * 11, 5, 20)
+    want = torch.stack([m(x.view(3, 11, 5, 20)[i]) for i, m in enumerate(models)])
+    got = fwd(params, fwd.prepare(x).view(3, 11, *fwd.prepare(x).shape[1:]))
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    vm = vmap_forward(models[0])
+    torch.testing.assert_close(vm(params, vm.prepare(x).view(3, 11, 5, 20)), want, atol=1e-5, rtol=1e-5)
     gap = Architecture(layers=(Conv(4, 3, batch_norm=True), GlobalAvgPool()))
     assert fast_forward(init_member(gap, 5, 20, 0, 0, 0)) is None  # batch norm: not fast
 

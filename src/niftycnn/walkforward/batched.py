@@ -57,27 +57,31 @@ _BETAS, _EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW defaults
 
 
 # -- stacked forward: fast path ---------------------------------------------------------
-def _conv_step(name: str, mod: nn.Conv1d):
+def _im2col(x: torch.Tensor, mod: nn.Conv1d) -> torch.Tensor:
+    """Channels-last x (..., L, C) -> columns (..., Lout, C * k) of a Conv1d."""
     k, s, d = mod.kernel_size[0], mod.stride[0], mod.dilation[0]
     if mod.padding == "same":
         total = d * (k - 1)
         pad = (total // 2, total - total // 2)
     else:
         pad = (int(mod.padding[0]),) * 2  # type: ignore[index]
-    span = d * (k - 1) + 1
+    if pad != (0, 0):
+        x = F.pad(x, (0, 0, *pad))
+    cols = x.unfold(-2, d * (k - 1) + 1, s)  # (..., Lout, C, span)
+    if d > 1:
+        cols = cols[..., ::d]
+    return cols.reshape(*cols.shape[:-2], -1)
+
+
+def _conv_step(name: str, mod: nn.Conv1d, prepared: bool = False):
+    """Conv1d over members as one baddbmm; ``prepared``: x already holds the columns."""
 
     def f(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:  # x (M, B, L, C)
         w, b = p[f"{name}.weight"], p[f"{name}.bias"]  # (M, F, C, k), (M, F)
-        m, bsz, _, c = x.shape
-        if pad != (0, 0):
-            x = F.pad(x, (0, 0, *pad))
-        cols = x.unfold(2, span, s)  # (M, B, Lout, C, span)
-        if d > 1:
-            cols = cols[..., ::d]
-        lout = cols.shape[2]
-        cols = cols.reshape(m, bsz * lout, c * k)
-        wt = w.reshape(m, w.shape[1], c * k).transpose(1, 2)  # (M, C*k, F)
-        return torch.baddbmm(b.unsqueeze(1), cols, wt).view(m, bsz, lout, -1)
+        cols = x if prepared else _im2col(x, mod)  # (M, B, Lout, C*k)
+        m, bsz, lout, ck = cols.shape
+        wt = w.reshape(m, w.shape[1], ck).transpose(1, 2)  # (M, C*k, F)
+        return torch.baddbmm(b.unsqueeze(1), cols.reshape(m, bsz * lout, ck), wt).view(m, bsz, lout, -1)
 
     return f
 
@@ -89,6 +93,11 @@ def _pool_step(mod: nn.MaxPool1d | nn.AvgPool1d):
 
     def f(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         if k == s and x.shape[2] % k == 0:
+            if reduce is torch.amax:  # a chain of maximum: cheaper backward than amax
+                out = x[:, :, 0::k]
+                for j in range(1, k):
+                    out = torch.maximum(out, x[:, :, j::k])
+                return out
             m, bsz, length, c = x.shape
             return reduce(x.view(m, bsz, length // k, k, c), dim=3)
         return reduce(x.unfold(2, k, s), dim=-1)
@@ -110,10 +119,13 @@ def fast_forward(model: nn.Module) -> StackedForward | None:
         return None
     steps: list[Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor]] = []
     shape = "seq"  # "seq": (M, B, L, C) channels-last; "vec": (M, B, D)
+    first_conv: nn.Conv1d | None = None
     for name, mod in model.named_children():
         if isinstance(mod, nn.Conv1d) and shape == "seq" and mod.groups == 1 and mod.bias is not None \
                 and mod.padding_mode == "zeros":
-            steps.append(_conv_step(name, mod))
+            if not steps:  # the first layer's columns come precomputed from prepare()
+                first_conv = mod
+            steps.append(_conv_step(name, mod, prepared=not steps))
         elif isinstance(mod, nn.MaxPool1d | nn.AvgPool1d) and shape == "seq" and mod.padding in (0, (0,)) \
                 and not getattr(mod, "ceil_mode", False) and getattr(mod, "dilation", 1) in (1, (1,)) \
                 and (isinstance(mod, nn.MaxPool1d) or mod.count_include_pad):
@@ -144,12 +156,20 @@ def fast_forward(model: nn.Module) -> StackedForward | None:
     if shape != "vec":
         return None
 
+    def prepare(X: torch.Tensor) -> torch.Tensor:
+        """Per-sample input once for the whole dataset: channels-last, and the first
+        convolution's im2col columns (the windows never change, so neither do they)."""
+        h = X.transpose(1, 2)
+        return (_im2col(h, first_conv) if first_conv is not None else h).contiguous()
+
     def forward(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        h = x.transpose(2, 3)  # (M, B, L, C)
+        """x: rows of prepare(X) gathered per member, (M, B, ...)."""
+        h = x
         for step in steps:
             h = step(p, h)
         return h
 
+    forward.prepare = prepare  # type: ignore[attr-defined]
     return forward
 
 
@@ -166,6 +186,7 @@ def vmap_forward(model: nn.Module) -> StackedForward:
         return batched(p, x)
 
     forward.module = model  # type: ignore[attr-defined]  # switched to eval for validation
+    forward.prepare = lambda X: X  # type: ignore[attr-defined]
     return forward
 
 
@@ -273,6 +294,7 @@ def train_batched(
     params = {n: torch.stack([dict(m.named_parameters())[n].detach() for m in inits]).requires_grad_(True)
               for n in names}
     forward = (fast_forward(template) if fast else None) or vmap_forward(template)
+    Xp = forward.prepare(X)  # type: ignore[attr-defined]
     # per-fold targets, stacked: (n_tasks, N); members index their fold's row
     target_dtype = torch.float32 if regression else torch.int64
     targets = torch.stack([torch.as_tensor(t.target, dtype=target_dtype) for t in tasks]).to(device)
@@ -304,7 +326,7 @@ def train_batched(
         step += 1
         fo = st.fold_of  # type: ignore[attr-defined]
         y = targets[fo.unsqueeze(1), bidx]
-        out = forward(st.params, X[bidx])
+        out = forward(st.params, Xp[bidx])
         losses = member_loss(out, y, st.weights, regression)
         for p in st.params.values():
             p.grad = None
@@ -319,7 +341,7 @@ def train_batched(
         train_loss = (st.loss_sum[torch.as_tensor(ends, device=device)].cpu().numpy() / st.spe[ends])
         st.loss_sum[torch.as_tensor(ends, device=device)] = 0.0
         val_rows = ends[[has_val_of[st.members[i]] for i in ends]]
-        vl = dict(zip(val_rows, _val_losses(st, val_rows, forward, X, targets, regression), strict=True)) \
+        vl = dict(zip(val_rows, _val_losses(st, val_rows, forward, Xp, targets, regression), strict=True)) \
             if len(val_rows) else {}
         done, improved = [], []
         for i, e, tl in zip(ends, epochs, train_loss, strict=True):
