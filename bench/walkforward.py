@@ -39,8 +39,10 @@ from niftycnn.walkforward.synthetic import QuantileLabeler, synthetic_ohlcv, win
 from niftycnn.walkforward.train import TrainConfig, train_sequential
 
 REPO = Path(__file__).resolve().parents[1]
-CANDIDATES = [REPO.parent / "shared" / "data" / "nifty50_yahoo_daily.csv",
-              REPO.parent.parent / "shared" / "data" / "nifty50_yahoo_daily.csv"]
+CANDIDATES = [
+    REPO.parent / "shared" / "data" / "nifty50_yahoo_daily.csv",
+    REPO.parent.parent / "shared" / "data" / "nifty50_yahoo_daily.csv",
+]
 
 
 def load_frame() -> tuple[pd.DataFrame, str]:
@@ -79,17 +81,34 @@ def main() -> None:
     frame, source = load_frame()
     ds = windows_from_ohlcv(frame, 20, thursday_expiries(pd.DatetimeIndex(frame.index)))
     refit = int(np.ceil((len(ds) - args.min_train) / args.folds))
-    splitter = WalkForwardSplit(mode="expanding", min_train_size=args.min_train, refit=refit,
-                                validation=0.2, purge=True, embargo=0)
+    splitter = WalkForwardSplit(
+        mode="expanding",
+        min_train_size=args.min_train,
+        refit=refit,
+        validation=0.2,
+        purge=True,
+        embargo=0,
+    )
     folds = splitter.folds(ds)
-    cfg = TrainConfig(epochs=args.epochs, batch_size=128, lr=1e-3, weight_decay=1e-2,
-                      patience=args.patience, n_seeds=args.seeds, device="cpu", seed=0)
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=128,
+        lr=1e-3,
+        weight_decay=1e-2,
+        patience=args.patience,
+        n_seeds=args.seeds,
+        device="cpu",
+        seed=0,
+    )
     arch = preset("q10")
     X = torch.as_tensor(ds.X)
     n_train = np.array([len(f.train_idx) for f in folds])
-    print(f"data: {source}; {len(ds)} windows 5x20, {len(folds)} folds (refit every {refit} sessions), "
-          f"{args.seeds} seeds -> {len(folds) * args.seeds} models; training samples per fold "
-          f"{n_train.min()}..{n_train.max()}; torch threads {torch.get_num_threads()}")
+    print(
+        f"data: {source}; {len(ds)} windows 5x20, {len(folds)} folds "
+        f"(refit every {refit} sessions), "
+        f"{args.seeds} seeds -> {len(folds) * args.seeds} models; training samples per fold "
+        f"{n_train.min()}..{n_train.max()}; torch threads {torch.get_num_threads()}"
+    )
     print(f"training: {cfg}")
     sub = folds[:: args.stride]
     sub_tasks = tasks_for(ds, sub)
@@ -97,7 +116,9 @@ def main() -> None:
 
     # 1. like-for-like: same members, same steps, no early stopping
     ll = replace(cfg, epochs=args.ll_epochs, patience=10_000)
-    steps = sum(int(np.ceil(len(t.train_idx) / 128)) for t in ll_tasks) * args.ll_epochs * args.seeds
+    steps = (
+        sum(int(np.ceil(len(t.train_idx) / 128)) for t in ll_tasks) * args.ll_epochs * args.seeds
+    )
     t0 = time.perf_counter()
     train_batched(arch, X, ll_tasks, ll)
     t_bat_ll = time.perf_counter() - t0
@@ -105,21 +126,34 @@ def main() -> None:
     train_sequential(arch, X, ll_tasks, ll)
     t_seq_ll = time.perf_counter() - t0
     m = len(ll_tasks) * args.seeds
-    print(f"\n[1] like-for-like, {m} models (every {args.ll_stride}th fold x {args.seeds} seeds), "
-          f"{args.ll_epochs} epochs each, early stopping off, {steps} member-steps:")
-    print(f"    sequential {t_seq_ll / m:.3f} s/model   batched {t_bat_ll / m:.3f} s/model   "
-          f"ratio {t_seq_ll / t_bat_ll:.1f}x  (batched stack of only {m} members)")
+    print(
+        f"\n[1] like-for-like, {m} models (every {args.ll_stride}th fold x {args.seeds} seeds), "
+        f"{args.ll_epochs} epochs each, early stopping off, {steps} member-steps:"
+    )
+    print(
+        f"    sequential {t_seq_ll / m:.3f} s/model   batched {t_bat_ll / m:.3f} s/model   "
+        f"ratio {t_seq_ll / t_bat_ll:.1f}x  (batched stack of only {m} members)"
+    )
 
     # 2. full walk-forward, batched engine
     t0 = time.perf_counter()
-    pred = run_walkforward(ds, arch, splitter, cfg, labeler=QuantileLabeler(),
-                           baselines=("majority", "ridge", "momentum"), progress=False)
+    pred = run_walkforward(
+        ds,
+        arch,
+        splitter,
+        cfg,
+        labeler=QuantileLabeler(),
+        baselines=("majority", "ridge", "momentum"),
+        progress=False,
+    )
     t_full = time.perf_counter() - t0
     cnn = pred[pred.model == "cnn"]
     n_models = len(folds) * args.seeds
-    print(f"\n[2] full walk-forward, batched engine: {t_full:.1f} s wall for {n_models} models "
-          f"({t_full / n_models:.3f} s/model incl. labels, baselines, predictions); "
-          f"mean restored epoch {cnn.best_epoch.mean():.1f}")
+    print(
+        f"\n[2] full walk-forward, batched engine: {t_full:.1f} s wall for {n_models} models "
+        f"({t_full / n_models:.3f} s/model incl. labels, baselines, predictions); "
+        f"mean restored epoch {cnn.best_epoch.mean():.1f}"
+    )
     for name, g in pred[pred.y_true >= 0].groupby("model"):
         print(f"    {name:10s} hit rate {(g.y_pred == g.y_true).mean():.3f}")
 
@@ -134,15 +168,20 @@ def main() -> None:
     ep = np.mean([mm.epochs_run for r in res for mm in r.members])
     ep_b = np.mean([mm.epochs_run for r in res_b for mm in r.members])
     per = t_seq / m
-    print(f"\n[3] sequential engine, early stopping on, subset of {m} models (every {args.stride}th fold):"
-          f" {per:.3f} s/model, {ep:.1f} epochs run on average (batched: {ep_b:.1f}; "
-          f"batched on the same subset {t_bat_sub / m:.3f} s/model)")
+    print(
+        f"\n[3] sequential engine, early stopping on, subset of {m} models "
+        f"(every {args.stride}th fold):"
+        f" {per:.3f} s/model, {ep:.1f} epochs run on average (batched: {ep_b:.1f}; "
+        f"batched on the same subset {t_bat_sub / m:.3f} s/model)"
+    )
     est = per * n_models
     print(f"    EXTRAPOLATED sequential full run: {per:.3f} s/model x {n_models} = {est:.0f} s")
-    print(f"\nsummary: sequential {per:.3f} s/model (subset, extrapolated), batched "
-          f"{t_full / n_models:.3f} s/model (full run), ratio {est / t_full:.1f}x; "
-          f"full {len(folds)}x{args.seeds} walk-forward {t_full:.1f} s; "
-          f"like-for-like ratio {t_seq_ll / t_bat_ll:.1f}x")
+    print(
+        f"\nsummary: sequential {per:.3f} s/model (subset, extrapolated), batched "
+        f"{t_full / n_models:.3f} s/model (full run), ratio {est / t_full:.1f}x; "
+        f"full {len(folds)}x{args.seeds} walk-forward {t_full:.1f} s; "
+        f"like-for-like ratio {t_seq_ll / t_bat_ll:.1f}x"
+    )
     sys.stdout.flush()
 
 

@@ -26,13 +26,35 @@ def ds():
     return synthetic_dataset(560, seed=5)
 
 
-def _run(ds, engine="batched", out_dir=None, chunk=None, head="classification", baselines=BASELINES,
-         refit="expiry", epochs=3):
-    cfg = TrainConfig(epochs=epochs, n_seeds=2, patience=2, engine=engine, chunk_folds=chunk,
-                      class_weights="balanced")
+def _run(
+    ds,
+    engine="batched",
+    out_dir=None,
+    chunk=None,
+    head="classification",
+    baselines=BASELINES,
+    refit="expiry",
+    epochs=3,
+):
+    cfg = TrainConfig(
+        epochs=epochs,
+        n_seeds=2,
+        patience=2,
+        engine=engine,
+        chunk_folds=chunk,
+        class_weights="balanced",
+    )
     sp = WalkForwardSplit(min_train_size=300, refit=refit, validation=0.2, embargo=2)
-    return run_walkforward(ds, preset("q10", head=head), sp, cfg, labeler=QuantileLabeler(),
-                           baselines=baselines, out_dir=out_dir, progress=False)
+    return run_walkforward(
+        ds,
+        preset("q10", head=head),
+        sp,
+        cfg,
+        labeler=QuantileLabeler(),
+        baselines=baselines,
+        out_dir=out_dir,
+        progress=False,
+    )
 
 
 @pytest.mark.parametrize("engine", ["batched", "sequential"])
@@ -48,7 +70,9 @@ def test_truncating_future_data_leaves_past_predictions_unchanged(ds, engine):
     pd.testing.assert_frame_equal(part[cols], before[cols], check_exact=True)
     known = before.y_true.to_numpy() >= 0
     cut_known = part.y_true.to_numpy() >= 0
-    np.testing.assert_array_equal(part.y_true.to_numpy()[cut_known], before.y_true.to_numpy()[cut_known])
+    np.testing.assert_array_equal(
+        part.y_true.to_numpy()[cut_known], before.y_true.to_numpy()[cut_known]
+    )
     assert known.sum() >= cut_known.sum() > 0
 
 
@@ -71,8 +95,15 @@ def test_interrupted_run_resumes_to_identical_results(ds, tmp_path, monkeypatch)
     assert len(calls) - n_before == n_folds - 4  # done folds were loaded, not retrained
     pd.testing.assert_frame_equal(resumed, fresh, check_exact=True)
     with pytest.raises(RunDirError, match="other settings"):
-        run_walkforward(ds, preset("q10"), WalkForwardSplit(min_train_size=200), TrainConfig(epochs=1),
-                        baselines=("majority",), out_dir=tmp_path / "b", progress=False)
+        run_walkforward(
+            ds,
+            preset("q10"),
+            WalkForwardSplit(min_train_size=200),
+            TrainConfig(epochs=1),
+            baselines=("majority",),
+            out_dir=tmp_path / "b",
+            progress=False,
+        )
 
 
 def test_predictions_table_contract_and_artefacts(ds, tmp_path):
@@ -92,7 +123,9 @@ def test_predictions_table_contract_and_artefacts(ds, tmp_path):
     w = np.load(fold0 / "first_layer.npy")
     assert w.shape == (2, 16, 5, 3)
     states = torch.load(fold0 / "state.pt", weights_only=True)
-    assert len(states["cnn"]) == 2 and torch.equal(states["cnn"][0]["0.weight"], torch.as_tensor(w[0]))
+    assert len(states["cnn"]) == 2 and torch.equal(
+        states["cnn"][0]["0.weight"], torch.as_tensor(w[0])
+    )
     curves = pd.read_csv(fold0 / "curves.csv")
     assert set(curves.columns) == {"model", "seed", "epoch", "train_loss", "val_loss"}
     # classification r_pred: probabilities times the fold's training class mean returns
@@ -112,5 +145,7 @@ def test_momentum_baseline_reads_the_window_return_sign():
     X = np.zeros((2, 5, 20), dtype=np.float32)
     X[0, 0, 0] = -0.05  # close_{t-19} below close_t: up-move
     X[1, 0, 0] = 0.05
-    proba, r, task = predict_baseline("momentum", X, np.array([0, 4]), np.array([-0.02, 0.02]), X, 5)
+    proba, r, _task = predict_baseline(
+        "momentum", X, np.array([0, 4]), np.array([-0.02, 0.02]), X, 5
+    )
     assert proba.argmax(1).tolist() == [3, 1] and r.tolist() == [0.02, -0.02]

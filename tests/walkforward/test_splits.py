@@ -20,8 +20,9 @@ def ds():
 @pytest.mark.parametrize("refit", [7, 21, "expiry"])
 @pytest.mark.parametrize("mode", ["expanding", "rolling"])
 def test_no_training_or_validation_label_reaches_the_test_block(ds, refit, mode):
-    sp = WalkForwardSplit(mode=mode, min_train_size=120, refit=refit, max_train_size=150,
-                          validation=0.2, embargo=3)
+    sp = WalkForwardSplit(
+        mode=mode, min_train_size=120, refit=refit, max_train_size=150, validation=0.2, embargo=3
+    )
     folds = sp.folds(ds)
     assert len(folds) > 5
     for f in folds:
@@ -56,8 +57,14 @@ def test_equals_sklearn_timeseriessplit_without_purge_embargo(max_train_size):
     n, k, size = 230, 6, 25
     X = np.zeros((n, 3))
     mode = "expanding" if max_train_size is None else "rolling"
-    ours = WalkForwardSplit(mode=mode, min_train_size=n - k * size, refit=size, validation=0,
-                            purge=False, max_train_size=max_train_size)
+    ours = WalkForwardSplit(
+        mode=mode,
+        min_train_size=n - k * size,
+        refit=size,
+        validation=0,
+        purge=False,
+        max_train_size=max_train_size,
+    )
     ref = TimeSeriesSplit(n_splits=k, test_size=size, max_train_size=max_train_size)
     got, want = list(ours.split(X)), list(ref.split(X))
     assert len(got) == len(want) == k
@@ -69,8 +76,12 @@ def test_equals_sklearn_timeseriessplit_without_purge_embargo(max_train_size):
 def test_gap_matches_sklearn_gap():
     n, k, size, gap = 200, 4, 30, 5
     X = np.zeros(n)
-    ours = WalkForwardSplit(min_train_size=n - k * size, refit=size, validation=0, purge=False, gap=gap)
-    for (a, b), (c, d) in zip(ours.split(X), TimeSeriesSplit(k, test_size=size, gap=gap).split(X), strict=True):
+    ours = WalkForwardSplit(
+        min_train_size=n - k * size, refit=size, validation=0, purge=False, gap=gap
+    )
+    for (a, b), (c, d) in zip(
+        ours.split(X), TimeSeriesSplit(k, test_size=size, gap=gap).split(X), strict=True
+    ):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, d)
 

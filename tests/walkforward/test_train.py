@@ -29,21 +29,30 @@ def small():
     tasks, tasks_r = [], []
     for f in folds:
         y = QuantileLabeler().fit(ds.y_return[f.train_idx]).transform(ds.y_return)
-        tasks.append(FoldTask(f.index, f.train_idx, f.val_idx, np.maximum(y, 0),
-                              balanced_weights(y[f.train_idx], 5)))
+        tasks.append(
+            FoldTask(
+                f.index,
+                f.train_idx,
+                f.val_idx,
+                np.maximum(y, 0),
+                balanced_weights(y[f.train_idx], 5),
+            )
+        )
         r = np.nan_to_num(ds.y_return) / np.nanstd(ds.y_return[f.train_idx])
         tasks_r.append(FoldTask(f.index, f.train_idx, f.val_idx, r.astype(np.float32)))
     return ds, torch.as_tensor(ds.X), tasks, tasks_r, folds
 
 
 def _probs(arch, X, results, test_sets):
-    return [predict_members(arch, X[torch.as_tensor(t)], [m.state for m in r.members])
-            for r, t in zip(results, test_sets, strict=True)]
+    return [
+        predict_members(arch, X[torch.as_tensor(t)], [m.state for m in r.members])
+        for r, t in zip(results, test_sets, strict=True)
+    ]
 
 
 @pytest.mark.parametrize("head", ["classification", "regression"])
 def test_batched_engine_matches_sequential_engine(small, head):
-    ds, X, tasks, tasks_r, folds = small
+    _ds, X, tasks, tasks_r, folds = small
     tasks = tasks if head == "classification" else tasks_r
     arch = preset("q10", head=head)
     cfg = TrainConfig(epochs=4, n_seeds=2, patience=2, batch_size=64)
@@ -59,7 +68,7 @@ def test_batched_engine_matches_sequential_engine(small, head):
 
 
 def test_generic_vmap_path_matches_fast_path(small):
-    ds, X, tasks, _, folds = small
+    _ds, X, tasks, _, _folds = small
     arch = preset("q10")
     cfg = TrainConfig(epochs=2, n_seeds=1, patience=2)
     a = train_batched(arch, X, tasks[:2], cfg, fast=True)
@@ -70,25 +79,37 @@ def test_generic_vmap_path_matches_fast_path(small):
 
 
 def test_fast_forward_equals_module_for_spec_layers():
-    arch = Architecture(layers=(Conv(6, 4, padding="same", dilation=2), Pool("avg", 3, 2),
-                                Conv(8, 3, stride=2, padding=1, activation="gelu"), Flatten(),
-                                Dense(7, activation="tanh")), name="mix")
+    arch = Architecture(
+        layers=(
+            Conv(6, 4, padding="same", dilation=2),
+            Pool("avg", 3, 2),
+            Conv(8, 3, stride=2, padding=1, activation="gelu"),
+            Flatten(),
+            Dense(7, activation="tanh"),
+        ),
+        name="mix",
+    )
     models = [init_member(arch, 5, 20, 0, 0, s) for s in range(3)]
     fwd = fast_forward(models[0])
     assert fwd is not None
-    params = {n: torch.stack([dict(m.named_parameters())[n] for m in models]) for n, _ in models[0].named_parameters()}
+    params = {
+        n: torch.stack([dict(m.named_parameters())[n] for m in models])
+        for n, _ in models[0].named_parameters()
+    }
     x = torch.randn(3 * 11, 5, 20)
     want = torch.stack([m(x.view(3, 11, 5, 20)[i]) for i, m in enumerate(models)])
     got = fwd(params, fwd.prepare(x).view(3, 11, *fwd.prepare(x).shape[1:]))
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
     vm = vmap_forward(models[0])
-    torch.testing.assert_close(vm(params, vm.prepare(x).view(3, 11, 5, 20)), want, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        vm(params, vm.prepare(x).view(3, 11, 5, 20)), want, atol=1e-5, rtol=1e-5
+    )
     gap = Architecture(layers=(Conv(4, 3, batch_norm=True), GlobalAvgPool()))
     assert fast_forward(init_member(gap, 5, 20, 0, 0, 0)) is None  # batch norm: not fast
 
 
 def test_same_seed_gives_identical_weights_and_other_seeds_differ(small):
-    ds, X, tasks, _, _ = small
+    _ds, X, tasks, _, _ = small
     arch = preset("q10")
     cfg = TrainConfig(epochs=2, n_seeds=2, patience=5)
     a = train_sequential(arch, X, tasks[:1], cfg)[0].members
@@ -109,7 +130,7 @@ def test_batch_stream_epochs_cover_every_training_sample_once_or_more():
 
 
 def test_early_stopping_restores_best_epoch(small):
-    ds, X, tasks, _, _ = small
+    _ds, X, tasks, _, _ = small
     cfg = TrainConfig(epochs=12, n_seeds=1, patience=2, lr=3e-2)
     res = train_batched(preset("q10"), X, tasks[:1], cfg)[0].members[0]
     curve = res.curve

@@ -52,7 +52,9 @@ def resolve(baselines: tuple[str | CNNBaseline, ...]) -> tuple[list[str], list[C
         elif b in SIMPLE_BASELINES:
             simple.append(b)
         else:
-            raise ConfigError(f"unknown baseline {b!r}; allowed: {(*SIMPLE_BASELINES, 'fixed_kernels')}")
+            raise ConfigError(
+                f"unknown baseline {b!r}; allowed: {(*SIMPLE_BASELINES, 'fixed_kernels')}"
+            )
     return simple, cnn
 
 

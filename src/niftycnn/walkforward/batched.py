@@ -81,7 +81,9 @@ def _conv_step(name: str, mod: nn.Conv1d, prepared: bool = False):
         cols = x if prepared else _im2col(x, mod)  # (M, B, Lout, C*k)
         m, bsz, lout, ck = cols.shape
         wt = w.reshape(m, w.shape[1], ck).transpose(1, 2)  # (M, C*k, F)
-        return torch.baddbmm(b.unsqueeze(1), cols.reshape(m, bsz * lout, ck), wt).view(m, bsz, lout, -1)
+        return torch.baddbmm(b.unsqueeze(1), cols.reshape(m, bsz * lout, ck), wt).view(
+            m, bsz, lout, -1
+        )
 
     return f
 
@@ -121,14 +123,24 @@ def fast_forward(model: nn.Module) -> StackedForward | None:
     shape = "seq"  # "seq": (M, B, L, C) channels-last; "vec": (M, B, D)
     first_conv: nn.Conv1d | None = None
     for name, mod in model.named_children():
-        if isinstance(mod, nn.Conv1d) and shape == "seq" and mod.groups == 1 and mod.bias is not None \
-                and mod.padding_mode == "zeros":
+        if (
+            isinstance(mod, nn.Conv1d)
+            and shape == "seq"
+            and mod.groups == 1
+            and mod.bias is not None
+            and mod.padding_mode == "zeros"
+        ):
             if not steps:  # the first layer's columns come precomputed from prepare()
                 first_conv = mod
             steps.append(_conv_step(name, mod, prepared=not steps))
-        elif isinstance(mod, nn.MaxPool1d | nn.AvgPool1d) and shape == "seq" and mod.padding in (0, (0,)) \
-                and not getattr(mod, "ceil_mode", False) and getattr(mod, "dilation", 1) in (1, (1,)) \
-                and (isinstance(mod, nn.MaxPool1d) or mod.count_include_pad):
+        elif (
+            isinstance(mod, nn.MaxPool1d | nn.AvgPool1d)
+            and shape == "seq"
+            and mod.padding in (0, (0,))
+            and not getattr(mod, "ceil_mode", False)
+            and getattr(mod, "dilation", 1) in (1, (1,))
+            and (isinstance(mod, nn.MaxPool1d) or mod.count_include_pad)
+        ):
             steps.append(_pool_step(mod))
         elif type(mod).__name__ == "GlobalAvgPool1d" and shape == "seq":
             steps.append(lambda p, x: x.mean(dim=2))
@@ -227,7 +239,11 @@ class _Stack:
         self.spe = self.spe[rows]
         self.val_idx, self.val_mask = self.val_idx[t], self.val_mask[t]
         self.weights = None if self.weights is None else self.weights[t]
-        self.best_val, self.best_epoch, self.bad = self.best_val[rows], self.best_epoch[rows], self.bad[rows]
+        self.best_val, self.best_epoch, self.bad = (
+            self.best_val[rows],
+            self.best_epoch[rows],
+            self.bad[rows],
+        )
         self.loss_sum = self.loss_sum[t]
         self.batches = self.batches[rows]
 
@@ -283,7 +299,9 @@ def train_batched(
     regression = arch.head == "regression"
     c, length = X.shape[1], X.shape[2]
     members = [(ti, s) for ti in range(len(tasks)) for s in range(cfg.n_seeds)]
-    inits = [init_member(arch, c, length, cfg.seed, tasks[ti].fold, s).to(device) for ti, s in members]
+    inits = [
+        init_member(arch, c, length, cfg.seed, tasks[ti].fold, s).to(device) for ti, s in members
+    ]
     template = inits[0]
     names = [n for n, _ in template.named_parameters()]
     if len(dict(template.named_buffers())):
@@ -291,14 +309,19 @@ def train_batched(
         from niftycnn.walkforward.train import train_sequential
 
         return train_sequential(arch, X, tasks, cfg)
-    params = {n: torch.stack([dict(m.named_parameters())[n].detach() for m in inits]).requires_grad_(True)
-              for n in names}
+    params = {
+        n: torch.stack([dict(m.named_parameters())[n].detach() for m in inits]).requires_grad_(True)
+        for n in names
+    }
     forward = (fast_forward(template) if fast else None) or vmap_forward(template)
     Xp = forward.prepare(X)  # type: ignore[attr-defined]
     # per-fold targets, stacked: (n_tasks, N); members index their fold's row
     target_dtype = torch.float32 if regression else torch.int64
     targets = torch.stack([torch.as_tensor(t.target, dtype=target_dtype) for t in tasks]).to(device)
-    streams = [BatchStream(tasks[ti].train_idx, cfg.batch_size, cfg.seed, tasks[ti].fold, s) for ti, s in members]
+    streams = [
+        BatchStream(tasks[ti].train_idx, cfg.batch_size, cfg.seed, tasks[ti].fold, s)
+        for ti, s in members
+    ]
     spe = np.array([s.steps_per_epoch for s in streams], dtype=np.int64)
     vmax = max(1, max(len(t.val_idx) for t in tasks))
     val_idx = np.zeros((len(members), vmax), dtype=np.int64)
@@ -309,9 +332,18 @@ def train_batched(
     has_val = np.array([len(tasks[ti].val_idx) > 0 for ti, _ in members])
     weights = None
     if not regression and tasks[0].class_weight is not None:
-        weights = torch.stack([torch.as_tensor(tasks[ti].class_weight) for ti, _ in members]).to(device)
-    st = _Stack(params, members, streams, spe, torch.as_tensor(val_idx, device=device),
-                torch.as_tensor(val_mask, device=device), weights)
+        weights = torch.stack([torch.as_tensor(tasks[ti].class_weight) for ti, _ in members]).to(
+            device
+        )
+    st = _Stack(
+        params,
+        members,
+        streams,
+        spe,
+        torch.as_tensor(val_idx, device=device),
+        torch.as_tensor(val_mask, device=device),
+        weights,
+    )
     fold_of = torch.as_tensor([ti for ti, _ in members], device=device)
     st.fold_of = fold_of  # type: ignore[attr-defined]
     results: dict[tuple[int, int], MemberResult] = {}
@@ -338,11 +370,20 @@ def train_batched(
         if len(ends) == 0:
             continue
         epochs = step // st.spe[ends] - 1
-        train_loss = (st.loss_sum[torch.as_tensor(ends, device=device)].cpu().numpy() / st.spe[ends])
+        train_loss = st.loss_sum[torch.as_tensor(ends, device=device)].cpu().numpy() / st.spe[ends]
         st.loss_sum[torch.as_tensor(ends, device=device)] = 0.0
         val_rows = ends[[has_val_of[st.members[i]] for i in ends]]
-        vl = dict(zip(val_rows, _val_losses(st, val_rows, forward, Xp, targets, regression), strict=True)) \
-            if len(val_rows) else {}
+        vl = (
+            dict(
+                zip(
+                    val_rows,
+                    _val_losses(st, val_rows, forward, Xp, targets, regression),
+                    strict=True,
+                )
+            )
+            if len(val_rows)
+            else {}
+        )
         done, improved = [], []
         for i, e, tl in zip(ends, epochs, train_loss, strict=True):
             v = vl.get(i, math.nan)
@@ -366,7 +407,9 @@ def train_batched(
             for i in done:
                 state = {k: st.best[k][i].detach().cpu().clone() for k in st.best}
                 curve = pd.DataFrame(st.rows[i], columns=["epoch", "train_loss", "val_loss"])
-                results[st.members[i]] = MemberResult(state, curve, int(st.best_epoch[i]), len(st.rows[i]))
+                results[st.members[i]] = MemberResult(
+                    state, curve, int(st.best_epoch[i]), len(st.rows[i])
+                )
             keep = np.setdiff1d(np.arange(len(st.members)), done)
             st.keep(keep)
             st.fold_of = fo[torch.as_tensor(keep, device=device)]  # type: ignore[attr-defined]

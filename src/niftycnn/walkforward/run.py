@@ -52,7 +52,12 @@ from niftycnn.walkforward.train import (
 from niftycnn.windows.dataset import WindowDataset
 
 DEFAULT_BASELINES: tuple[str | CNNBaseline, ...] = (
-    "majority", "mean", "logistic", "ridge", "momentum", "fixed_kernels",
+    "majority",
+    "mean",
+    "logistic",
+    "ridge",
+    "momentum",
+    "fixed_kernels",
 )
 CLASSIFICATION_ONLY, REGRESSION_ONLY = {"majority", "logistic"}, {"mean"}
 MEMBERS_PER_CHUNK = 512
@@ -60,7 +65,9 @@ MEMBERS_PER_CHUNK = 512
 
 class Labeler(Protocol):
     def fit(self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> Any: ...
-    def transform(self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> np.ndarray: ...
+    def transform(
+        self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray
+    ) -> np.ndarray: ...
 
 
 def _on_fold_written(fold: int) -> None:
@@ -69,13 +76,17 @@ def _on_fold_written(fold: int) -> None:
 
 # -- per-fold preparation ----------------------------------------------------------------
 class _FoldData:
-    def __init__(self, ds: WindowDataset, fold: Fold, labeler: Labeler | None, n_classes: int) -> None:
+    def __init__(
+        self, ds: WindowDataset, fold: Fold, labeler: Labeler | None, n_classes: int
+    ) -> None:
         side = np.concatenate([fold.train_idx, fold.val_idx])
         self.fold, self.side = fold, side
         if labeler is not None:
             labeler = copy.deepcopy(labeler)  # one fitted labeler per fold
             labeler.fit(ds.y_return[side], ds.sigma[side], ds.horizon[side])
-            self.labels = np.asarray(labeler.transform(ds.y_return, ds.sigma, ds.horizon), dtype=np.int64)
+            self.labels = np.asarray(
+                labeler.transform(ds.y_return, ds.sigma, ds.horizon), dtype=np.int64
+            )
             self.labeler: Labeler | None = labeler
         else:
             self.labels, self.labeler = np.asarray(ds.y_class, dtype=np.int64), None
@@ -90,15 +101,24 @@ class _FoldData:
         """The class of a predicted return under this fold's thresholds (-1 if unknown)."""
         if self.labeler is None:
             return np.full(len(r), -1, dtype=np.int64)
-        return np.asarray(self.labeler.transform(r, np.ones_like(r), np.ones(len(r), dtype=np.int64)), dtype=np.int64)
+        return np.asarray(
+            self.labeler.transform(r, np.ones_like(r), np.ones(len(r), dtype=np.int64)),
+            dtype=np.int64,
+        )
 
-    def task(self, y_return: np.ndarray, regression: bool, class_weights: str, n_classes: int) -> FoldTask:
+    def task(
+        self, y_return: np.ndarray, regression: bool, class_weights: str, n_classes: int
+    ) -> FoldTask:
         f = self.fold
         if regression:
             target = ((np.nan_to_num(y_return) - self.t_mean) / self.t_std).astype(np.float32)
             return FoldTask(f.index, f.train_idx, f.val_idx, target)
         target = np.maximum(self.labels, 0)
-        w = balanced_weights(self.labels[f.train_idx], n_classes) if class_weights == "balanced" else None
+        w = (
+            balanced_weights(self.labels[f.train_idx], n_classes)
+            if class_weights == "balanced"
+            else None
+        )
         return FoldTask(f.index, f.train_idx, f.val_idx, target, w)
 
 
@@ -152,13 +172,17 @@ def run_walkforward(
     k = arch.n_classes
     folds = splitter.folds(dataset)
     simple, cnn_baselines = resolve(baselines)
-    simple = [b for b in simple if b not in (REGRESSION_ONLY if not regression else CLASSIFICATION_ONLY)]
+    simple = [
+        b for b in simple if b not in (REGRESSION_ONLY if not regression else CLASSIFICATION_ONLY)
+    ]
     cnn_models: list[tuple[str, Architecture]] = [("cnn", arch)]
     for b in cnn_baselines:
         try:
             cnn_models.append((b.name, preset(b.preset, head=arch.head, n_classes=k)))
         except KeyError as err:
-            raise ConfigError(f"CNN baseline {b.name!r} needs preset {b.preset!r}, which is unknown") from err
+            raise ConfigError(
+                f"CNN baseline {b.name!r} needs preset {b.preset!r}, which is unknown"
+            ) from err
     root = Path(out_dir) if out_dir is not None else None
     if root is not None:
         _check_manifest(root, arch, splitter, cfg, baselines, dataset)
@@ -175,7 +199,13 @@ def run_walkforward(
         else:
             todo.append(f)
     chunk = cfg.chunk_folds or max(1, MEMBERS_PER_CHUNK // cfg.n_seeds)
-    bar = tqdm(total=len(folds), initial=len(frames), unit="fold", disable=not progress, desc="walk-forward")
+    bar = tqdm(
+        total=len(folds),
+        initial=len(frames),
+        unit="fold",
+        disable=not progress,
+        desc="walk-forward",
+    )
     try:
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
@@ -184,7 +214,9 @@ def run_walkforward(
             trained = {name: engine(a, X, tasks, cfg) for name, a in cnn_models}
             for i, d in enumerate(data):
                 fold_results = {name: res[i] for name, res in trained.items()}
-                frame = _fold_frame(dataset, d, X, cnn_models, fold_results, simple, cfg, task_name, k)
+                frame = _fold_frame(
+                    dataset, d, X, cnn_models, fold_results, simple, cfg, task_name, k
+                )
                 frames[d.fold.index] = frame
                 if root is not None:
                     _write_fold(root, d.fold.index, frame, cnn_models, fold_results)
@@ -218,16 +250,22 @@ def _check_manifest(root: Path, arch, splitter, cfg, baselines, ds: WindowDatase
         old = json.loads(path.read_text())
         diff = [key for key in manifest if key != "n_samples" and old.get(key) != manifest[key]]
         if diff:
-            raise RunDirError(f"{root} holds a run with other settings ({', '.join(diff)}); use a new out_dir")
+            raise RunDirError(
+                f"{root} holds a run with other settings ({', '.join(diff)}); use a new out_dir"
+            )
     _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=1)))
 
 
-def _fold_frame(ds, d: _FoldData, X, cnn_models, fold_results, simple, cfg, task_name, k) -> pd.DataFrame:
+def _fold_frame(
+    ds, d: _FoldData, X, cnn_models, fold_results, simple, cfg, task_name, k
+) -> pd.DataFrame:
     f = d.fold
     test = f.test_idx
     rows: list[pd.DataFrame] = []
 
-    def frame(model: str, task: str, proba, r_pred, n_seeds: int, best_epoch: float) -> pd.DataFrame:
+    def frame(
+        model: str, task: str, proba, r_pred, n_seeds: int, best_epoch: float
+    ) -> pd.DataFrame:
         n = len(test)
         if proba is not None:
             y_pred = proba.argmax(1)
@@ -237,11 +275,18 @@ def _fold_frame(ds, d: _FoldData, X, cnn_models, fold_results, simple, cfg, task
             y_pred = d.classes_of(r_pred)
         fr = pd.DataFrame(
             {
-                "model": model, "task": task, "fold": f.index, "n_seeds": n_seeds,
-                "train_start": f.train_start, "train_end": f.train_end,
-                "expiry": ds.expiry_dates[test], "horizon": ds.horizon[test],
-                "y_true": d.labels[test], "y_return": ds.y_return[test],
-                "y_pred": y_pred, "r_pred": r_pred,
+                "model": model,
+                "task": task,
+                "fold": f.index,
+                "n_seeds": n_seeds,
+                "train_start": f.train_start,
+                "train_end": f.train_end,
+                "expiry": ds.expiry_dates[test],
+                "horizon": ds.horizon[test],
+                "y_true": d.labels[test],
+                "y_return": ds.y_return[test],
+                "y_pred": y_pred,
+                "r_pred": r_pred,
             },
             index=pd.DatetimeIndex(ds.end_dates[test], name="date"),
         )
@@ -259,12 +304,15 @@ def _fold_frame(ds, d: _FoldData, X, cnn_models, fold_results, simple, cfg, task
         if arch.head == "classification":
             rows.append(frame(name, task_name, out, np.full(len(test), np.nan), cfg.n_seeds, be))
         else:
-            rows.append(frame(name, task_name, None, d.t_mean + d.t_std * out[:, 0], cfg.n_seeds, be))
+            rows.append(
+                frame(name, task_name, None, d.t_mean + d.t_std * out[:, 0], cfg.n_seeds, be)
+            )
     side = d.side
     lab = d.labels[side]
     for b in simple:
-        proba, r_pred, task = predict_baseline(b, ds.X[side], lab, ds.y_return[side], ds.X[test], k,
-                                               _close_channel(ds))
+        proba, r_pred, task = predict_baseline(
+            b, ds.X[side], lab, ds.y_return[side], ds.X[test], k, _close_channel(ds)
+        )
         rows.append(frame(b, task, proba, r_pred, 1, np.nan))
     return _normalise(pd.concat(rows), k)
 
@@ -277,7 +325,7 @@ def _write_fold(root: Path, i: int, frame: pd.DataFrame, cnn_models, fold_result
     d = _fold_dir(root, i)
     d.mkdir(parents=True, exist_ok=True)
     curves, states = [], {}
-    for name, arch in cnn_models:
+    for name, _arch in cnn_models:
         res: FoldResult = fold_results[name]
         states[name] = [m.state for m in res.members]
         for s, m in enumerate(res.members):

@@ -8,8 +8,9 @@ trading session, in time order):
    every ``refit`` samples (int), on each distinct expiry date of the dataset
    (``"expiry"``: a block is then the windows that share one label end date, i.e. the
    sessions [e_{j-1}, e_j): a window ending on an expiry day labels to the next one), or
-   on each date of an explicit sequence (e.g. the monthly expiry calendar). A block runs until the next refit; the blocks are
-   contiguous, disjoint and cover every sample from the first test sample to the end.
+   on each date of an explicit sequence (e.g. the monthly expiry calendar). A block runs
+   until the next refit; the blocks are contiguous, disjoint and cover every sample from
+   the first test sample to the end.
    Boundaries are anchored at the *start* of the data, so cutting the data after date d
    changes no fold whose test block starts before d (except that the last block is cut).
 2. **Candidates.** Samples before the test block (``expanding``), or only the last
@@ -135,14 +136,18 @@ class WalkForwardSplit:
             raise SplitError(f"mode must be 'expanding' or 'rolling', got {self.mode!r}")
         if self.mode == "rolling" and (self.max_train_size is None or self.max_train_size < 1):
             raise SplitError("rolling mode needs max_train_size >= 1 (samples in the window)")
-        if self.first_test_date is None and (self.min_train_size is None or self.min_train_size < 1):
+        if self.first_test_date is None and (
+            self.min_train_size is None or self.min_train_size < 1
+        ):
             raise SplitError(f"min_train_size must be >= 1, got {self.min_train_size!r}")
         if isinstance(self.refit, int | np.integer) and not isinstance(self.refit, bool):
             if self.refit < 1:
                 raise SplitError(f"refit every n samples needs n >= 1, got {self.refit}")
         elif isinstance(self.refit, str):
             if self.refit != "expiry":
-                raise SplitError(f"refit must be an int, 'expiry' or a list of dates, got {self.refit!r}")
+                raise SplitError(
+                    f"refit must be an int, 'expiry' or a list of dates, got {self.refit!r}"
+                )
         v = self.validation
         if isinstance(v, float) and not 0.0 <= v < 1.0:
             raise SplitError(f"validation fraction must be in [0, 1), got {v}")
@@ -153,16 +158,22 @@ class WalkForwardSplit:
                 raise SplitError(f"{name} must be >= 0 sessions, got {getattr(self, name)}")
 
     # -- block boundaries -------------------------------------------------------------
-    def _block_starts(self, end: np.ndarray, exp: np.ndarray, dates: pd.DatetimeIndex | None) -> np.ndarray:
+    def _block_starts(
+        self, end: np.ndarray, exp: np.ndarray, dates: pd.DatetimeIndex | None
+    ) -> np.ndarray:
         n = len(end)
         if self.first_test_date is not None:
             if dates is None:
-                raise SplitError("first_test_date needs a WindowDataset (dates); use min_train_size")
+                raise SplitError(
+                    "first_test_date needs a WindowDataset (dates); use min_train_size"
+                )
             first = int(np.searchsorted(end, pd.Timestamp(self.first_test_date).value, side="left"))
         else:
             first = int(self.min_train_size)  # type: ignore[arg-type]
         if first >= n:
-            raise SplitError(f"the first test block starts at sample {first} but there are only {n} samples")
+            raise SplitError(
+                f"the first test block starts at sample {first} but there are only {n} samples"
+            )
         if first < 1:
             raise SplitError("the first test block starts at the first sample: nothing to train on")
         if isinstance(self.refit, int | np.integer) and not isinstance(self.refit, bool):
@@ -219,7 +230,9 @@ class WalkForwardSplit:
                 embargoed[e : e + emb] = True  # sessions right after this test block
 
     # -- public API -------------------------------------------------------------------
-    def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def split(
+        self, X: Any, y: Any = None, groups: Any = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (train_idx, test_idx); the validation tail is not part of train_idx."""
         end, exp, dates = _keys(X, groups)
         for _, train, _val, test in self._fold_positions(end, exp, dates):

@@ -28,21 +28,33 @@ class QuantileLabeler:
     def __init__(self, n_classes: int = 5) -> None:
         self.n_classes = n_classes
 
-    def fit(self, y_return: np.ndarray, sigma: np.ndarray | None = None, horizon: np.ndarray | None = None) -> QuantileLabeler:
+    def fit(
+        self,
+        y_return: np.ndarray,
+        sigma: np.ndarray | None = None,
+        horizon: np.ndarray | None = None,
+    ) -> QuantileLabeler:
         r = np.asarray(y_return, dtype=np.float64)
         r = r[~np.isnan(r)]
         qs = np.linspace(0, 1, self.n_classes + 1)[1:-1]
         self.edges_ = np.quantile(r, qs)
         return self
 
-    def transform(self, y_return: np.ndarray, sigma: np.ndarray | None = None, horizon: np.ndarray | None = None) -> np.ndarray:
+    def transform(
+        self,
+        y_return: np.ndarray,
+        sigma: np.ndarray | None = None,
+        horizon: np.ndarray | None = None,
+    ) -> np.ndarray:
         r = np.asarray(y_return, dtype=np.float64)
         out = np.searchsorted(self.edges_, r, side="right").astype(np.int64)
         out[np.isnan(r)] = -1
         return out
 
 
-def synthetic_ohlcv(n_days: int = 1200, seed: int = 0, momentum: float = 0.5, start: str = "2010-01-04") -> pd.DataFrame:
+def synthetic_ohlcv(
+    n_days: int = 1200, seed: int = 0, momentum: float = 0.5, start: str = "2010-01-04"
+) -> pd.DataFrame:
     """A daily OHLCV random walk whose returns follow their own 5-day mean (momentum)."""
     rng = np.random.default_rng(seed)
     eps = rng.normal(0.0, 0.01, n_days)
@@ -57,7 +69,9 @@ def synthetic_ohlcv(n_days: int = 1200, seed: int = 0, momentum: float = 0.5, st
     volume = rng.lognormal(12.0, 0.3, n_days)
     volume[: n_days // 5] = 0.0  # like Yahoo's index volume before 2013
     dates = pd.bdate_range(start, periods=n_days, name="date")
-    return pd.DataFrame({"close": close, "high": high, "low": low, "open": open_, "volume": volume}, index=dates)
+    return pd.DataFrame(
+        {"close": close, "high": high, "low": low, "open": open_, "volume": volume}, index=dates
+    )
 
 
 def weekly_expiry_positions(n_days: int, every: int = 5) -> np.ndarray:
@@ -66,7 +80,10 @@ def weekly_expiry_positions(n_days: int, every: int = 5) -> np.ndarray:
 
 
 def windows_from_ohlcv(
-    frame: pd.DataFrame, length: int = 20, expiry_positions: np.ndarray | None = None, labeler: QuantileLabeler | None = None
+    frame: pd.DataFrame,
+    length: int = 20,
+    expiry_positions: np.ndarray | None = None,
+    labeler: QuantileLabeler | None = None,
 ) -> WindowDataset:
     """Windows of the last ``length`` sessions, labelled with the return to the next expiry.
 
@@ -76,7 +93,9 @@ def windows_from_ohlcv(
     n = len(frame)
     close = frame["close"].to_numpy(np.float64)
     logc = np.log(close)
-    prices = np.stack([np.log(frame[c].to_numpy(np.float64)) for c in ("close", "high", "low", "open")])
+    prices = np.stack(
+        [np.log(frame[c].to_numpy(np.float64)) for c in ("close", "high", "low", "open")]
+    )
     pw = sliding_window_view(prices, length, axis=1)  # (4, N', L)
     pw = pw - logc[length - 1 :][None, :, None]
     vol = np.log1p(np.maximum(frame["volume"].to_numpy(np.float64), 0.0))
@@ -109,7 +128,9 @@ def windows_from_ohlcv(
     )
 
 
-def synthetic_dataset(n_days: int = 1200, seed: int = 0, length: int = 20, momentum: float = 0.5) -> WindowDataset:
+def synthetic_dataset(
+    n_days: int = 1200, seed: int = 0, length: int = 20, momentum: float = 0.5
+) -> WindowDataset:
     """A synthetic dataset with weekly expiries every 5 sessions."""
     return windows_from_ohlcv(synthetic_ohlcv(n_days, seed, momentum), length=length)
 

@@ -33,7 +33,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from niftycnn.errors import ConfigError
@@ -83,7 +82,9 @@ class TrainConfig:
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         if self.device == "cuda" and not torch.cuda.is_available():
-            raise ConfigError("TrainConfig.device='cuda' but no CUDA device is available; use 'auto'")
+            raise ConfigError(
+                "TrainConfig.device='cuda' but no CUDA device is available; use 'auto'"
+            )
         return torch.device(self.device)
 
 
@@ -119,11 +120,15 @@ class FoldResult:
 # -- seeds ----------------------------------------------------------------------------
 def member_seed(seed: int, fold: int, seed_index: int, stream: int) -> int:
     """A 63-bit seed for (config seed, fold, seed index, stream: 0 init, 1 batches)."""
-    state = np.random.SeedSequence([seed, fold, seed_index, stream]).generate_state(2, dtype=np.uint32)
+    state = np.random.SeedSequence([seed, fold, seed_index, stream]).generate_state(
+        2, dtype=np.uint32
+    )
     return int((int(state[0]) << 31) ^ int(state[1]))
 
 
-def init_member(arch: Architecture, in_channels: int, length: int, seed: int, fold: int, seed_index: int) -> nn.Module:
+def init_member(
+    arch: Architecture, in_channels: int, length: int, seed: int, fold: int, seed_index: int
+) -> nn.Module:
     """The member's initial network (global torch RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(member_seed(seed, fold, seed_index, 0))
@@ -133,7 +138,9 @@ def init_member(arch: Architecture, in_channels: int, length: int, seed: int, fo
 class BatchStream:
     """A member's minibatch order: per-epoch permutations of its own training positions."""
 
-    def __init__(self, train_idx: np.ndarray, batch_size: int, seed: int, fold: int, seed_index: int) -> None:
+    def __init__(
+        self, train_idx: np.ndarray, batch_size: int, seed: int, fold: int, seed_index: int
+    ) -> None:
         self.train_idx = np.asarray(train_idx, dtype=np.int64)
         self.batch_size = batch_size
         self.steps_per_epoch = max(1, math.ceil(len(self.train_idx) / batch_size))
@@ -167,7 +174,9 @@ def balanced_weights(y_train: np.ndarray, n_classes: int) -> np.ndarray:
     return w.astype(np.float32)
 
 
-def member_loss(out: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None, regression: bool) -> torch.Tensor:
+def member_loss(
+    out: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None, regression: bool
+) -> torch.Tensor:
     """Mean loss over the last-but-one axis: out (..., B, K) or (..., B, 1), y (..., B)."""
     if regression:
         return ((out[..., 0] - y) ** 2).mean(-1)
@@ -190,9 +199,13 @@ def train_member(
     regression = arch.head == "regression"
     device = X.device
     model = init_member(arch, X.shape[1], X.shape[2], cfg.seed, task.fold, seed_index).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=False)
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=False
+    )
     target = torch.as_tensor(task.target, device=device)
-    weight = None if task.class_weight is None else torch.as_tensor(task.class_weight, device=device)
+    weight = (
+        None if task.class_weight is None else torch.as_tensor(task.class_weight, device=device)
+    )
     stream = BatchStream(task.train_idx, cfg.batch_size, cfg.seed, task.fold, seed_index)
     val_idx = torch.as_tensor(task.val_idx, device=device)
     best = math.inf
@@ -229,9 +242,12 @@ def train_member(
     return MemberResult({k: v.cpu() for k, v in best_state.items()}, curve, best_epoch, len(rows))
 
 
-def train_sequential(arch: Architecture, X: torch.Tensor, tasks: list[FoldTask], cfg: TrainConfig) -> list[FoldResult]:
+def train_sequential(
+    arch: Architecture, X: torch.Tensor, tasks: list[FoldTask], cfg: TrainConfig
+) -> list[FoldResult]:
     return [
-        FoldResult(t.fold, [train_member(arch, X, t, s, cfg) for s in range(cfg.n_seeds)]) for t in tasks
+        FoldResult(t.fold, [train_member(arch, X, t, s, cfg) for s in range(cfg.n_seeds)])
+        for t in tasks
     ]
 
 
@@ -243,7 +259,9 @@ def _template(arch: Architecture, in_channels: int, length: int) -> nn.Module:
     return build_model(arch, in_channels, length).eval()
 
 
-def predict_members(arch: Architecture, X: torch.Tensor, states: list[dict[str, torch.Tensor]]) -> np.ndarray:
+def predict_members(
+    arch: Architecture, X: torch.Tensor, states: list[dict[str, torch.Tensor]]
+) -> np.ndarray:
     """Per-member outputs on X: class probabilities (S, N, K) or raw outputs (S, N, 1).
 
     X is zero-padded to a multiple of 64 rows, so a sample's output does not depend on
@@ -258,6 +276,8 @@ def predict_members(arch: Architecture, X: torch.Tensor, states: list[dict[str, 
     outs = []
     with torch.no_grad():
         for state in states:
-            out = torch.func.functional_call(model, {k: v.to(X.device) for k, v in state.items()}, (X,))
+            out = torch.func.functional_call(
+                model, {k: v.to(X.device) for k, v in state.items()}, (X,)
+            )
             outs.append(out.softmax(-1) if arch.head == "classification" else out)
     return torch.stack(outs)[:, :n].cpu().numpy().astype(np.float64)
