@@ -57,6 +57,98 @@ _BETAS, _EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW defaults
 
 
 # -- stacked forward: fast path ---------------------------------------------------------
+class _ReluMaxPool(torch.autograd.Function):
+    """relu(maxpool(x)) over non-overlapping windows of k on axis 2 of (M, B, L, C).
+
+    One pass forward, one backward (the argmax as uint8); identical values to
+    ReLU -> MaxPool1d (first maximum wins a tie, as torch's max pooling does)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, k: int) -> torch.Tensor:  # type: ignore[override]
+        m, b, length, c = x.shape
+        xv = x.view(m, b, length // k, k, c)
+        out, arg = xv[:, :, :, 0], torch.zeros((m, b, length // k, c), dtype=torch.uint8)
+        for j in range(1, k):
+            better = xv[:, :, :, j] > out
+            out = torch.where(better, xv[:, :, :, j], out)
+            arg = torch.where(better, j, arg) if k > 2 else better.to(torch.uint8)
+        out = torch.relu(out)
+        ctx.save_for_backward(arg, out)
+        ctx.k = k
+        return out
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+        arg, out = ctx.saved_tensors
+        k = ctx.k
+        g = g * (out > 0)
+        m, b, lk, c = g.shape
+        gx = g.new_empty((m, b, lk, k, c))
+        for j in range(k):
+            torch.mul(g, arg == j, out=gx[:, :, :, j])
+        return gx.view(m, b, lk * k, c), None
+
+
+class _ReluMean(torch.autograd.Function):
+    """relu(x).mean(axis 2) for (M, B, L, C) -> (M, B, C): ReLU -> global average pool."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x)
+        return torch.relu(x).mean(dim=2)
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        return (x > 0) * (g / x.shape[2]).unsqueeze(2)
+
+
+class _SameConv(torch.autograd.Function):
+    """Stride-1, dilation-1 Conv1d over members on (M, B, L, C) with padding (pl, pr):
+    im2col by k shifted copies, and the input gradient by k shifted adds (cheaper than
+    F.pad + unfold, whose backward is a general scatter)."""
+
+    @staticmethod
+    def forward(ctx, x, w, bias, pl: int, pr: int):  # type: ignore[override]
+        m, b, length, c = x.shape
+        f, k = w.shape[1], w.shape[3]
+        lout = length + pl + pr - k + 1
+        cols = x.new_zeros((m, b, lout, c, k))
+        for j in range(k):
+            lo, hi = max(0, pl - j), min(lout, length + pl - j)
+            cols[:, :, lo:hi, :, j] = x[:, :, lo + j - pl : hi + j - pl]
+        cols = cols.view(m, b * lout, c * k)
+        wt = w.reshape(m, f, c * k).transpose(1, 2)
+        ctx.save_for_backward(cols, wt)
+        ctx.meta = (m, b, length, c, f, k, lout, pl, w.shape)
+        return torch.baddbmm(bias.unsqueeze(1), cols, wt).view(m, b, lout, f)
+
+    @staticmethod
+    def backward(ctx, g):  # type: ignore[override]
+        cols, wt = ctx.saved_tensors
+        m, b, length, c, f, k, lout, pl, wshape = ctx.meta
+        g2 = g.reshape(m, b * lout, f)
+        gw = torch.bmm(cols.transpose(1, 2), g2).transpose(1, 2).reshape(wshape)
+        gb = g2.sum(1)
+        gc = torch.bmm(g2, wt.transpose(1, 2)).view(m, b, lout, c, k)
+        gx = g.new_zeros((m, b, length, c))
+        for j in range(k):
+            lo, hi = max(0, pl - j), min(lout, length + pl - j)
+            gx[:, :, lo + j - pl : hi + j - pl] += gc[:, :, lo:hi, :, j]
+        return gx, gw, gb, None, None
+
+
+def _same_pad(mod: nn.Conv1d) -> tuple[int, int] | None:
+    """(left, right) padding of a stride-1, dilation-1 conv, else None."""
+    if mod.stride[0] != 1 or mod.dilation[0] != 1:
+        return None
+    k = mod.kernel_size[0]
+    if mod.padding == "same":
+        return ((k - 1) // 2, k - 1 - (k - 1) // 2)
+    p = int(mod.padding[0])  # type: ignore[index]
+    return (p, p)
+
+
 def _im2col(x: torch.Tensor, mod: nn.Conv1d) -> torch.Tensor:
     """Channels-last x (..., L, C) -> columns (..., Lout, C * k) of a Conv1d."""
     k, s, d = mod.kernel_size[0], mod.stride[0], mod.dilation[0]
@@ -76,8 +168,12 @@ def _im2col(x: torch.Tensor, mod: nn.Conv1d) -> torch.Tensor:
 def _conv_step(name: str, mod: nn.Conv1d, prepared: bool = False):
     """Conv1d over members as one baddbmm; ``prepared``: x already holds the columns."""
 
+    pad = None if prepared else _same_pad(mod)
+
     def f(p: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:  # x (M, B, L, C)
         w, b = p[f"{name}.weight"], p[f"{name}.bias"]  # (M, F, C, k), (M, F)
+        if pad is not None:
+            return _SameConv.apply(x, w, b, *pad)
         cols = x if prepared else _im2col(x, mod)  # (M, B, Lout, C*k)
         m, bsz, lout, ck = cols.shape
         wt = w.reshape(m, w.shape[1], ck).transpose(1, 2)  # (M, C*k, F)
@@ -114,7 +210,7 @@ def _linear_step(name: str):
     return f
 
 
-def fast_forward(model: nn.Module) -> StackedForward | None:
+def fast_forward(model: nn.Module, length: int = 20) -> StackedForward | None:
     """A stacked forward (params, x (M, B, C, L)) -> (M, B, out) for our layer types,
     or None when the network has a layer the fast path does not know."""
     if not isinstance(model, nn.Sequential):
@@ -122,8 +218,30 @@ def fast_forward(model: nn.Module) -> StackedForward | None:
     steps: list[Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor]] = []
     shape = "seq"  # "seq": (M, B, L, C) channels-last; "vec": (M, B, D)
     first_conv: nn.Conv1d | None = None
-    for name, mod in model.named_children():
+    children = list(model.named_children())
+    lengths = _lengths(model, length)
+    skip = 0
+    for i, (name, mod) in enumerate(children):
+        nxt = children[i + 1][1] if i + 1 < len(children) else None
+        if skip:  # fused into the previous step
+            skip -= 1
+            continue
         if (
+            isinstance(mod, nn.ReLU)
+            and shape == "seq"
+            and isinstance(nxt, nn.MaxPool1d)
+            and _simple_pool(nxt)
+            and lengths[i] % _k(nxt) == 0
+        ):
+            pool_k = _k(nxt)
+            steps.append(lambda p, x, k=pool_k: _ReluMaxPool.apply(x, k))
+            skip = 1
+        elif (
+            isinstance(mod, nn.ReLU) and shape == "seq" and type(nxt).__name__ == "GlobalAvgPool1d"
+        ):
+            steps.append(lambda p, x: _ReluMean.apply(x))
+            shape, skip = "vec", 1
+        elif (
             isinstance(mod, nn.Conv1d)
             and shape == "seq"
             and mod.groups == 1
@@ -183,6 +301,36 @@ def fast_forward(model: nn.Module) -> StackedForward | None:
 
     forward.prepare = prepare  # type: ignore[attr-defined]
     return forward
+
+
+def _k(mod: nn.MaxPool1d | nn.AvgPool1d) -> int:
+    return mod.kernel_size if isinstance(mod.kernel_size, int) else mod.kernel_size[0]
+
+
+def _simple_pool(mod: nn.MaxPool1d) -> bool:
+    """Non-overlapping max pooling without padding, dilation or ceil mode."""
+    s = mod.stride if isinstance(mod.stride, int) else mod.stride[0]
+    return (
+        s == _k(mod)
+        and mod.padding in (0, (0,))
+        and mod.dilation in (1, (1,))
+        and not mod.ceil_mode
+    )
+
+
+def _lengths(model: nn.Sequential, length: int) -> list[int]:
+    """The sequence length entering each child: floor((L + 2p - d(k-1) - 1) / s) + 1."""
+    out = []
+    for mod in model.children():
+        out.append(length)
+        if isinstance(mod, nn.Conv1d):
+            k, s, d = mod.kernel_size[0], mod.stride[0], mod.dilation[0]
+            pad = d * (k - 1) if mod.padding == "same" else 2 * int(mod.padding[0])  # type: ignore[index]
+            length = (length + pad - d * (k - 1) - 1) // s + 1
+        elif isinstance(mod, nn.MaxPool1d | nn.AvgPool1d):
+            s = mod.stride if isinstance(mod.stride, int) else mod.stride[0]
+            length = (length - _k(mod)) // s + 1
+    return out
 
 
 def vmap_forward(model: nn.Module) -> StackedForward:
@@ -313,7 +461,7 @@ def train_batched(
         n: torch.stack([dict(m.named_parameters())[n].detach() for m in inits]).requires_grad_(True)
         for n in names
     }
-    forward = (fast_forward(template) if fast else None) or vmap_forward(template)
+    forward = (fast_forward(template, length) if fast else None) or vmap_forward(template)
     Xp = forward.prepare(X)  # type: ignore[attr-defined]
     # per-fold targets, stacked: (n_tasks, N); members index their fold's row
     target_dtype = torch.float32 if regression else torch.int64

@@ -44,7 +44,7 @@ class TrainConfig:
     """How every member network is trained (see the module docstring for the recipe).
 
     ``chunk_folds``: the batched engine trains this many folds (x n_seeds members) as one
-    stack; None picks about 512 members per chunk. Artefacts are written per chunk.
+    stack; None picks about 100 members per chunk. Artefacts are written per chunk.
     """
 
     epochs: int = 30
