@@ -75,6 +75,8 @@ def main() -> None:
     ap.add_argument("--ll-stride", type=int, default=10, help="[1] like-for-like: every n-th fold")
     ap.add_argument("--ll-epochs", type=int, default=2)
     ap.add_argument("--min-train", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=2, help="[1] alternated repetitions")
+    ap.add_argument("--skip-full", action="store_true", help="skip [2] (the full run)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -119,12 +121,17 @@ def main() -> None:
     steps = (
         sum(int(np.ceil(len(t.train_idx) / 128)) for t in ll_tasks) * args.ll_epochs * args.seeds
     )
-    t0 = time.perf_counter()
-    train_batched(arch, X, ll_tasks, ll)
-    t_bat_ll = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    train_sequential(arch, X, ll_tasks, ll)
-    t_seq_ll = time.perf_counter() - t0
+    # alternate the engines (B S B S ...) so load drift on this shared machine hits both
+    t_bat_ll = t_seq_ll = 0.0
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        train_batched(arch, X, ll_tasks, ll)
+        t_bat_ll += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        train_sequential(arch, X, ll_tasks, ll)
+        t_seq_ll += time.perf_counter() - t0
+    t_bat_ll /= args.repeat
+    t_seq_ll /= args.repeat
     m = len(ll_tasks) * args.seeds
     print(
         f"\n[1] like-for-like, {m} models (every {args.ll_stride}th fold x {args.seeds} seeds), "
@@ -136,6 +143,9 @@ def main() -> None:
     )
 
     # 2. full walk-forward, batched engine
+    n_models = len(folds) * args.seeds
+    if args.skip_full:
+        return
     t0 = time.perf_counter()
     pred = run_walkforward(
         ds,
@@ -148,7 +158,6 @@ def main() -> None:
     )
     t_full = time.perf_counter() - t0
     cnn = pred[pred.model == "cnn"]
-    n_models = len(folds) * args.seeds
     print(
         f"\n[2] full walk-forward, batched engine: {t_full:.1f} s wall for {n_models} models "
         f"({t_full / n_models:.3f} s/model incl. labels, baselines, predictions); "
