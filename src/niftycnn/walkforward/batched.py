@@ -64,7 +64,7 @@ class _ReluMaxPool(torch.autograd.Function):
     ReLU -> MaxPool1d (first maximum wins a tie, as torch's max pooling does)."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, k: int) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor, k: int) -> torch.Tensor:
         m, b, length, c = x.shape
         xv = x.view(m, b, length // k, k, c)
         out, arg = xv[:, :, :, 0], torch.zeros((m, b, length // k, c), dtype=torch.uint8)
@@ -78,7 +78,7 @@ class _ReluMaxPool(torch.autograd.Function):
         return out
 
     @staticmethod
-    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, g: torch.Tensor):
         arg, out = ctx.saved_tensors
         k = ctx.k
         g = g * (out > 0)
@@ -93,12 +93,12 @@ class _ReluMean(torch.autograd.Function):
     """relu(x).mean(axis 2) for (M, B, L, C) -> (M, B, C): ReLU -> global average pool."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(x)
         return torch.relu(x).mean(dim=2)
 
     @staticmethod
-    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, g: torch.Tensor):
         (x,) = ctx.saved_tensors
         return (x > 0) * (g / x.shape[2]).unsqueeze(2)
 
@@ -109,7 +109,7 @@ class _SameConv(torch.autograd.Function):
     F.pad + unfold, whose backward is a general scatter)."""
 
     @staticmethod
-    def forward(ctx, x, w, bias, pl: int, pr: int):  # type: ignore[override]
+    def forward(ctx, x, w, bias, pl: int, pr: int):
         m, b, length, c = x.shape
         f, k = w.shape[1], w.shape[3]
         lout = length + pl + pr - k + 1
@@ -124,7 +124,7 @@ class _SameConv(torch.autograd.Function):
         return torch.baddbmm(bias.unsqueeze(1), cols, wt).view(m, b, lout, f)
 
     @staticmethod
-    def backward(ctx, g):  # type: ignore[override]
+    def backward(ctx, g):
         cols, wt = ctx.saved_tensors
         m, b, length, c, f, k, lout, pl, wshape = ctx.meta
         g2 = g.reshape(m, b * lout, f)
@@ -145,7 +145,7 @@ def _same_pad(mod: nn.Conv1d) -> tuple[int, int] | None:
     k = mod.kernel_size[0]
     if mod.padding == "same":
         return ((k - 1) // 2, k - 1 - (k - 1) // 2)
-    p = int(mod.padding[0])  # type: ignore[index]
+    p = int(mod.padding[0])
     return (p, p)
 
 
@@ -156,7 +156,7 @@ def _im2col(x: torch.Tensor, mod: nn.Conv1d) -> torch.Tensor:
         total = d * (k - 1)
         pad = (total // 2, total - total // 2)
     else:
-        pad = (int(mod.padding[0]),) * 2  # type: ignore[index]
+        pad = (int(mod.padding[0]),) * 2
     if pad != (0, 0):
         x = F.pad(x, (0, 0, *pad))
     cols = x.unfold(-2, d * (k - 1) + 1, s)  # (..., Lout, C, span)
@@ -234,7 +234,7 @@ def fast_forward(model: nn.Module, length: int = 20) -> StackedForward | None:
             and lengths[i] % _k(nxt) == 0
         ):
             pool_k = _k(nxt)
-            steps.append(lambda p, x, k=pool_k: _ReluMaxPool.apply(x, k))
+            steps.append(lambda p, x, k=pool_k: _ReluMaxPool.apply(x, k))  # type: ignore[misc]
             skip = 1
         elif (
             isinstance(mod, nn.ReLU) and shape == "seq" and type(nxt).__name__ == "GlobalAvgPool1d"
@@ -272,15 +272,15 @@ def fast_forward(model: nn.Module, length: int = 20) -> StackedForward | None:
             act = _ACT[type(mod)]
             if isinstance(mod, nn.LeakyReLU):
                 slope = mod.negative_slope
-                steps.append(lambda p, x, slope=slope: F.leaky_relu(x, slope))
+                steps.append(lambda p, x, slope=slope: F.leaky_relu(x, slope))  # type: ignore[misc]
             elif isinstance(mod, nn.ELU):
                 alpha = mod.alpha
-                steps.append(lambda p, x, alpha=alpha: F.elu(x, alpha))
+                steps.append(lambda p, x, alpha=alpha: F.elu(x, alpha))  # type: ignore[misc]
             elif isinstance(mod, nn.GELU):
                 approx = mod.approximate
-                steps.append(lambda p, x, approx=approx: F.gelu(x, approximate=approx))
+                steps.append(lambda p, x, approx=approx: F.gelu(x, approximate=approx))  # type: ignore[misc]
             else:
-                steps.append(lambda p, x, act=act: act(x))
+                steps.append(lambda p, x, act=act: act(x))  # type: ignore[misc]
         else:
             return None
     if shape != "vec":
@@ -325,7 +325,7 @@ def _lengths(model: nn.Sequential, length: int) -> list[int]:
         out.append(length)
         if isinstance(mod, nn.Conv1d):
             k, s, d = mod.kernel_size[0], mod.stride[0], mod.dilation[0]
-            pad = d * (k - 1) if mod.padding == "same" else 2 * int(mod.padding[0])  # type: ignore[index]
+            pad = d * (k - 1) if mod.padding == "same" else 2 * int(mod.padding[0])
             length = (length + pad - d * (k - 1) - 1) // s + 1
         elif isinstance(mod, nn.MaxPool1d | nn.AvgPool1d):
             s = mod.stride if isinstance(mod.stride, int) else mod.stride[0]
@@ -533,19 +533,19 @@ def train_batched(
             else {}
         )
         done, improved = [], []
-        for i, e, tl in zip(ends, epochs, train_loss, strict=True):
-            v = vl.get(i, math.nan)
-            st.rows[i].append((int(e), float(tl), float(v)))
-            if i not in vl:
-                improved.append(i)
-                st.best_epoch[i] = e
-            elif v < st.best_val[i] - cfg.min_delta:
-                improved.append(i)
-                st.best_val[i], st.best_epoch[i], st.bad[i] = v, e, 0
+        for row, e, tl in zip(ends.tolist(), epochs.tolist(), train_loss.tolist(), strict=True):
+            v = vl.get(row, math.nan)
+            st.rows[row].append((int(e), float(tl), float(v)))
+            if row not in vl:
+                improved.append(row)
+                st.best_epoch[row] = e
+            elif v < st.best_val[row] - cfg.min_delta:
+                improved.append(row)
+                st.best_val[row], st.best_epoch[row], st.bad[row] = v, e, 0
             else:
-                st.bad[i] += 1
-            if st.bad[i] >= cfg.patience or e + 1 >= cfg.epochs:
-                done.append(i)
+                st.bad[row] += 1
+            if st.bad[row] >= cfg.patience or e + 1 >= cfg.epochs:
+                done.append(row)
         if improved:
             t = torch.as_tensor(improved, device=device)
             with torch.no_grad():
@@ -562,6 +562,6 @@ def train_batched(
             st.keep(keep)
             st.fold_of = fo[torch.as_tensor(keep, device=device)]  # type: ignore[attr-defined]
     out_results = []
-    for ti, t in enumerate(tasks):
-        out_results.append(FoldResult(t.fold, [results[(ti, s)] for s in range(cfg.n_seeds)]))
+    for ti, task in enumerate(tasks):
+        out_results.append(FoldResult(task.fold, [results[(ti, s)] for s in range(cfg.n_seeds)]))
     return out_results

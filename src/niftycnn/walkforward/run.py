@@ -23,6 +23,7 @@ NaN for baselines).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import tempfile
@@ -253,7 +254,12 @@ def _check_manifest(root: Path, arch, splitter, cfg, baselines, ds: WindowDatase
             raise RunDirError(
                 f"{root} holds a run with other settings ({', '.join(diff)}); use a new out_dir"
             )
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=1)))
+    text = json.dumps(manifest, indent=1)
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(text)
+
+    _atomic_write(path, write)
 
 
 def _fold_frame(
@@ -332,7 +338,7 @@ def _write_fold(root: Path, i: int, frame: pd.DataFrame, cnn_models, fold_result
             curves.append(m.curve.assign(model=name, seed=s))
         w = np.stack([_first_layer(m.state) for m in res.members])
         fname = "first_layer.npy" if name == "cnn" else f"first_layer_{name}.npy"
-        _atomic_write(d / fname, lambda tmp, w=w: _save_npy(tmp, w))
+        _atomic_write(d / fname, functools.partial(_save_npy, array=w))
     cur = pd.concat(curves)[["model", "seed", "epoch", "train_loss", "val_loss"]]
     _atomic_write(d / "curves.csv", lambda tmp: cur.to_csv(tmp, index=False))
     _atomic_write(d / "state.pt", lambda tmp: torch.save(states, tmp))

@@ -184,7 +184,7 @@ class WalkForwardSplit:
             else:
                 if dates is None:
                     raise SplitError("a list of refit dates needs a WindowDataset (dates)")
-                bounds = np.unique(pd.DatetimeIndex(list(self.refit)).as_unit("ns").asi8)
+                bounds = np.unique(pd.DatetimeIndex(list(self.refit)).as_unit("ns").asi8)  # type: ignore[arg-type]
             # a block starts on the session of each bound: with expiries, the windows of
             # one block [e_{j-1}, e_j) all share the label end date e_j
             after = np.searchsorted(end, bounds, side="left")
