@@ -14,6 +14,11 @@ prediction is made at the close). Columns:
 - ``proba_0`` .. ``proba_{K-1}`` (float; NaN for regression models).
 - ``r_pred`` (float): predicted return to expiry. Regression: the model output.
   Classification: sum_k proba_k * (mean training return of class k in that fold).
+
+Extra column written by ``run_walkforward`` (consumers may ignore it):
+
+- ``best_epoch`` (float): CNN models: the mean over seeds of the epoch whose weights were
+  restored by early stopping (0-based); NaN for baselines.
 """
 
 from __future__ import annotations

@@ -1,0 +1,198 @@
+"""Benchmark: batched vs sequential walk-forward engines, measured in one process.
+
+Data: the real NIFTY 50 history at ../shared/data/nifty50_yahoo_daily.csv (resolved from
+the repository root; falls back to 4,200 synthetic days). Windows: 5 features x 20 days
+built with sliding_window_view (``niftycnn.walkforward.synthetic.windows_from_ohlcv``,
+a stand-in until the windows stage lands), weekly expiries = the last session on or
+before each Thursday, quantile labels refitted per fold on the training side.
+
+Three measurements, all in this process on the same data:
+
+1. like-for-like: the same members (every ``--stride``-th fold, all seeds), the same
+   number of steps (``--ll-epochs`` epochs, early stopping off), trained by the
+   sequential loop and by the batched engine: seconds per model and their ratio;
+2. the full walk-forward (about 150 refits x 5 seeds, q10, early stopping on) with the
+   batched engine: wall time of ``run_walkforward`` (CNN + cheap baselines);
+3. the sequential engine with the same early-stopping settings on the subset of (1),
+   extrapolated per model to all members (stated as such in the output).
+
+Usage: PYTHONPATH=src python bench/walkforward.py [--folds 150] [--seeds 5] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from niftycnn.models import preset
+from niftycnn.walkforward.batched import train_batched
+from niftycnn.walkforward.run import _FoldData, run_walkforward
+from niftycnn.walkforward.splits import WalkForwardSplit
+from niftycnn.walkforward.synthetic import QuantileLabeler, synthetic_ohlcv, windows_from_ohlcv
+from niftycnn.walkforward.train import TrainConfig, train_sequential
+
+REPO = Path(__file__).resolve().parents[1]
+CANDIDATES = [
+    REPO.parent / "shared" / "data" / "nifty50_yahoo_daily.csv",
+    REPO.parent.parent / "shared" / "data" / "nifty50_yahoo_daily.csv",
+]
+
+
+def load_frame() -> tuple[pd.DataFrame, str]:
+    for path in CANDIDATES:
+        if path.exists():
+            df = pd.read_csv(path, parse_dates=["date"]).set_index("date").sort_index()
+            return df[["close", "high", "low", "open", "volume"]], f"real NIFTY 50 ({path})"
+    return synthetic_ohlcv(4200, seed=0), "synthetic 4,200 days (real data not found)"
+
+
+def thursday_expiries(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Position of the last session on or before each Thursday (weekly-expiry stand-in)."""
+    week = pd.Series(np.arange(len(dates)), index=dates).groupby(dates.to_period("W-THU")).max()
+    return week.to_numpy()
+
+
+def tasks_for(ds, folds, regression=False):
+    data = [_FoldData(ds, f, QuantileLabeler(), 5) for f in folds]
+    return [d.task(ds.y_return, regression, "none", 5) for d in data]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--folds", type=int, default=150)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--patience", type=int, default=5)
+    ap.add_argument("--stride", type=int, default=30, help="[3] sequential subset: every n-th fold")
+    ap.add_argument("--ll-stride", type=int, default=10, help="[1] like-for-like: every n-th fold")
+    ap.add_argument("--ll-epochs", type=int, default=2)
+    ap.add_argument("--min-train", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=2, help="[1] alternated repetitions")
+    ap.add_argument("--skip-full", action="store_true", help="skip [2] (the full run)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    frame, source = load_frame()
+    ds = windows_from_ohlcv(frame, 20, thursday_expiries(pd.DatetimeIndex(frame.index)))
+    refit = int(np.ceil((len(ds) - args.min_train) / args.folds))
+    splitter = WalkForwardSplit(
+        mode="expanding",
+        min_train_size=args.min_train,
+        refit=refit,
+        validation=0.2,
+        purge=True,
+        embargo=0,
+    )
+    folds = splitter.folds(ds)
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=128,
+        lr=1e-3,
+        weight_decay=1e-2,
+        patience=args.patience,
+        n_seeds=args.seeds,
+        device="cpu",
+        seed=0,
+    )
+    arch = preset("q10")
+    X = torch.as_tensor(ds.X)
+    n_train = np.array([len(f.train_idx) for f in folds])
+    print(
+        f"data: {source}; {len(ds)} windows 5x20, {len(folds)} folds "
+        f"(refit every {refit} sessions), "
+        f"{args.seeds} seeds -> {len(folds) * args.seeds} models; training samples per fold "
+        f"{n_train.min()}..{n_train.max()}; torch threads {torch.get_num_threads()}"
+    )
+    print(f"training: {cfg}")
+    sub = folds[:: args.stride]
+    sub_tasks = tasks_for(ds, sub)
+    ll_tasks = tasks_for(ds, folds[:: args.ll_stride])
+
+    # 1. like-for-like: same members, same steps, no early stopping
+    ll = replace(cfg, epochs=args.ll_epochs, patience=10_000)
+    steps = (
+        sum(int(np.ceil(len(t.train_idx) / 128)) for t in ll_tasks) * args.ll_epochs * args.seeds
+    )
+    # alternate the engines (B S B S ...) so load drift on this shared machine hits both
+    t_bat_ll = t_seq_ll = 0.0
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        train_batched(arch, X, ll_tasks, ll)
+        t_bat_ll += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        train_sequential(arch, X, ll_tasks, ll)
+        t_seq_ll += time.perf_counter() - t0
+    t_bat_ll /= args.repeat
+    t_seq_ll /= args.repeat
+    m = len(ll_tasks) * args.seeds
+    print(
+        f"\n[1] like-for-like, {m} models (every {args.ll_stride}th fold x {args.seeds} seeds), "
+        f"{args.ll_epochs} epochs each, early stopping off, {steps} member-steps:"
+    )
+    print(
+        f"    sequential {t_seq_ll / m:.3f} s/model   batched {t_bat_ll / m:.3f} s/model   "
+        f"ratio {t_seq_ll / t_bat_ll:.1f}x  (batched stack of only {m} members)"
+    )
+
+    # 2. full walk-forward, batched engine
+    n_models = len(folds) * args.seeds
+    if args.skip_full:
+        return
+    t0 = time.perf_counter()
+    pred = run_walkforward(
+        ds,
+        arch,
+        splitter,
+        cfg,
+        labeler=QuantileLabeler(),
+        baselines=("majority", "ridge", "momentum"),
+        progress=False,
+    )
+    t_full = time.perf_counter() - t0
+    cnn = pred[pred.model == "cnn"]
+    print(
+        f"\n[2] full walk-forward, batched engine: {t_full:.1f} s wall for {n_models} models "
+        f"({t_full / n_models:.3f} s/model incl. labels, baselines, predictions); "
+        f"mean restored epoch {cnn.best_epoch.mean():.1f}"
+    )
+    for name, g in pred[pred.y_true >= 0].groupby("model"):
+        print(f"    {name:10s} hit rate {(g.y_pred == g.y_true).mean():.3f}")
+
+    # 3. sequential with early stopping on the subset, extrapolated
+    m = len(sub_tasks) * args.seeds
+    t0 = time.perf_counter()
+    res = train_sequential(arch, X, sub_tasks, cfg)
+    t_seq = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    res_b = train_batched(arch, X, sub_tasks, cfg)
+    t_bat_sub = time.perf_counter() - t0
+    ep = np.mean([mm.epochs_run for r in res for mm in r.members])
+    ep_b = np.mean([mm.epochs_run for r in res_b for mm in r.members])
+    per = t_seq / m
+    print(
+        f"\n[3] sequential engine, early stopping on, subset of {m} models "
+        f"(every {args.stride}th fold):"
+        f" {per:.3f} s/model, {ep:.1f} epochs run on average (batched: {ep_b:.1f}; "
+        f"batched on the same subset {t_bat_sub / m:.3f} s/model)"
+    )
+    est = per * n_models
+    print(f"    EXTRAPOLATED sequential full run: {per:.3f} s/model x {n_models} = {est:.0f} s")
+    print(
+        f"\nsummary: sequential {per:.3f} s/model (subset, extrapolated), batched "
+        f"{t_full / n_models:.3f} s/model (full run), ratio {est / t_full:.1f}x; "
+        f"full {len(folds)}x{args.seeds} walk-forward {t_full:.1f} s; "
+        f"like-for-like ratio {t_seq_ll / t_bat_ll:.1f}x"
+    )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""run_walkforward: the truncation (anti-leakage) invariant, resume, the output contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import niftycnn.walkforward.run as run_mod
+from niftycnn.errors import RunDirError
+from niftycnn.models import preset
+from niftycnn.walkforward.baselines import CNNBaseline, predict_baseline
+from niftycnn.walkforward.predictions import prediction_columns
+from niftycnn.walkforward.run import run_walkforward
+from niftycnn.walkforward.splits import WalkForwardSplit
+from niftycnn.walkforward.synthetic import QuantileLabeler, synthetic_dataset, truncate
+from niftycnn.walkforward.train import TrainConfig
+
+BASELINES = ("majority", "ridge", "momentum", CNNBaseline("fixed_kernels", "q10"))
+ALL = ("majority", "logistic", *BASELINES[1:])
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return synthetic_dataset(560, seed=5)
+
+
+def _run(
+    ds,
+    engine="batched",
+    out_dir=None,
+    chunk=None,
+    head="classification",
+    baselines=BASELINES,
+    refit="expiry",
+    epochs=3,
+):
+    cfg = TrainConfig(
+        epochs=epochs,
+        n_seeds=2,
+        patience=2,
+        engine=engine,
+        chunk_folds=chunk,
+        class_weights="balanced",
+    )
+    sp = WalkForwardSplit(min_train_size=300, refit=refit, validation=0.2, embargo=2)
+    return run_walkforward(
+        ds,
+        preset("q10", head=head),
+        sp,
+        cfg,
+        labeler=QuantileLabeler(),
+        baselines=baselines,
+        out_dir=out_dir,
+        progress=False,
+    )
+
+
+@pytest.mark.parametrize("engine", ["batched", "sequential"])
+def test_truncating_future_data_leaves_past_predictions_unchanged(ds, engine):
+    cut = ds.end_dates[470]
+    kw = {"chunk": 3, "refit": 25, "epochs": 2, "baselines": ("ridge", "momentum")}
+    full = _run(ds, engine, **kw)
+    part = _run(truncate(ds, cut), engine, **kw)
+    before = full[full.index <= cut]
+    # the fold whose test block straddles the cut predicts the same rows; its y_true may
+    # change (labels beyond the cut are unknown in the truncated data), nothing else
+    cols = [c for c in before.columns if c not in ("y_true", "y_return", "expiry", "horizon")]
+    pd.testing.assert_frame_equal(part[cols], before[cols], check_exact=True)
+    known = before.y_true.to_numpy() >= 0
+    cut_known = part.y_true.to_numpy() >= 0
+    np.testing.assert_array_equal(
+        part.y_true.to_numpy()[cut_known], before.y_true.to_numpy()[cut_known]
+    )
+    assert known.sum() >= cut_known.sum() > 0
+
+
+def test_interrupted_run_resumes_to_identical_results(ds, tmp_path, monkeypatch):
+    fresh = _run(ds, out_dir=tmp_path / "a", chunk=3, refit=30)
+    calls = []
+
+    def boom(fold: int) -> None:
+        calls.append(fold)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_mod, "_on_fold_written", boom)
+    with pytest.raises(KeyboardInterrupt):
+        _run(ds, out_dir=tmp_path / "b", chunk=3, refit=30)
+    monkeypatch.setattr(run_mod, "_on_fold_written", lambda fold: calls.append(-1))
+    n_before = len(calls)
+    resumed = _run(ds, out_dir=tmp_path / "b", chunk=3, refit=30)
+    n_folds = fresh.fold.nunique()
+    assert len(calls) - n_before == n_folds - 4  # done folds were loaded, not retrained
+    pd.testing.assert_frame_equal(resumed, fresh, check_exact=True)
+    with pytest.raises(RunDirError, match="other settings"):
+        run_walkforward(
+            ds,
+            preset("q10"),
+            WalkForwardSplit(min_train_size=200),
+            TrainConfig(epochs=1),
+            baselines=("majority",),
+            out_dir=tmp_path / "b",
+            progress=False,
+        )
+
+
+def test_predictions_table_contract_and_artefacts(ds, tmp_path):
+    df = _run(ds, out_dir=tmp_path, baselines=ALL, refit=40)
+    assert list(df.columns[: len(prediction_columns())]) == prediction_columns()
+    assert df.index.name == "date"
+    assert set(df.model) == {"cnn", "majority", "logistic", "ridge", "momentum", "fixed_kernels"}
+    cnn = df[df.model == "cnn"]
+    p = cnn[[f"proba_{k}" for k in range(5)]].to_numpy()
+    np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-9)
+    assert (cnn.y_pred == p.argmax(1)).all() and (cnn.n_seeds == 2).all()
+    assert df[df.model == "ridge"].task.eq("regression").all()
+    # every test date appears once per model; folds follow each other
+    assert not cnn.index.duplicated().any() and cnn.fold.is_monotonic_increasing
+    assert (cnn.train_end < cnn.index).all()
+    fold0 = tmp_path / "folds" / "fold_0000"
+    w = np.load(fold0 / "first_layer.npy")
+    assert w.shape == (2, 16, 5, 3)
+    states = torch.load(fold0 / "state.pt", weights_only=True)
+    assert len(states["cnn"]) == 2 and torch.equal(
+        states["cnn"][0]["0.weight"], torch.as_tensor(w[0])
+    )
+    curves = pd.read_csv(fold0 / "curves.csv")
+    assert set(curves.columns) == {"model", "seed", "epoch", "train_loss", "val_loss"}
+    # classification r_pred: probabilities times the fold's training class mean returns
+    f0 = cnn[cnn.fold == 0]
+    assert f0.r_pred.abs().max() < 0.05
+
+
+def test_regression_run(ds):
+    df = _run(ds, head="regression", baselines=("mean", "ridge", "momentum"), refit=60)
+    assert set(df.model) == {"cnn", "mean", "ridge", "momentum"}
+    cnn = df[df.model == "cnn"]
+    assert cnn[[f"proba_{k}" for k in range(5)]].isna().all().all()
+    assert cnn.r_pred.notna().all() and cnn.y_pred.between(0, 4).all()
+
+
+def test_momentum_baseline_reads_the_window_return_sign():
+    X = np.zeros((2, 5, 20), dtype=np.float32)
+    X[0, 0, 0] = -0.05  # close_{t-19} below close_t: up-move
+    X[1, 0, 0] = 0.05
+    proba, r, _task = predict_baseline(
+        "momentum", X, np.array([0, 4]), np.array([-0.02, 0.02]), X, 5
+    )
+    assert proba.argmax(1).tolist() == [3, 1] and r.tolist() == [0.02, -0.02]
