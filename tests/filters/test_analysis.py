@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from niftycnn.errors import SpecError
-from niftycnn.filters import analyze_filters, figures, verdict
+from niftycnn.filters import analyze_filters, figures, stack_folds, verdict, write_tables
 from niftycnn.filters.null import draw_init_filters
 from niftycnn.filters.references import gram_basis
 
@@ -119,3 +119,17 @@ def test_figures_are_saved(planted_analysis, tmp_path) -> None:
         assert (tmp_path / name).stat().st_size > 1000
     with pytest.raises(SpecError):
         figures.filter_heatmaps(planted_analysis, fold=9, seed=0)
+
+
+def test_stack_folds_and_write_tables(planted_analysis, tmp_path) -> None:
+    per_fold = {2: np.zeros((3, 16, 5, 3)), 1: np.ones((2, 16, 5, 3))}
+    weights, index = stack_folds(per_fold)
+    assert weights.shape == (5, 16, 5, 3)
+    assert list(index["fold"]) == [1, 1, 2, 2, 2] and list(index["seed"]) == [0, 1, 0, 1, 2]
+    assert weights[0].sum() == 16 * 15
+    with pytest.raises(SpecError):
+        stack_folds({0: np.zeros((2, 16, 5, 3)), 1: np.zeros((2, 16, 4, 3))})
+    paths = write_tables(planted_analysis, tmp_path / "run")
+    summary = pd.read_csv(paths["summary"])
+    assert {"channel", "reference", "statistic", "p_mean"} <= set(summary.columns)
+    assert "trivially 1" in paths["notes"].read_text()

@@ -5,9 +5,18 @@ the second.
 The measured view is ``price``: the close-path filter as the network applies it, i.e.
 its taps summed over the collinear open/high/low/close channels (see
 ``niftycnn.filters.similarity``), tested with the level-removed shape cosine against
-1,000 untrained filters. Single-channel ``close`` numbers are checked for direction only:
-splitting one momentum response over four collinear channels makes them noisy (over
-data seeds 0-7 the close-only p-value ranged 0.0002-0.6 under the plant).
+1,000 untrained filters. The close channel alone is asserted too at the fixed seed, but
+it is the less robust view: splitting one momentum response over four collinear channels
+makes single-channel taps noisy.
+
+Measured robustness (data seeds 0-7, model seeds 0-3, this exact pipeline; p of the mean
+test, floor 1/5001 = 0.0002):
+- strength 1.5: price p = 0.0002 on 8/8 seeds; close p = 0.0002 on 7/8 (one 0.13);
+- strength 1.0: price p = 0.0002 on 7/8 seeds, 0.0102 on one; close p < 0.05 on 7/8
+  (< 0.01 on only 2/8);
+- nothing planted (data seeds 0-9): price p in 0.06-0.94 (none < 0.05), close 0.11-0.90.
+  The functional shape correlation on price, by contrast, gave p < 0.05 on 3 of these 10
+  null-arm seeds: it is descriptive only (see ``niftycnn.filters.functional``).
 """
 
 from __future__ import annotations
@@ -52,9 +61,9 @@ def test_planted_momentum_is_found_in_the_price_filters() -> None:
     analysis = _run_arm(strength=1.5, data_seed=0)
     assert _p(analysis, "price", "momentum") < 0.01
     assert verdict(analysis, "price").startswith("price: momentum-like")
-    s = analysis.summary.set_index(["channel", "reference", "statistic"])
-    close = s.loc[("close", "momentum", "abs_shape_cosine")]
-    assert close["mean_learned"] > close["mean_null"]  # same direction on close alone
+    # the close channel alone also passes at this seed (it did on 7 of 8 data seeds)
+    assert _p(analysis, "close", "momentum") < 0.01
+    assert _p(analysis, "price", "curvature") > 0.5
 
 
 @pytest.mark.slow

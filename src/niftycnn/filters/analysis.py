@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -390,3 +391,45 @@ def verdict(analysis: FilterAnalysis, channel: str = "close", statistic: str | N
         f"{curv['mean_learned']:.3f} vs {curv['mean_null']:.3f} (p = {curv['p_mean']:.4g}); "
         f"{int(mom['n'])} filters, alpha = {analysis.alpha}."
     )
+
+
+def stack_folds(first_layers: Mapping[int, np.ndarray]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Stack per-fold ``first_layer.npy`` arrays (n_seeds, F, C, k) for :func:`analyze_filters`.
+
+    ``first_layers`` maps fold number -> that fold's array (e.g.
+    ``{f: np.load(run / f"fold_{f}" / "first_layer.npy") for f in folds}``). Returns the
+    (n_models, F, C, k) weights and the matching (fold, seed) index, seeds numbered
+    0..n_seeds-1 within each fold, folds in increasing order.
+    """
+    if not first_layers:
+        raise SpecError("no folds given; pass {fold: first_layer array}")
+    shapes = {np.shape(w)[1:] for w in first_layers.values()}
+    if len(shapes) != 1 or any(np.ndim(w) != 4 for w in first_layers.values()):
+        raise SpecError(
+            f"every fold's first layer must be (n_seeds, F, C, k) of one shape, got {shapes}"
+        )
+    folds = sorted(first_layers)
+    weights = np.concatenate([np.asarray(first_layers[f], dtype=np.float64) for f in folds])
+    index = pd.DataFrame(
+        {
+            "fold": np.concatenate([np.full(len(first_layers[f]), f) for f in folds]),
+            "seed": np.concatenate([np.arange(len(first_layers[f])) for f in folds]),
+        }
+    )
+    return weights, index
+
+
+def write_tables(analysis: FilterAnalysis, directory: str | Path) -> dict[str, Path]:
+    """Write the analysis tables as CSV (table, summary, by_fold, matches, notes) to a folder.
+
+    The null draws are not written (they are re-drawn exactly from ``seed``).
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name in ("table", "summary", "by_fold", "matches"):
+        paths[name] = out / f"filters_{name}.csv"
+        getattr(analysis, name).to_csv(paths[name], index=False)
+    paths["notes"] = out / "filters_notes.txt"
+    paths["notes"].write_text("\n".join(analysis.notes) + "\n")
+    return paths
