@@ -389,7 +389,8 @@ def verdict(analysis: FilterAnalysis, channel: str = "close", statistic: str | N
         f"{channel}: {label} — mean {statistic} with momentum {mom['mean_learned']:.3f} "
         f"vs {mom['mean_null']:.3f} untrained (p = {mom['p_mean']:.4g}), with curvature "
         f"{curv['mean_learned']:.3f} vs {curv['mean_null']:.3f} (p = {curv['p_mean']:.4g}); "
-        f"{int(mom['n'])} filters, alpha = {analysis.alpha}."
+        f"{int(mom['n'])} filters, {mom['share_positive']:.0%} with a positive momentum "
+        f"sign, alpha = {analysis.alpha}."
     )
 
 

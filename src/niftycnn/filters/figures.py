@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from niftycnn.errors import SpecError
 from niftycnn.filters.analysis import P_COLUMN, FilterAnalysis
@@ -39,13 +40,15 @@ def filter_heatmaps(
     n_filters = w.shape[0]
     cols = min(8, n_filters)
     nrows = int(np.ceil(n_filters / cols))
-    fig, axes = plt.subplots(nrows, cols, figsize=(1.6 * cols, 1.9 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, cols, figsize=(1.6 * cols, 2.1 * nrows), squeeze=False)
+    fig.subplots_adjust(hspace=0.6)
     vmax = float(np.abs(w).max()) or 1.0
+    image = None
     for f, ax in enumerate(axes.flat):
         if f >= n_filters:
             ax.axis("off")
             continue
-        ax.imshow(w[f], cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
+        image = ax.imshow(w[f], cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
         ax.set_title(f"filter {f}", fontsize=8)
         ax.set_xticks(range(w.shape[2]))
         ax.set_xticklabels(
@@ -54,6 +57,8 @@ def filter_heatmaps(
         )
         ax.set_yticks(range(w.shape[1]))
         ax.set_yticklabels(analysis.channel_names if f % cols == 0 else [], fontsize=7)
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
     fig.suptitle(f"First-layer filters, fold {fold}, seed {seed} (last tap = most recent day)")
     return _save(fig, path)
 
@@ -128,6 +133,7 @@ def momentum_share_by_fold(
     ax.axhline(
         analysis.alpha, color="grey", ls="--", lw=1, label=f"chance level ({analysis.alpha})"
     )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("fold")
     ax.set_ylabel("share of filters")
     ax.set_title(f"Momentum-like filters per fold ({analysis.statistic}, alpha={analysis.alpha})")
