@@ -133,3 +133,17 @@ def test_stack_folds_and_write_tables(planted_analysis, tmp_path) -> None:
     summary = pd.read_csv(paths["summary"])
     assert {"channel", "reference", "statistic", "p_mean"} <= set(summary.columns)
     assert "trivially 1" in paths["notes"].read_text()
+
+
+@pytest.mark.parametrize("k", [2, 5])
+def test_other_kernel_lengths_run_end_to_end(k: int) -> None:
+    w = draw_init_filters(32, 5, k, seed=1).reshape(2, 16, 5, k)
+    analysis = analyze_filters(w, _index(2, 1), CHANNELS, windows=_windows(40), n_resamples=500)
+    assert analysis.k == k and len(analysis.by_fold) == 2 * 6
+    if k == 2:
+        assert "curvature" not in set(analysis.table["reference"])
+        with pytest.raises(SpecError, match="no curvature"):
+            verdict(analysis, "price")
+    else:
+        assert analysis.table["energy_share"].max() < 1.0  # informative for k >= 4
+        assert ": neither" in verdict(analysis, "price")

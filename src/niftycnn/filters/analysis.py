@@ -242,6 +242,11 @@ def analyze_filters(
         "channel 'price' sums the taps over open/high/low/close (collinear channels); "
         "its shape cosines are the momentum-of-the-price-path measure.",
     ]
+    if k < 3:
+        notes.append(
+            f"k = {k}: no curvature reference; the shape cosine with momentum is +-1 by "
+            "construction (one zero-sum direction), so only raw cosines are informative."
+        )
     if windows is None:
         notes.append("no windows given: functional statistics are NaN.")
     return FilterAnalysis(
@@ -318,7 +323,8 @@ def _by_fold(
         values=[statistic, p_col],
         dropna=False,
     )
-    stat, p = wide[statistic], wide[p_col]
+    refs = ["momentum", "curvature"]  # curvature is absent for k = 2: NaN, never "like"
+    stat, p = wide[statistic].reindex(columns=refs), wide[p_col].reindex(columns=refs)
     mom = (p["momentum"] <= alpha) & (stat["momentum"] > stat["curvature"])
     curv = (p["curvature"] <= alpha) & (stat["curvature"] > stat["momentum"])
     flags = pd.DataFrame({"momentum_like": mom, "curvature_like": curv}).reset_index()
@@ -376,6 +382,11 @@ def verdict(analysis: FilterAnalysis, channel: str = "close", statistic: str | N
     rows = analysis.summary[
         (analysis.summary["channel"] == channel) & (analysis.summary["statistic"] == statistic)
     ].set_index("reference")
+    if analysis.k < 3:
+        raise SpecError(
+            f"k = {analysis.k}: there is no curvature reference and the level-removed shape is "
+            "momentum by construction; use the cosine tables for k < 3"
+        )
     if rows.empty or not {"momentum", "curvature"} <= set(rows.index):
         raise SpecError(
             f"no {statistic} summary for channel {channel!r}; channels are "
