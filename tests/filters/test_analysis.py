@@ -83,6 +83,11 @@ def test_tidy_table_has_one_row_per_model_filter_channel_reference(planted_analy
     ):
         assert column in table, column
     assert table["p_value"].between(0, 1).all()
+    assert (table["shape_q_value"].dropna() >= table["shape_p_value"].dropna()).all()
+    s = planted_analysis.summary.set_index(["channel", "reference", "statistic"])
+    n_bh = s.loc[("price", "momentum", "abs_shape_cosine"), "n_bh"]
+    price_mom = table[(table["channel"] == "price") & (table["reference"] == "momentum")]
+    assert n_bh == (price_mom["shape_q_value"] <= 0.05).sum()
     assert table["functional_corr"].notna().any()
     assert table.loc[table["reference"] == "level", "shape_cosine"].isna().all()
     assert np.allclose(table["energy_share"], 1.0)  # k = 3: trivially 1 ...
@@ -147,3 +152,17 @@ def test_other_kernel_lengths_run_end_to_end(k: int) -> None:
     else:
         assert analysis.table["energy_share"].max() < 1.0  # informative for k >= 4
         assert ": neither" in verdict(analysis, "price")
+
+
+def test_trained_null_is_used_by_the_verdict_and_the_effect_floor_applies() -> None:
+    w = _momentum_weights(4)
+    same_law = _momentum_weights(4, seed=7)  # a "trained null" with the same pattern
+    analysis = analyze_filters(w, _index(1, 4), CHANNELS, trained_null=same_law, n_resamples=2000)
+    s = analysis.summary.set_index(["channel", "reference", "statistic"])
+    assert s.loc[("price", "momentum", "abs_shape_cosine"), "p_trained_null"] > 0.05
+    sentence = verdict(analysis, "price")
+    assert "neither" in sentence and "label-shuffled" in sentence
+    untrained = draw_init_filters(64, 5, 3, seed=3).reshape(4, 16, 5, 3)
+    vs_init = analyze_filters(w, _index(1, 4), CHANNELS, trained_null=untrained, n_resamples=2000)
+    assert verdict(vs_init, "price").startswith("price: momentum-like")
+    assert ": neither" in verdict(vs_init, "price", min_effect=0.9)  # effect floor

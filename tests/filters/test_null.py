@@ -42,3 +42,16 @@ def test_bh_and_binomial_share() -> None:
     assert np.isnan(q[4])
     hits, n, p = share_test(np.array([0.01] * 5 + [0.5] * 15), alpha=0.05)
     assert (hits, n) == (5, 20) and p < 0.01
+
+
+def test_two_sample_permutation_test_is_calibrated_and_detects_a_shift() -> None:
+    from niftycnn.filters.null import two_sample_test
+
+    rng = np.random.default_rng(1)
+    p_null = [
+        two_sample_test(rng.uniform(size=30), rng.uniform(size=40), 500, s)[1] for s in range(200)
+    ]
+    assert np.mean(np.array(p_null) <= 0.05) == pytest.approx(0.05, abs=0.04)
+    reference = rng.uniform(size=200)
+    mean_ref, p = two_sample_test(rng.uniform(0.3, 1.0, 200), reference, 2000)
+    assert p < 0.01 and mean_ref == pytest.approx(reference.mean())

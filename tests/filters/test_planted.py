@@ -34,33 +34,34 @@ SEEDS = (0, 1, 2, 3)  # model seeds
 N_DAYS, N_TRAIN = 7000, 5976  # train on the first windows, analyse on the rest
 
 
-def _run_arm(strength: float, data_seed: int) -> FilterAnalysis:
+def _run_arm(strength: float, data_seed: int) -> tuple[FilterAnalysis, FilterAnalysis]:
+    """(analysis against untrained filters only, analysis with a label-shuffled null)."""
     torch.set_num_threads(1)
     X, y, _ = make_windows(planted_series(N_DAYS, strength, data_seed))
     weights = train_first_layers(X[:N_TRAIN], y[:N_TRAIN], seeds=SEEDS)
+    shuffled = np.random.default_rng(data_seed).permutation(y[:N_TRAIN])
+    trained_null = train_first_layers(X[:N_TRAIN], shuffled, seeds=SEEDS)
     index = pd.DataFrame({"fold": 0, "seed": list(SEEDS)})
-    return analyze_filters(
-        weights,
-        index,
-        CHANNELS,
-        windows=X[N_TRAIN:],
-        null_draws=1000,
-        seed=0,
-        max_windows=300,
-        n_resamples=5000,
+    init_only = analyze_filters(
+        weights, index, CHANNELS, windows=X[N_TRAIN:], max_windows=300, n_resamples=5000
     )
+    both = analyze_filters(weights, index, CHANNELS, trained_null=trained_null, n_resamples=5000)
+    return init_only, both
 
 
-def _p(analysis: FilterAnalysis, channel: str, reference: str) -> float:
+def _p(analysis: FilterAnalysis, channel: str, reference: str, col: str = "p_mean") -> float:
     s = analysis.summary.set_index(["channel", "reference", "statistic"])
-    return float(s.loc[(channel, reference, "abs_shape_cosine"), "p_mean"])
+    return float(s.loc[(channel, reference, "abs_shape_cosine"), col])
 
 
 @pytest.mark.slow
 def test_planted_momentum_is_found_in_the_price_filters() -> None:
-    analysis = _run_arm(strength=1.5, data_seed=0)
+    analysis, with_trained_null = _run_arm(strength=1.5, data_seed=0)
     assert _p(analysis, "price", "momentum") < 0.01
     assert verdict(analysis, "price").startswith("price: momentum-like")
+    # and against q10 trained on the same windows with shuffled labels
+    assert _p(with_trained_null, "price", "momentum", "p_trained_null") < 0.01
+    assert verdict(with_trained_null, "price").startswith("price: momentum-like")
     # the close channel alone also passes at this seed (it did on 7 of 8 data seeds)
     assert _p(analysis, "close", "momentum") < 0.01
     assert _p(analysis, "price", "curvature") > 0.5
@@ -68,8 +69,10 @@ def test_planted_momentum_is_found_in_the_price_filters() -> None:
 
 @pytest.mark.slow
 def test_nothing_planted_reports_no_momentum() -> None:
-    analysis = _run_arm(strength=0.0, data_seed=0)
+    analysis, with_trained_null = _run_arm(strength=0.0, data_seed=0)
     for channel in ("price", "close"):
         assert _p(analysis, channel, "momentum") >= 0.05, channel
         assert "momentum-like" not in verdict(analysis, channel)
+        assert _p(with_trained_null, channel, "momentum", "p_trained_null") >= 0.05, channel
+        assert "momentum-like" not in verdict(with_trained_null, channel)
     assert np.isfinite(analysis.summary["p_mean"]).any()

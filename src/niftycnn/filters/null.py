@@ -120,3 +120,28 @@ def share_test(p_values: np.ndarray, alpha: float) -> tuple[int, int, float]:
     if p.size == 0:
         return 0, 0, float("nan")
     return hits, int(p.size), float(stats.binom.sf(hits - 1, p.size, alpha))
+
+
+def two_sample_test(
+    learned: np.ndarray, reference: np.ndarray, n_resamples: int = 10_000, seed: int = 0
+) -> tuple[float, float]:
+    """One-sided permutation test of mean(learned) > mean(reference); returns (ref mean, p).
+
+    For a *trained* null (filters of the same model trained on label-shuffled or
+    pattern-free data): under H0 both samples come from one law, so their labels are
+    exchangeable; p = (1 + #{permuted difference >= observed}) / (n_resamples + 1).
+    """
+    x, y = learned[~np.isnan(learned)], reference[~np.isnan(reference)]
+    if x.size == 0 or y.size == 0:
+        return float("nan"), float("nan")
+    pooled = np.concatenate([x, y])
+    observed = x.mean() - y.mean()
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(n_resamples)
+    chunk = max(1, 2_000_000 // pooled.size)
+    for start in range(0, n_resamples, chunk):
+        stop = min(n_resamples, start + chunk)
+        perm = rng.permuted(np.tile(pooled, (stop - start, 1)), axis=1)
+        diffs[start:stop] = perm[:, : x.size].mean(1) - perm[:, x.size :].mean(1)
+    p = (1.0 + np.sum(diffs >= observed - 1e-12)) / (n_resamples + 1.0)
+    return float(y.mean()), float(p)
