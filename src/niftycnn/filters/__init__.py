@@ -6,7 +6,8 @@
 End to end on a run::
 
     weights, index = stack_folds({f: np.load(run / f"fold_{f}/first_layer.npy") for f in folds})
-    analysis = analyze_filters(weights, index, dataset.features, windows=test_X)
+    analysis = analyze_filters(weights, index, dataset.features, windows=test_X,
+                               trained_null=shuffled_label_first_layers)  # optional
     print(verdict(analysis, "price"))   # price = taps summed over open/high/low/close
     write_tables(analysis, run / "filters")
 """
