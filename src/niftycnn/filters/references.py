@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from niftycnn.errors import SpecError
+
 REFERENCE_NAMES: tuple[str, ...] = ("level", "momentum", "curvature", "first_difference")
 POLYNOMIAL_NAMES: tuple[str, ...] = ("level", "momentum", "curvature")
 
@@ -29,7 +31,7 @@ def gram_basis(k: int, max_degree: int = 2) -> np.ndarray:
     right, curvature is convex). Degrees above k - 1 do not exist on k points.
     """
     if k < 1:
-        raise ValueError(f"kernel length must be >= 1, got {k}")
+        raise SpecError(f"kernel length must be >= 1, got {k}; use a Conv kernel of 1 or more")
     degree = min(max_degree, k - 1)
     taps = np.arange(k, dtype=np.float64) - (k - 1) / 2.0
     vander = np.vander(taps, degree + 1, increasing=True)  # columns 1, j, j^2
@@ -42,7 +44,7 @@ def gram_basis(k: int, max_degree: int = 2) -> np.ndarray:
 def first_difference(k: int) -> np.ndarray:
     """Unit-norm [-1, 1] on the two most recent taps, zero-padded to k (k >= 2)."""
     if k < 2:
-        raise ValueError(f"the first difference needs k >= 2, got {k}")
+        raise SpecError(f"the first difference needs k >= 2, got {k}; use a longer kernel")
     kernel = np.zeros(k)
     kernel[-2:] = (-1.0, 1.0)
     return kernel / np.sqrt(2.0)
@@ -58,3 +60,15 @@ def reference_kernels(k: int) -> dict[str, np.ndarray]:
     if k >= 2:
         refs["first_difference"] = first_difference(k)
     return refs
+
+
+def reference_matrix(k: int) -> tuple[tuple[str, ...], np.ndarray]:
+    """The reference kernels of length k as names and a (R, k) array, in table order."""
+    refs = reference_kernels(k)
+    return tuple(refs), np.stack(list(refs.values()))
+
+
+def orthonormality_error(basis: np.ndarray) -> float:
+    """Largest |B B^T - I| entry of a (d, k) basis: 0 for an orthonormal set of rows."""
+    gram = basis @ basis.T
+    return float(np.max(np.abs(gram - np.eye(basis.shape[0]))))
