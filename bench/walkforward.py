@@ -1,10 +1,9 @@
 """Benchmark: batched vs sequential walk-forward engines, measured in one process.
 
 Data: the real NIFTY 50 history at ../shared/data/nifty50_yahoo_daily.csv (resolved from
-the repository root; falls back to 4,200 synthetic days). Windows: 5 features x 20 days
-built with sliding_window_view (``niftycnn.walkforward.synthetic.windows_from_ohlcv``,
-a stand-in until the windows stage lands), weekly expiries = the last session on or
-before each Thursday, quantile labels refitted per fold on the training side.
+the repository root; falls back to 4,200 synthetic days), read by the data layer. Windows:
+5 features x 20 days from ``niftycnn.windows.build_dataset`` with the NIFTY weekly expiry
+calendar, quantile labels refitted per fold on the training side.
 
 Three measurements, all in this process on the same data:
 
@@ -31,12 +30,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from niftycnn.data import load_ohlcv
 from niftycnn.models import preset
 from niftycnn.walkforward.batched import train_batched
 from niftycnn.walkforward.run import _FoldData, run_walkforward
 from niftycnn.walkforward.splits import WalkForwardSplit
-from niftycnn.walkforward.synthetic import QuantileLabeler, synthetic_ohlcv, windows_from_ohlcv
 from niftycnn.walkforward.train import TrainConfig, train_sequential
+from niftycnn.windows import QuantileThresholds, build_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 CANDIDATES = [
@@ -48,19 +48,14 @@ CANDIDATES = [
 def load_frame() -> tuple[pd.DataFrame, str]:
     for path in CANDIDATES:
         if path.exists():
-            df = pd.read_csv(path, parse_dates=["date"]).set_index("date").sort_index()
-            return df[["close", "high", "low", "open", "volume"]], f"real NIFTY 50 ({path})"
-    return synthetic_ohlcv(4200, seed=0), "synthetic 4,200 days (real data not found)"
-
-
-def thursday_expiries(dates: pd.DatetimeIndex) -> np.ndarray:
-    """Position of the last session on or before each Thursday (weekly-expiry stand-in)."""
-    week = pd.Series(np.arange(len(dates)), index=dates).groupby(dates.to_period("W-THU")).max()
-    return week.to_numpy()
+            frame, _ = load_ohlcv("csv", path=str(path))
+            return frame, f"real NIFTY 50 ({path})"
+    frame, _ = load_ohlcv("synthetic", synthetic={"n_days": 4200, "seed": 0})
+    return frame, "synthetic 4,200 days (real data not found)"
 
 
 def tasks_for(ds, folds, regression=False):
-    data = [_FoldData(ds, f, QuantileLabeler(), 5) for f in folds]
+    data = [_FoldData(ds, f, QuantileThresholds(), 5) for f in folds]
     return [d.task(ds.y_return, regression, "none", 5) for d in data]
 
 
@@ -81,7 +76,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     frame, source = load_frame()
-    ds = windows_from_ohlcv(frame, 20, thursday_expiries(pd.DatetimeIndex(frame.index)))
+    ds = build_dataset(frame, length=20, expiry="weekly", labeler=QuantileThresholds())
     refit = int(np.ceil((len(ds) - args.min_train) / args.folds))
     splitter = WalkForwardSplit(
         mode="expanding",
@@ -152,7 +147,7 @@ def main() -> None:
         arch,
         splitter,
         cfg,
-        labeler=QuantileLabeler(),
+        labeler=QuantileThresholds(),
         baselines=("majority", "ridge", "momentum"),
         progress=False,
     )

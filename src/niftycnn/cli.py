@@ -180,7 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(
+            "error: interrupted; finished folds are kept, continue with "
+            "`niftycnn run --resume RUN_DIR`",
+            file=sys.stderr,
+        )
         return 130
 
 

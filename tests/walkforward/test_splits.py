@@ -9,12 +9,17 @@ from sklearn.model_selection import TimeSeriesSplit
 
 from niftycnn.errors import SplitError
 from niftycnn.walkforward.splits import WalkForwardSplit
-from niftycnn.walkforward.synthetic import synthetic_dataset, truncate
+from tests.walkforward.market import dataset, market, truncated
 
 
 @pytest.fixture(scope="module")
-def ds():
-    return synthetic_dataset(400, seed=1)
+def frame():
+    return market(420, seed=1)
+
+
+@pytest.fixture(scope="module")
+def ds(frame):
+    return dataset(frame)
 
 
 @pytest.mark.parametrize("refit", [7, 21, "expiry"])
@@ -112,9 +117,9 @@ def test_validation_count_and_first_test_date(ds):
     assert f.test_start == d and f.train_end < d
 
 
-def test_truncating_data_keeps_earlier_folds(ds):
+def test_truncating_data_keeps_earlier_folds(frame, ds):
     cut = ds.end_dates[300]
-    small = truncate(ds, cut)
+    small = truncated(frame, cut)
     for refit in (13, "expiry"):
         sp = WalkForwardSplit(min_train_size=120, refit=refit, validation=0.1, embargo=2)
         full, part = sp.folds(ds), sp.folds(small)
@@ -137,5 +142,5 @@ def test_bad_parameters_are_reported_at_split_time(ds):
     with pytest.raises(SplitError, match="refit"):
         list(WalkForwardSplit(refit="monthly").split(ds))
     with pytest.raises(SplitError, match="no training sample"):
-        list(WalkForwardSplit(min_train_size=3, refit=5).split(ds))
+        list(WalkForwardSplit(min_train_size=1, refit=5).split(ds))
     assert isinstance(pd.Timestamp(ds.end_dates[0]), pd.Timestamp)

@@ -10,7 +10,6 @@ from niftycnn.errors import ConfigError
 from niftycnn.models import Architecture, Conv, Dense, Flatten, GlobalAvgPool, Pool, preset
 from niftycnn.walkforward.batched import fast_forward, train_batched, vmap_forward
 from niftycnn.walkforward.splits import WalkForwardSplit
-from niftycnn.walkforward.synthetic import QuantileLabeler, synthetic_dataset
 from niftycnn.walkforward.train import (
     BatchStream,
     FoldTask,
@@ -20,15 +19,19 @@ from niftycnn.walkforward.train import (
     predict_members,
     train_sequential,
 )
+from niftycnn.windows import QuantileThresholds
+from tests.walkforward.market import dataset, market
 
 
 @pytest.fixture(scope="module")
 def small():
-    ds = synthetic_dataset(520, seed=3)
+    ds = dataset(market(540, seed=3))
     folds = WalkForwardSplit(min_train_size=300, refit=80, validation=0.25).folds(ds)
     tasks, tasks_r = [], []
     for f in folds:
-        y = QuantileLabeler().fit(ds.y_return[f.train_idx]).transform(ds.y_return)
+        tr = f.train_idx
+        q = QuantileThresholds().fit(ds.y_return[tr], ds.sigma[tr], ds.horizon[tr])
+        y = q.transform(ds.y_return, ds.sigma, ds.horizon)
         tasks.append(
             FoldTask(
                 f.index,
@@ -132,7 +135,7 @@ def test_same_seed_gives_identical_weights_and_other_seeds_differ(small):
     for ma, mb in zip(a, b, strict=True):
         for k in ma.state:
             assert torch.equal(ma.state[k], mb.state[k])
-    assert not torch.equal(a[0].state["0.weight"], a[1].state["0.weight"])
+    assert not torch.equal(a[0].state["0.0.weight"], a[1].state["0.0.weight"])
 
 
 def test_batch_stream_epochs_cover_every_training_sample_once_or_more():

@@ -11,9 +11,9 @@ no early stopping) and predicts its test block. Outputs are per-sample arrays:
 - ``ridge``: ridge regression of the return on the same inputs (a regression model: its
   class is the class of its predicted return under the fold's thresholds).
 - ``momentum``: the sign of the window's L-day return. Windows are normalised as
-  log(price / close_t), so ``-X[:, close, 0] = log(close_t / close_{t-L+1})``; a positive
-  sign predicts the "Small Up" class (3), otherwise "Small Down" (1) (for regression: the
-  sign times the mean absolute training return).
+  log(price / close_t), so ``-X[:, close, 0] = log(close_t / close_{t-L+1})``. It predicts
+  a return, the sign times the mean absolute training return (its class is that return's
+  class), and is scored like the regression baselines: it has no probabilities.
 - CNN baselines (``fixed_kernels``): another architecture through the same CNN trainer;
   see :class:`CNNBaseline` and :mod:`niftycnn.walkforward.run`.
 """
@@ -31,7 +31,6 @@ from sklearn.preprocessing import StandardScaler
 from niftycnn.errors import ConfigError
 
 SIMPLE_BASELINES = ("majority", "mean", "logistic", "ridge", "momentum")
-UP_CLASS, DOWN_CLASS = 3, 1
 
 
 @dataclass(frozen=True)
@@ -85,10 +84,10 @@ def predict_baseline(
     if name == "mean":
         return None, np.full(n, float(np.mean(r_fit))), "regression"
     if name == "momentum":
+        # a rule, not a probabilistic classifier: scored like the regression baselines
+        # (its one-hot "probabilities" would give an infinite log loss on every miss)
         up = -X_test[:, close_channel, 0] > 0
-        proba = np.zeros((n, n_classes))
-        proba[np.arange(n), np.where(up, UP_CLASS, DOWN_CLASS)] = 1.0
-        return proba, np.where(up, 1.0, -1.0) * float(np.mean(np.abs(r_fit))), "classification"
+        return None, np.where(up, 1.0, -1.0) * float(np.mean(np.abs(r_fit))), "regression"
     scaler = StandardScaler().fit(_flat(X_fit))
     a, b = scaler.transform(_flat(X_fit)), scaler.transform(_flat(X_test))
     if name == "ridge":

@@ -218,8 +218,8 @@ def fast_forward(model: nn.Module, length: int = 20) -> StackedForward | None:
     steps: list[Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor]] = []
     shape = "seq"  # "seq": (M, B, L, C) channels-last; "vec": (M, B, D)
     first_conv: nn.Conv1d | None = None
-    children = list(model.named_children())
-    lengths = _lengths(model, length)
+    children = _flat_children(model)
+    lengths = _lengths([mod for _, mod in children], length)
     skip = 0
     for i, (name, mod) in enumerate(children):
         nxt = children[i + 1][1] if i + 1 < len(children) else None
@@ -318,10 +318,22 @@ def _simple_pool(mod: nn.MaxPool1d) -> bool:
     )
 
 
-def _lengths(model: nn.Sequential, length: int) -> list[int]:
-    """The sequence length entering each child: floor((L + 2p - d(k-1) - 1) / s) + 1."""
+def _flat_children(model: nn.Sequential) -> list[tuple[str, nn.Module]]:
+    """Leaf layers in order with their dotted state-dict prefixes; nested Sequential
+    blocks (the builder's conv + norm + activation) are opened up."""
+    out: list[tuple[str, nn.Module]] = []
+    for name, mod in model.named_children():
+        if isinstance(mod, nn.Sequential):
+            out.extend((f"{name}.{sub}", leaf) for sub, leaf in _flat_children(mod))
+        else:
+            out.append((name, mod))
+    return out
+
+
+def _lengths(modules: list[nn.Module], length: int) -> list[int]:
+    """The sequence length entering each layer: floor((L + 2p - d(k-1) - 1) / s) + 1."""
     out = []
-    for mod in model.children():
+    for mod in modules:
         out.append(length)
         if isinstance(mod, nn.Conv1d):
             k, s, d = mod.kernel_size[0], mod.stride[0], mod.dilation[0]

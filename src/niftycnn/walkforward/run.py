@@ -98,14 +98,13 @@ class _FoldData:
         tr = ds.y_return[fold.train_idx]
         self.t_mean, self.t_std = float(tr.mean()), float(tr.std()) or 1.0
 
-    def classes_of(self, r: np.ndarray) -> np.ndarray:
-        """The class of a predicted return under this fold's thresholds (-1 if unknown)."""
+    def classes_of(self, r: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> np.ndarray:
+        """The class of a predicted return under this fold's thresholds (-1 if unknown),
+        for samples with trailing volatility ``sigma`` and ``horizon`` days to expiry
+        (volatility-scaled thresholds need both; an unlabelled sample counts 1 day)."""
         if self.labeler is None:
             return np.full(len(r), -1, dtype=np.int64)
-        return np.asarray(
-            self.labeler.transform(r, np.ones_like(r), np.ones(len(r), dtype=np.int64)),
-            dtype=np.int64,
-        )
+        return np.asarray(self.labeler.transform(r, sigma, np.maximum(horizon, 1)), dtype=np.int64)
 
     def task(
         self, y_return: np.ndarray, regression: bool, class_weights: str, n_classes: int
@@ -274,11 +273,14 @@ def _fold_frame(
     ) -> pd.DataFrame:
         n = len(test)
         if proba is not None:
+            # float32 softmax averaged over seeds: renormalise so each row sums to 1 exactly
+            proba = np.asarray(proba, dtype=np.float64)
+            proba = proba / proba.sum(1, keepdims=True)
             y_pred = proba.argmax(1)
             if np.isnan(r_pred).all():
                 r_pred = (proba * d.class_means).sum(1)  # row-wise: no shape-dependent BLAS
         else:
-            y_pred = d.classes_of(r_pred)
+            y_pred = d.classes_of(r_pred, ds.sigma[test], ds.horizon[test])
         fr = pd.DataFrame(
             {
                 "model": model,

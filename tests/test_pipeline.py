@@ -1,0 +1,212 @@
+"""End to end through the CLI: a reduced synthetic experiment, its run directory, the
+report, re-rendering from files alone, resuming an interrupted run, reloading weights,
+and a two-point sweep."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import niftycnn.walkforward.run as walkforward_run
+from niftycnn.cli import main
+from niftycnn.pipeline import load_models
+from niftycnn.windows import build_dataset
+
+EXPERIMENT = """
+name = "tiny_synthetic"
+description = "Reduced synthetic run for the end-to-end test <b>&</b>"
+seed = 3
+
+[data]
+source = "synthetic"
+
+[data.synthetic]
+n_days = 640
+start = "2019-03-01"
+pattern = "momentum"
+strength = 0.5
+
+[train]
+epochs = 2
+patience = 2
+seeds = 2
+
+[walkforward]
+min_train = 380
+refit = "every"
+refit_every = 60
+validation = 0.2
+
+[baselines]
+models = ["majority", "ridge", "momentum"]
+
+[backtest]
+bootstrap = 100
+permutations = 100
+
+[filters]
+null_draws = 200
+"""
+
+SWEEP = """
+[sweep]
+filters = [4, 8]
+kernel = [3]
+depth = [1]
+dropout = [0.0]
+"""
+
+RUN_FILES = [
+    "config.toml",
+    "data.json",
+    "environment.json",
+    "labels.csv",
+    "architecture.csv",
+    "splits.csv",
+    "predictions.parquet",
+    "manifest.json",
+    "timings.json",
+    "metrics/summary.csv",
+    "metrics/comparison.csv",
+    "metrics/significance.csv",
+    "metrics/per_year.csv",
+    "metrics/equity.csv",
+    "filters/summary.json",
+    "filters/channel_summary.csv",
+    "folds/fold_0000/state.pt",
+    "folds/fold_0000/first_layer.npy",
+    "report.html",
+    "report.md",
+]
+SECTIONS = [
+    "Verdict",
+    "Data provenance and checks",
+    "Labels",
+    "Architecture",
+    "Walk-forward scheme",
+    "Metrics: CNN vs baselines",
+    "Learned first-layer filters",
+]
+
+
+def _run_dir(out: str) -> Path:
+    line = next(x for x in out.splitlines() if x.startswith(("run directory:", "sweep directory:")))
+    return Path(line.split(": ", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def experiment_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("exp") / "tiny.toml"
+    path.write_text(EXPERIMENT)
+    return path
+
+
+@pytest.fixture(scope="module")
+def finished_run(experiment_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    buffer = io.StringIO()  # capsys is function-scoped
+    with contextlib.redirect_stdout(buffer):
+        assert main(["run", str(experiment_file), "--out", str(out), "--quiet"]) == 0
+    return _run_dir(buffer.getvalue())
+
+
+def test_run_directory_holds_every_artefact(finished_run: Path) -> None:
+    missing = [f for f in RUN_FILES if not (finished_run / f).is_file()]
+    assert not missing
+    assert finished_run.parent.name == "tiny_synthetic"
+    predictions = pd.read_parquet(finished_run / "predictions.parquet")
+    assert set(predictions.model) == {"cnn", "majority", "ridge", "momentum"}
+    splits = pd.read_csv(finished_run / "splits.csv", parse_dates=["test_start"])
+    # out-of-sample only: every prediction is dated inside a test block, after training
+    assert (predictions.index >= splits.test_start.min()).all()
+    assert (predictions.train_end < predictions.index).all()
+    comparison = pd.read_csv(finished_run / "metrics" / "comparison.csv")
+    assert set(comparison.baseline) == {"majority", "ridge", "momentum"}
+    assert comparison.p_value.between(0, 1).all()
+
+
+def test_report_has_every_section_and_escapes_user_text(finished_run: Path) -> None:
+    html = (finished_run / "report.html").read_text(encoding="utf-8")
+    markdown = (finished_run / "report.md").read_text(encoding="utf-8")
+    for title in SECTIONS:
+        assert f">{title}</h2>" in html, title
+        assert f"## {title}" in markdown, title
+    assert "Reproduce: seed 3" in html
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in html and "<b>&</b>" not in html
+    assert "<script" not in html.lower()
+
+
+def test_report_re_renders_identically_from_files_alone(finished_run: Path) -> None:
+    before = {p: (finished_run / p).read_bytes() for p in ("report.html", "report.md")}
+    (finished_run / "report.html").unlink()
+    (finished_run / "report.md").unlink()
+    assert main(["report", str(finished_run)]) == 0
+    for name, content in before.items():
+        assert (finished_run / name).read_bytes() == content, name
+
+
+def test_saved_weights_reproduce_the_stored_predictions(finished_run: Path) -> None:
+    predictions = pd.read_parquet(finished_run / "predictions.parquet")
+    fold = predictions[(predictions.model == "cnn") & (predictions.fold == 1)]
+    from niftycnn.data import synthetic_ohlcv
+
+    frame = synthetic_ohlcv(640, 3, start="2019-03-01", pattern="momentum", strength=0.5)
+    ds = build_dataset(frame, expiry="weekly")
+    X = torch.as_tensor(ds.X[np.asarray(ds.end_dates.isin(fold.index))])
+    networks = load_models(finished_run, 1)
+    assert len(networks) == 2
+    with torch.no_grad():
+        proba = torch.stack([torch.softmax(n(X), dim=1) for n in networks]).mean(0).numpy()
+    stored = fold[[f"proba_{k}" for k in range(5)]].to_numpy()
+    np.testing.assert_allclose(proba, stored, atol=1e-5)
+
+
+def test_interrupted_run_resumes_to_identical_results(
+    finished_run: Path, experiment_file: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    done: list[int] = []
+
+    def interrupt_after_two(fold: int) -> None:
+        done.append(fold)
+        if len(done) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(walkforward_run, "_on_fold_written", interrupt_after_two)
+    monkeypatch.setattr(walkforward_run, "MEMBERS_PER_CHUNK", 2)  # one fold per chunk
+    # the CLI reports the interrupt in one line and exits non-zero
+    assert main(["run", str(experiment_file), "--out", str(tmp_path), "--quiet"]) == 130
+    run = next((tmp_path / "tiny_synthetic").iterdir())
+    assert not (run / "report.html").exists()
+    capsys.readouterr()
+    assert main(["run", "--resume", str(run), "--quiet"]) == 0
+    assert _run_dir(capsys.readouterr().out) == run
+    resumed = pd.read_parquet(run / "predictions.parquet")
+    fresh = pd.read_parquet(finished_run / "predictions.parquet")
+    pd.testing.assert_frame_equal(resumed, fresh, check_exact=True)
+
+
+def test_filters_command_reanalyses_a_run(finished_run: Path, capsys) -> None:
+    assert main(["filters", str(finished_run)]) == 0
+    out = capsys.readouterr().out
+    assert "close:" in out and ("momentum-like" in out or "neither" in out or "curvature" in out)
+
+
+def test_sweep_reports_train_and_test_error_per_point(
+    experiment_file: Path, tmp_path: Path, capsys
+) -> None:
+    path = tmp_path / "sweep.toml"
+    path.write_text(experiment_file.read_text() + SWEEP)
+    assert main(["sweep", str(path), "--out", str(tmp_path), "--quiet"]) == 0
+    run = _run_dir(capsys.readouterr().out)
+    sweep = pd.read_csv(run / "sweep.csv")
+    assert list(sweep.point) == ["f4_k3_d1_p0", "f8_k3_d1_p0"]
+    # conv 5->F k3 + dense F->5: F*(3*5+1) + 5*F + 5 parameters
+    assert list(sweep.params) == [4 * 16 + 25, 8 * 16 + 45]
+    assert np.isfinite(sweep[["train_loss", "val_loss", "test_loss"]].to_numpy()).all()
+    assert ">Bias-variance sweep</h2>" in (run / "report.html").read_text(encoding="utf-8")
