@@ -41,13 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_data_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_data_commands(commands: argparse._SubParsersAction) -> None:
     from niftycnn.data import commands as data_commands
 
     data_commands.add_parser(commands)
 
 
-def _add_describe(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_describe(commands: argparse._SubParsersAction) -> None:
     describe = commands.add_parser(
         "describe", help="print an architecture's per-layer summary (shapes, parameters, RF)"
     )
@@ -82,7 +82,7 @@ def _source_override(values: list[str] | None) -> dict[str, str] | None:
     return {"source": kind}
 
 
-def _add_run(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_run(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser(
         "run", help="run an experiment: data, labels, walk-forward, backtest, filters, report"
     )
@@ -124,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_sweep(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_sweep(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser(
         "sweep", help="run the experiment's [sweep] grid: train vs test error per point"
     )
@@ -142,7 +142,7 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_report(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_report(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="re-render report.html / report.md from a run")
     report.add_argument("run_dir", help="reports/<experiment>/<timestamp>/")
     report.set_defaults(handler=_report)
@@ -155,7 +155,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_filters(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_filters(commands: argparse._SubParsersAction) -> None:
     filters = commands.add_parser(
         "filters", help="(re)run the first-layer filter analysis of a finished run"
     )

@@ -57,7 +57,7 @@ def new_run_dir(root: str | Path, experiment: str, now: datetime | None = None) 
             path = base / f"{stamp}-{n}"
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temp file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -131,7 +131,7 @@ def _git_commit() -> str | None:
 
 def environment(seed: int, device: str, command: list[str] | None = None) -> dict[str, Any]:
     """What is needed to reproduce a run: versions, commit, platform, seed, device."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

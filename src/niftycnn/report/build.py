@@ -31,7 +31,7 @@ ALPHA = 0.05
 
 
 def _csv(path: Path, **kwargs: object) -> pd.DataFrame | None:
-    return pd.read_csv(path, **kwargs) if path.is_file() else None  # type: ignore[arg-type]
+    return pd.read_csv(path, **kwargs) if path.is_file() else None
 
 
 def _fmt_p(p: float) -> str:
