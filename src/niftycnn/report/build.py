@@ -35,7 +35,8 @@ def _csv(path: Path, **kwargs: object) -> pd.DataFrame | None:
 
 
 def _fmt_p(p: float) -> str:
-    return "n/a" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+    """``p = 0.042`` / ``p < 0.001`` / ``p n/a``."""
+    return "p n/a" if pd.isna(p) else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
 
 
 def comparison_sentences(comparison: pd.DataFrame) -> list[str]:
@@ -48,7 +49,7 @@ def comparison_sentences(comparison: pd.DataFrame) -> list[str]:
         sentences.append(
             f"CNN {verb} {row.baseline} on {row.metric}: {row.cnn:.4g} vs "
             f"{row.baseline_value:.4g} (difference 95% CI [{row.ci_low:.3g}, {row.ci_high:.3g}],"
-            f" p = {_fmt_p(row.p_value)}, {row.test})."
+            f" {_fmt_p(row.p_value)}, {row.test})."
         )
     return sentences
 
