@@ -76,10 +76,7 @@ def run_experiment(experiment: Experiment, run_dir: Path, *, progress: bool = Tr
     run = Path(run_dir)
     _write_config(run, experiment)
     timings: dict[str, float] = {}
-    with _timed(timings, "data"):
-        frame = _data_stage(run, experiment)
-    with _timed(timings, "windows"):
-        dataset = _windows_stage(run, experiment, frame)
+    frame, dataset = _prepare(run, experiment, timings)
     with _timed(timings, "walkforward"):
         predictions = _walkforward_stage(run, experiment, dataset, frame.index, progress)
     with _timed(timings, "backtest"):
@@ -89,6 +86,17 @@ def run_experiment(experiment: Experiment, run_dir: Path, *, progress: bool = Tr
     write_json(run / "timings.json", timings)
     render_report(run)
     return run
+
+
+def _prepare(
+    run: Path, experiment: Experiment, timings: dict[str, float]
+) -> tuple[pd.DataFrame, Any]:
+    """The data and windows stages every command starts with: (frame, dataset)."""
+    with _timed(timings, "data"):
+        frame = _data_stage(run, experiment)
+    with _timed(timings, "windows"):
+        dataset = _windows_stage(run, experiment, frame)
+    return frame, dataset
 
 
 def _write_config(run: Path, experiment: Experiment) -> None:
@@ -437,8 +445,7 @@ def analyze_run_filters(run_dir: str | Path) -> str:
     if not (run / "folds").is_dir():
         raise RunDirError(f"{run} has no folds/ (was the walk-forward run?); run it first")
     experiment = _stored_experiment(run)
-    frame = _data_stage(run, experiment)
-    dataset = _windows_stage(run, experiment, frame)
+    _, dataset = _prepare(run, experiment, {})
     _filters_stage(run, experiment, dataset)
     render_report(run)
     summary = run / "filters" / "summary.json"
@@ -527,7 +534,7 @@ def run_sweep_file(
     directory with ``sweep.csv`` (training vs test loss per point) and the report."""
     experiment = load_experiment(path)
     points = sweep_points(experiment)
-    return run_sweep(experiment, new_run_dir(out_root, f"{experiment.name}"), points, progress)
+    return run_sweep(experiment, new_run_dir(out_root, experiment.name), points, progress)
 
 
 def run_sweep(
@@ -540,10 +547,7 @@ def run_sweep(
     run = Path(run_dir)
     _write_config(run, experiment)
     timings: dict[str, float] = {}
-    with _timed(timings, "data"):
-        frame = _data_stage(run, experiment)
-    with _timed(timings, "windows"):
-        dataset = _windows_stage(run, experiment, frame)
+    frame, dataset = _prepare(run, experiment, timings)
     splitter = splitter_for(experiment, pd.DatetimeIndex(frame.index))
     write_csv(run / "splits.csv", splits_table(splitter.folds(dataset), dataset), index=False)
     rows = []
