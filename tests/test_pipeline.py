@@ -79,6 +79,7 @@ RUN_FILES = [
     "metrics/equity.csv",
     "filters/summary.json",
     "filters/channel_summary.csv",
+    "filters/filters_table.parquet",
     "folds/fold_0000/state.pt",
     "folds/fold_0000/first_layer.npy",
     "report.html",

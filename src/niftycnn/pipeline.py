@@ -403,8 +403,10 @@ def _filters_stage(run: Path, experiment: Experiment, dataset: Any) -> None:
         seed=experiment.seed,
     )
     out = run / "filters"
-    for name in ("summary", "by_fold", "matches", "table"):
+    for name in ("summary", "by_fold", "matches"):
         write_csv(out / f"filters_{name}.csv", getattr(analysis, name), index=False)
+    # one row per (fold, seed, filter, channel, reference): ~100 MB as CSV on a full run
+    write_parquet(out / "filters_table.parquet", analysis.table)
     channels = [experiment.filters.channel]
     if "price" in analysis.views and "price" not in channels:
         channels.append("price")

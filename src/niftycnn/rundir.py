@@ -57,6 +57,15 @@ def new_run_dir(root: str | Path, experiment: str, now: datetime | None = None) 
             path = base / f"{stamp}-{n}"
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temp file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,6 +74,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; run files are for sharing
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
