@@ -426,10 +426,10 @@ def _filters_stage(run: Path, experiment: Experiment, dataset: Any) -> None:
             "notes": list(analysis.notes),
         },
     )
-    first = index.iloc[-1]
+    last = index.iloc[-1]
     figures = {
         "heatmaps_last_fold": filter_figures.filter_heatmaps(
-            analysis, int(first["fold"]), int(first["seed"])
+            analysis, int(last["fold"]), int(last["seed"])
         ),
         "null_histograms": filter_figures.null_histograms(analysis, channels[-1]),
         "momentum_share_by_fold": filter_figures.momentum_share_by_fold(analysis, tuple(channels)),
