@@ -389,7 +389,7 @@ def _filters_stage(run: Path, experiment: Experiment, dataset: Any) -> None:
     folds = sorted((run / "folds").glob("fold_*/first_layer.npy"))
     if not folds:
         return
-    weights, index = stack_folds({int(p.parent.name[5:]): np.load(p) for p in folds})
+    weights, index = stack_folds({_fold_number(p): np.load(p) for p in folds})
     if weights.shape[-1] < 3:
         return  # k < 3 has no curvature reference; the cosine tables would be all we have
     splits = pd.read_csv(run / "splits.csv", parse_dates=["test_start"])
@@ -587,28 +587,35 @@ def _sweep_errors(out: Path, predictions: pd.DataFrame, head: str) -> dict[str, 
     """In-sample loss (training curves at each member's restored epoch: minibatch mean
     in training mode, so with dropout active), validation loss, and out-of-sample loss
     of the seed-averaged CNN on the labelled test rows (cross-entropy or squared error)."""
+    from niftycnn.backtest.prediction_metrics import classification_scores, regression_scores
+
     curves = pd.concat(
-        pd.read_csv(p).assign(fold=int(p.parent.name[5:]))
+        pd.read_csv(p).assign(fold=_fold_number(p))
         for p in sorted(out.glob("folds/fold_*/curves.csv"))
     )
     cnn_curves = curves[curves["model"] == "cnn"]
     best = cnn_curves.loc[cnn_curves.groupby(["fold", "seed"])["val_loss"].idxmin()]
+    train_loss = float(best["train_loss"].mean())
     cnn = predictions[(predictions["model"] == "cnn") & (predictions["y_true"] >= 0)]
     if head == "classification":
         proba = cnn[[c for c in cnn if c.startswith("proba_")]].to_numpy()
-        picked = proba[np.arange(len(cnn)), cnn["y_true"].to_numpy()]
-        test_loss = float(-np.mean(np.log(np.clip(picked, 1e-12, 1.0))))
-        accuracy = float(np.mean(cnn["y_pred"] == cnn["y_true"]))
+        scores = classification_scores(cnn["y_true"].to_numpy(), cnn["y_pred"].to_numpy(), proba)
+        test_loss, accuracy = scores["log_loss"], scores["accuracy"]
     else:
-        test_loss = float(np.mean((cnn["r_pred"] - cnn["y_return"]) ** 2))
-        accuracy = float(np.mean(np.sign(cnn["r_pred"]) == np.sign(cnn["y_return"])))
+        scores = regression_scores(cnn["y_return"].to_numpy(), cnn["r_pred"].to_numpy())
+        test_loss, accuracy = scores["rmse"] ** 2, scores["directional_accuracy"]
     return {
-        "train_loss": round(float(best["train_loss"].mean()), 5),
+        "train_loss": round(train_loss, 5),
         "val_loss": round(float(best["val_loss"].mean()), 5),
         "test_loss": round(test_loss, 5),
         "test_accuracy": round(accuracy, 4),
-        "gap": round(test_loss - float(best["train_loss"].mean()), 5),
+        "gap": round(test_loss - train_loss, 5),
     }
+
+
+def _fold_number(path: Path) -> int:
+    """The fold of a per-fold artefact ``.../folds/fold_0012/<file>`` (here 12)."""
+    return int(path.parent.name.removeprefix("fold_"))
 
 
 def _stored_experiment(run: Path) -> Experiment:
