@@ -70,6 +70,25 @@ def test_batched_engine_matches_sequential_engine(small, head):
             np.testing.assert_allclose(ma.curve.train_loss, mb.curve.train_loss, rtol=1e-4)
 
 
+def test_frozen_kernels_stay_fixed_in_both_engines(small):
+    """fixed_kernels: the gram first layer is frozen; AdamW (and its weight decay) must
+    not touch it in either engine, and the engines agree on everything else."""
+    _ds, X, tasks, _, folds = small
+    arch = preset("fixed_kernels")
+    cfg = TrainConfig(epochs=3, n_seeds=2, patience=3, batch_size=64)
+    seq = train_sequential(arch, X, tasks[:2], cfg)
+    bat = train_batched(arch, X, tasks[:2], cfg)
+    init = init_member(arch, 5, 20, cfg.seed, tasks[0].fold, 0)
+    gram, names = init.state_dict()["0.0.weight"], [n for n, _ in init.named_parameters()]
+    for result in (*seq, *bat):
+        for member in result.members:
+            assert torch.equal(member.state["0.0.weight"], gram)
+            assert list(member.state) == names
+    tests = [f.test_idx for f in folds[:2]]
+    for a, b in zip(_probs(arch, X, seq, tests), _probs(arch, X, bat, tests), strict=True):
+        assert np.abs(a - b).max() < 1e-5
+
+
 def test_generic_vmap_path_matches_fast_path(small):
     _ds, X, tasks, _, _folds = small
     arch = preset("q10")

@@ -366,8 +366,9 @@ def vmap_forward(model: nn.Module) -> StackedForward:
 class _Stack:
     """The active members' stacked state (parameters, AdamW moments, bookkeeping)."""
 
-    def __init__(self, params, members, streams, spe, val_idx, val_mask, weights):
-        self.params = params
+    def __init__(self, params, frozen, members, streams, spe, val_idx, val_mask, weights):
+        self.params = params  # trainable, stacked (M, ...), updated by AdamW
+        self.frozen = frozen  # stacked too, never updated (a fixed="gram" layer)
         self.exp_avg = {k: torch.zeros_like(v) for k, v in params.items()}
         self.exp_avg_sq = {k: torch.zeros_like(v) for k, v in params.items()}
         self.best = {k: v.detach().clone() for k, v in params.items()}
@@ -388,7 +389,7 @@ class _Stack:
     def keep(self, rows: np.ndarray) -> None:
         """Compact the stack to the members at ``rows``."""
         t = torch.as_tensor(rows, device=self.val_idx.device)
-        for d in (self.params, self.exp_avg, self.exp_avg_sq, self.best):
+        for d in (self.params, self.frozen, self.exp_avg, self.exp_avg_sq, self.best):
             for k in d:
                 d[k] = d[k].detach().index_select(0, t)
         for k in self.params:
@@ -406,6 +407,10 @@ class _Stack:
         )
         self.loss_sum = self.loss_sum[t]
         self.batches = self.batches[rows]
+
+    def all_params(self) -> dict[str, torch.Tensor]:
+        """Everything the forward needs: trainable and frozen stacked tensors."""
+        return {**self.frozen, **self.params}
 
 
 def _adamw_(st: _Stack, step: int, cfg: TrainConfig) -> None:
@@ -427,7 +432,7 @@ def _adamw_(st: _Stack, step: int, cfg: TrainConfig) -> None:
 
 def _val_losses(st, rows, forward, X, targets, regression) -> np.ndarray:
     t = torch.as_tensor(rows, device=X.device)
-    p = {k: v.detach().index_select(0, t) for k, v in st.params.items()}
+    p = {k: v.detach().index_select(0, t) for k, v in st.all_params().items()}
     vi, vm = st.val_idx[t], st.val_mask[t]
     module = getattr(forward, "module", None)
     if module is not None:
@@ -469,10 +474,12 @@ def train_batched(
         from niftycnn.walkforward.train import train_sequential
 
         return train_sequential(arch, X, tasks, cfg)
-    params = {
-        n: torch.stack([dict(m.named_parameters())[n].detach() for m in inits]).requires_grad_(True)
-        for n in names
+    stacked = {
+        n: torch.stack([dict(m.named_parameters())[n].detach() for m in inits]) for n in names
     }
+    trainable = {n for n, p in template.named_parameters() if p.requires_grad}
+    params = {n: v.requires_grad_(True) for n, v in stacked.items() if n in trainable}
+    frozen = {n: v for n, v in stacked.items() if n not in trainable}
     forward = (fast_forward(template, length) if fast else None) or vmap_forward(template)
     Xp = forward.prepare(X)  # type: ignore[attr-defined]
     # per-fold targets, stacked: (n_tasks, N); members index their fold's row
@@ -497,6 +504,7 @@ def train_batched(
         )
     st = _Stack(
         params,
+        frozen,
         members,
         streams,
         spe,
@@ -518,7 +526,7 @@ def train_batched(
         step += 1
         fo = st.fold_of  # type: ignore[attr-defined]
         y = targets[fo.unsqueeze(1), bidx]
-        out = forward(st.params, Xp[bidx])
+        out = forward(st.all_params(), Xp[bidx])
         losses = member_loss(out, y, st.weights, regression)
         for p in st.params.values():
             p.grad = None
@@ -566,6 +574,8 @@ def train_batched(
         if done:
             for i in done:
                 state = {k: st.best[k][i].detach().cpu().clone() for k in st.best}
+                state.update({k: v[i].cpu().clone() for k, v in st.frozen.items()})
+                state = {k: state[k] for k in names}  # the module's own parameter order
                 curve = pd.DataFrame(st.rows[i], columns=["epoch", "train_loss", "val_loss"])
                 results[st.members[i]] = MemberResult(
                     state, curve, int(st.best_epoch[i]), len(st.rows[i])
