@@ -210,9 +210,15 @@ def _linear_step(name: str):
     return f
 
 
-def fast_forward(model: nn.Module, length: int = 20) -> StackedForward | None:
+def fast_forward(
+    model: nn.Module, length: int = 20, shared_frozen: bool = False
+) -> StackedForward | None:
     """A stacked forward (params, x (M, B, C, L)) -> (M, B, out) for our layer types,
-    or None when the network has a layer the fast path does not know."""
+    or None when the network has a layer the fast path does not know.
+
+    ``shared_frozen``: the frozen parameters are the same in every member, so a leading
+    run of frozen layers (fixed_kernels' gram convolution and its pooling) is computed
+    once for the whole dataset in ``prepare`` instead of at every step."""
     if not isinstance(model, nn.Sequential):
         return None
     steps: list[Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor]] = []
@@ -220,9 +226,13 @@ def fast_forward(model: nn.Module, length: int = 20) -> StackedForward | None:
     first_conv: nn.Conv1d | None = None
     children = _flat_children(model)
     lengths = _lengths([mod for _, mod in children], length)
+    n_const = _constant_prefix([mod for _, mod in children]) if shared_frozen else 0
+    const = nn.Sequential(*(mod for _, mod in children[:n_const]))
     skip = 0
     for i, (name, mod) in enumerate(children):
         nxt = children[i + 1][1] if i + 1 < len(children) else None
+        if i < n_const:  # computed once, in prepare()
+            continue
         if skip:  # fused into the previous step
             skip -= 1
             continue
@@ -289,6 +299,9 @@ def fast_forward(model: nn.Module, length: int = 20) -> StackedForward | None:
     def prepare(X: torch.Tensor) -> torch.Tensor:
         """Per-sample input once for the whole dataset: channels-last, and the first
         convolution's im2col columns (the windows never change, so neither do they)."""
+        if n_const:
+            with torch.no_grad():
+                X = const(X)
         h = X.transpose(1, 2)
         return (_im2col(h, first_conv) if first_conv is not None else h).contiguous()
 
@@ -301,6 +314,20 @@ def fast_forward(model: nn.Module, length: int = 20) -> StackedForward | None:
 
     forward.prepare = prepare  # type: ignore[attr-defined]
     return forward
+
+
+def _constant_prefix(modules: list[nn.Module]) -> int:
+    """How many leading layers are constant functions of the input: convolutions whose
+    parameters are all frozen, and the pooling and activations that follow them (no
+    dropout: it draws random numbers). 0 unless a frozen convolution is among them."""
+    n = frozen_conv = 0
+    for mod in modules:
+        if isinstance(mod, nn.Conv1d) and not any(p.requires_grad for p in mod.parameters()):
+            frozen_conv = n + 1
+        elif not isinstance(mod, nn.MaxPool1d | nn.AvgPool1d) and type(mod) not in _ACT:
+            break
+        n += 1
+    return n if frozen_conv else 0
 
 
 def _k(mod: nn.MaxPool1d | nn.AvgPool1d) -> int:
@@ -480,7 +507,10 @@ def train_batched(
     trainable = {n for n, p in template.named_parameters() if p.requires_grad}
     params = {n: v.requires_grad_(True) for n, v in stacked.items() if n in trainable}
     frozen = {n: v for n, v in stacked.items() if n not in trainable}
-    forward = (fast_forward(template, length) if fast else None) or vmap_forward(template)
+    shared_frozen = all(torch.equal(v[0], v[i]) for v in frozen.values() for i in range(len(v)))
+    forward = (fast_forward(template, length, shared_frozen) if fast else None) or vmap_forward(
+        template
+    )
     Xp = forward.prepare(X)  # type: ignore[attr-defined]
     # per-fold targets, stacked: (n_tasks, N); members index their fold's row
     target_dtype = torch.float32 if regression else torch.int64
