@@ -57,36 +57,41 @@ _BETAS, _EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW defaults
 
 
 # -- stacked forward: fast path ---------------------------------------------------------
+_relu_grad = torch.ops.aten.threshold_backward  # g where x > 0 else 0, in one pass
+
+
 class _ReluMaxPool(torch.autograd.Function):
     """relu(maxpool(x)) over non-overlapping windows of k on axis 2 of (M, B, L, C).
 
-    One pass forward, one backward (the argmax as uint8); identical values to
-    ReLU -> MaxPool1d (first maximum wins a tie, as torch's max pooling does)."""
+    The argmax is kept as a one-hot bool mask (M, B, L/k, k, C), so the backward is one
+    broadcast multiply; identical values to ReLU -> MaxPool1d (the first maximum wins a
+    tie, as torch's max pooling does)."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, k: int) -> torch.Tensor:
         m, b, length, c = x.shape
         xv = x.view(m, b, length // k, k, c)
-        out, arg = xv[:, :, :, 0], torch.zeros((m, b, length // k, c), dtype=torch.uint8)
-        for j in range(1, k):
-            better = xv[:, :, :, j] > out
-            out = torch.where(better, xv[:, :, :, j], out)
-            arg = torch.where(better, j, arg) if k > 2 else better.to(torch.uint8)
-        out = torch.relu(out)
-        ctx.save_for_backward(arg, out)
-        ctx.k = k
+        if k == 2:  # the common case: max, in-place relu, and the mask written in place
+            out = torch.maximum(xv[:, :, :, 0], xv[:, :, :, 1]).clamp_min_(0)
+            hit = x.new_empty(xv.shape, dtype=torch.bool)
+            torch.gt(xv[:, :, :, 1], xv[:, :, :, 0], out=hit[:, :, :, 1])
+            torch.logical_not(hit[:, :, :, 1], out=hit[:, :, :, 0])
+        else:
+            out, arg = xv[:, :, :, 0], torch.zeros((m, b, length // k, c), dtype=torch.uint8)
+            for j in range(1, k):
+                better = xv[:, :, :, j] > out
+                out = torch.where(better, xv[:, :, :, j], out)
+                arg = torch.where(better, j, arg)
+            out = torch.relu(out)
+            hit = arg.unsqueeze(3) == torch.arange(k, dtype=torch.uint8).view(k, 1)
+        ctx.save_for_backward(hit, out)
         return out
 
     @staticmethod
     def backward(ctx, g: torch.Tensor):
-        arg, out = ctx.saved_tensors
-        k = ctx.k
-        g = g * (out > 0)
-        m, b, lk, c = g.shape
-        gx = g.new_empty((m, b, lk, k, c))
-        for j in range(k):
-            torch.mul(g, arg == j, out=gx[:, :, :, j])
-        return gx.view(m, b, lk * k, c), None
+        hit, out = ctx.saved_tensors
+        m, b, lk, k, c = hit.shape
+        return (_relu_grad(g, out, 0.0).unsqueeze(3) * hit).view(m, b, lk * k, c), None
 
 
 class _ReluMean(torch.autograd.Function):
@@ -100,42 +105,47 @@ class _ReluMean(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g: torch.Tensor):
         (x,) = ctx.saved_tensors
-        return (x > 0) * (g / x.shape[2]).unsqueeze(2)
+        return _relu_grad((g / x.shape[2]).unsqueeze(2).expand_as(x), x, 0.0)
 
 
 class _SameConv(torch.autograd.Function):
-    """Stride-1, dilation-1 Conv1d over members on (M, B, L, C) with padding (pl, pr):
-    im2col by k shifted copies, and the input gradient by k shifted adds (cheaper than
-    F.pad + unfold, whose backward is a general scatter)."""
+    """Stride-1, dilation-1 Conv1d over members on (M, B, L, C) with padding (pl, pr).
+
+    Columns are tap-major, (L_out, k, C): pad + unfold + one copy that reads whole rows
+    of C, and the input gradient is k shifted adds of contiguous rows (cheaper than
+    autograd's unfold backward, a general scatter). The weight (M, F, C, k) is
+    rearranged to match; its gradient is arranged back."""
 
     @staticmethod
     def forward(ctx, x, w, bias, pl: int, pr: int):
         m, b, length, c = x.shape
         f, k = w.shape[1], w.shape[3]
         lout = length + pl + pr - k + 1
-        cols = x.new_zeros((m, b, lout, c, k))
-        for j in range(k):
-            lo, hi = max(0, pl - j), min(lout, length + pl - j)
-            cols[:, :, lo:hi, :, j] = x[:, :, lo + j - pl : hi + j - pl]
-        cols = cols.view(m, b * lout, c * k)
-        wt = w.reshape(m, f, c * k).transpose(1, 2)
+        cols = F.pad(x, (0, 0, pl, pr)).unfold(2, k, 1).transpose(3, 4)
+        cols = cols.reshape(m, b * lout, k * c)
+        wt = w.transpose(2, 3).reshape(m, f, k * c).transpose(1, 2)  # (M, k*C, F)
         ctx.save_for_backward(cols, wt)
-        ctx.meta = (m, b, length, c, f, k, lout, pl, w.shape)
+        ctx.meta = (m, b, length, c, f, k, lout, pl)
         return torch.baddbmm(bias.unsqueeze(1), cols, wt).view(m, b, lout, f)
 
     @staticmethod
     def backward(ctx, g):
         cols, wt = ctx.saved_tensors
-        m, b, length, c, f, k, lout, pl, wshape = ctx.meta
+        m, b, length, c, f, k, lout, pl = ctx.meta
         g2 = g.reshape(m, b * lout, f)
-        gw = torch.bmm(cols.transpose(1, 2), g2).transpose(1, 2).reshape(wshape)
+        gw = torch.bmm(g2.transpose(1, 2), cols).view(m, f, k, c).transpose(2, 3)
         gb = g2.sum(1)
-        gc = torch.bmm(g2, wt.transpose(1, 2)).view(m, b, lout, c, k)
-        gx = g.new_zeros((m, b, length, c))
-        for j in range(k):
+        gc = torch.bmm(g2, wt.transpose(1, 2)).view(m, b, lout, k, c)
+        taps = list(range(k))
+        if lout == length and pl < k:  # "same": the unshifted tap covers every position
+            gx = gc[:, :, :, pl].contiguous()
+            taps.remove(pl)
+        else:
+            gx = g.new_zeros((m, b, length, c))
+        for j in taps:
             lo, hi = max(0, pl - j), min(lout, length + pl - j)
-            gx[:, :, lo + j - pl : hi + j - pl] += gc[:, :, lo:hi, :, j]
-        return gx, gw, gb, None, None
+            gx[:, :, lo + j - pl : hi + j - pl] += gc[:, :, lo:hi, j]
+        return gx, gw.contiguous(), gb, None, None
 
 
 def _same_pad(mod: nn.Conv1d) -> tuple[int, int] | None:
