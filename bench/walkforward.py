@@ -13,7 +13,11 @@ Three measurements, all in this process on the same data:
 2. the full walk-forward (about 150 refits x 5 seeds, q10, early stopping on) with the
    batched engine: wall time of ``run_walkforward`` (CNN + cheap baselines);
 3. the sequential engine with the same early-stopping settings on the subset of (1),
-   extrapolated per model to all members (stated as such in the output).
+   extrapolated per model to all members (stated as such in the output);
+4. the floor: the batched matmuls of one training step alone (each layer's forward,
+   weight-gradient and input-gradient ``bmm`` at their real shapes, 100 members), per
+   member-step. No stacked engine built from these matmuls can beat it, so it bounds the
+   attainable ratio (sequential step / floor) and the full run (member-steps x floor).
 
 Usage: PYTHONPATH=src python bench/walkforward.py [--folds 150] [--seeds 5] [--threads 2]
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +36,7 @@ import pandas as pd
 import torch
 
 from niftycnn.data import load_ohlcv
-from niftycnn.models import preset
+from niftycnn.models import build_model, preset
 from niftycnn.walkforward.batched import train_batched
 from niftycnn.walkforward.run import _FoldData, run_walkforward
 from niftycnn.walkforward.splits import WalkForwardSplit
@@ -57,6 +62,58 @@ def load_frame() -> tuple[pd.DataFrame, str]:
 def tasks_for(ds, folds, regression=False):
     data = [_FoldData(ds, f, QuantileThresholds(), 5) for f in folds]
     return [d.task(ds.y_return, regression, "none", 5) for d in data]
+
+
+def matmul_floor(model: torch.nn.Module, length: int, members: int = 100, batch: int = 128):
+    """Seconds per member-step of a training step's batched matmuls alone: per Conv1d
+    (im2col) and Linear layer, forward, weight gradient and (after the first layer)
+    input gradient, as the fast path runs them."""
+    shapes, first = [], True
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.Conv1d):
+            k, s = mod.kernel_size[0], mod.stride[0]
+            pad = k - 1 if mod.padding == "same" else 2 * int(mod.padding[0])
+            lout = (length + pad - k) // s + 1
+            ck = mod.in_channels // mod.groups * k
+            shapes.append((batch * lout, ck, mod.out_channels, first))
+            length = lout
+        elif isinstance(mod, torch.nn.MaxPool1d | torch.nn.AvgPool1d):
+            length //= mod.kernel_size if isinstance(mod.kernel_size, int) else mod.kernel_size[0]
+        elif isinstance(mod, torch.nn.Linear):
+            shapes.append((batch, mod.in_features, mod.out_features, first))
+        else:
+            continue
+        first = False
+    m = members
+    calls = []
+    for rows, k, f, is_first in shapes:
+        calls.append((torch.randn(m, rows, k), torch.randn(m, k, f)))  # forward
+        calls.append((torch.randn(m, k, rows), torch.randn(m, rows, f)))  # weight gradient
+        if not is_first:
+            calls.append((torch.randn(m, rows, f), torch.randn(m, f, k)))  # input gradient
+    for a, b in calls:
+        torch.bmm(a, b)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for a, b in calls:
+            torch.bmm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    return best / m
+
+
+def preset_model(arch) -> torch.nn.Module:
+    return build_model(arch, 5, 20)
+
+
+def member_steps(root: Path, folds, batch: int) -> int:
+    """Training steps actually run by the CNN members (epochs from each fold's curves)."""
+    total = 0
+    for f in folds:
+        curves = pd.read_csv(root / "folds" / f"fold_{f.index:04d}" / "curves.csv")
+        epochs = curves[curves.model == "cnn"].groupby("seed").size().sum()
+        total += int(epochs) * int(np.ceil(len(f.train_idx) / batch))
+    return total
 
 
 def main() -> None:
@@ -141,22 +198,26 @@ def main() -> None:
     n_models = len(folds) * args.seeds
     if args.skip_full:
         return
-    t0 = time.perf_counter()
-    pred = run_walkforward(
-        ds,
-        arch,
-        splitter,
-        cfg,
-        labeler=QuantileThresholds(),
-        baselines=("majority", "ridge", "momentum"),
-        progress=False,
-    )
-    t_full = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        pred = run_walkforward(
+            ds,
+            arch,
+            splitter,
+            cfg,
+            labeler=QuantileThresholds(),
+            baselines=("majority", "ridge", "momentum"),
+            out_dir=tmp,
+            progress=False,
+        )
+        t_full = time.perf_counter() - t0
+        n_steps = member_steps(Path(tmp), folds, cfg.batch_size)
     cnn = pred[pred.model == "cnn"]
     print(
         f"\n[2] full walk-forward, batched engine: {t_full:.1f} s wall for {n_models} models "
-        f"({t_full / n_models:.3f} s/model incl. labels, baselines, predictions); "
-        f"mean restored epoch {cnn.best_epoch.mean():.1f}"
+        f"({t_full / n_models:.3f} s/model incl. labels, baselines, predictions, fold files); "
+        f"mean restored epoch {cnn.best_epoch.mean():.1f}; {n_steps} member-steps "
+        f"({1e3 * t_full / n_steps:.2f} ms each, all costs included)"
     )
     for name, g in pred[pred.y_true >= 0].groupby("model"):
         print(f"    {name:10s} hit rate {(g.y_pred == g.y_true).mean():.3f}")
@@ -185,6 +246,17 @@ def main() -> None:
         f"{t_full / n_models:.3f} s/model (full run), ratio {est / t_full:.1f}x; "
         f"full {len(folds)}x{args.seeds} walk-forward {t_full:.1f} s; "
         f"like-for-like ratio {t_seq_ll / t_bat_ll:.1f}x"
+    )
+
+    # 4. the matmul floor
+    floor = matmul_floor(preset_model(arch), ds.X.shape[2])
+    seq_step = t_seq_ll / steps
+    print(
+        f"\n[4] floor: the stacked step's matmuls alone take {1e3 * floor:.3f} ms per "
+        f"member-step (100 members); the sequential engine takes {1e3 * seq_step:.2f} ms per "
+        f"step [1]. Even with every other operation free, the ratio is at most "
+        f"{seq_step / floor:.1f}x and the full run at least {n_steps * floor:.0f} s "
+        f"({n_steps} member-steps x floor)."
     )
     sys.stdout.flush()
 
