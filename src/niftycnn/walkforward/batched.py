@@ -330,10 +330,10 @@ def _constant_prefix(modules: list[nn.Module]) -> int:
     """How many leading layers are constant functions of the input: convolutions whose
     parameters are all frozen, and the pooling and activations that follow them (no
     dropout: it draws random numbers). 0 unless a frozen convolution is among them."""
-    n = frozen_conv = 0
+    n, frozen_conv = 0, False
     for mod in modules:
         if isinstance(mod, nn.Conv1d) and not any(p.requires_grad for p in mod.parameters()):
-            frozen_conv = n + 1
+            frozen_conv = True
         elif not isinstance(mod, nn.MaxPool1d | nn.AvgPool1d) and type(mod) not in _ACT:
             break
         n += 1
