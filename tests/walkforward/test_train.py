@@ -127,21 +127,28 @@ def test_fast_forward_equals_module_for_spec_layers():
     torch.testing.assert_close(
         vm(params, vm.prepare(x).view(3, 11, 5, 20)), want, atol=1e-5, rtol=1e-5
     )
-    q10 = [init_member(preset("q10"), 5, 20, 0, 0, s) for s in range(3)]
-    pq = {
-        n: torch.stack([dict(m.named_parameters())[n] for m in q10]).detach().requires_grad_(True)
-        for n, _ in q10[0].named_parameters()
-    }
-    fq = fast_forward(q10[0], 20)
-    got = fq(pq, fq.prepare(x).view(3, 11, *fq.prepare(x).shape[1:]))
-    want = torch.stack([m(x.view(3, 11, 5, 20)[i]) for i, m in enumerate(q10)])
-    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
-    # the fused custom backward passes agree with autograd through the modules
-    got.square().sum().backward()
-    want.square().sum().backward()
-    for n, v in pq.items():
-        ref = torch.stack([dict(m.named_parameters())[n].grad for m in q10])
-        torch.testing.assert_close(v.grad, ref, atol=1e-5, rtol=1e-4)
+    # the fused custom passes (ReLU -> max pool of 2 and of 3, ReLU -> GAP, same conv)
+    # agree with autograd through the modules, values and gradients
+    pool3 = Architecture(
+        layers=(Conv(6, 3, padding=0), Pool("max", 3), Conv(4, 3), GlobalAvgPool())
+    )
+    for arch in (preset("q10"), pool3):
+        nets = [init_member(arch, 5, 20, 0, 0, s) for s in range(3)]
+        pq = {
+            n: torch.stack([dict(m.named_parameters())[n] for m in nets])
+            .detach()
+            .requires_grad_(True)
+            for n, _ in nets[0].named_parameters()
+        }
+        fq = fast_forward(nets[0], 20)
+        got = fq(pq, fq.prepare(x).view(3, 11, *fq.prepare(x).shape[1:]))
+        want = torch.stack([m(x.view(3, 11, 5, 20)[i]) for i, m in enumerate(nets)])
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+        got.square().sum().backward()
+        want.square().sum().backward()
+        for n, v in pq.items():
+            ref = torch.stack([dict(m.named_parameters())[n].grad for m in nets])
+            torch.testing.assert_close(v.grad, ref, atol=1e-5, rtol=1e-4)
     gap = Architecture(layers=(Conv(4, 3, batch_norm=True), GlobalAvgPool()))
     assert fast_forward(init_member(gap, 5, 20, 0, 0, 0)) is None  # batch norm: not fast
 

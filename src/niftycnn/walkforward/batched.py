@@ -63,9 +63,10 @@ _relu_grad = torch.ops.aten.threshold_backward  # g where x > 0 else 0, in one p
 class _ReluMaxPool(torch.autograd.Function):
     """relu(maxpool(x)) over non-overlapping windows of k on axis 2 of (M, B, L, C).
 
-    The argmax is kept as a one-hot bool mask (M, B, L/k, k, C), so the backward is one
-    broadcast multiply; identical values to ReLU -> MaxPool1d (the first maximum wins a
-    tie, as torch's max pooling does)."""
+    The argmax is kept as a one-hot mask (M, B, L/k, k, C) in x's float dtype, so the
+    backward is one broadcast multiply (a bool mask would be converted at every step, more
+    than doubling its cost); identical values to ReLU -> MaxPool1d (the first maximum
+    wins a tie, as torch's max pooling does)."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, k: int) -> torch.Tensor:
@@ -73,9 +74,9 @@ class _ReluMaxPool(torch.autograd.Function):
         xv = x.view(m, b, length // k, k, c)
         if k == 2:  # the common case: max, in-place relu, and the mask written in place
             out = torch.maximum(xv[:, :, :, 0], xv[:, :, :, 1]).clamp_min_(0)
-            hit = x.new_empty(xv.shape, dtype=torch.bool)
+            hit = x.new_empty(xv.shape)
             torch.gt(xv[:, :, :, 1], xv[:, :, :, 0], out=hit[:, :, :, 1])
-            torch.logical_not(hit[:, :, :, 1], out=hit[:, :, :, 0])
+            torch.le(xv[:, :, :, 1], xv[:, :, :, 0], out=hit[:, :, :, 0])
         else:
             out, arg = xv[:, :, :, 0], torch.zeros((m, b, length // k, c), dtype=torch.uint8)
             for j in range(1, k):
@@ -83,7 +84,7 @@ class _ReluMaxPool(torch.autograd.Function):
                 out = torch.where(better, xv[:, :, :, j], out)
                 arg = torch.where(better, j, arg)
             out = torch.relu(out)
-            hit = arg.unsqueeze(3) == torch.arange(k, dtype=torch.uint8).view(k, 1)
+            hit = (arg.unsqueeze(3) == torch.arange(k, dtype=torch.uint8).view(k, 1)).to(x.dtype)
         ctx.save_for_backward(hit, out)
         return out
 
