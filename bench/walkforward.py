@@ -102,10 +102,6 @@ def matmul_floor(model: torch.nn.Module, length: int, members: int = 100, batch:
     return best / m
 
 
-def preset_model(arch) -> torch.nn.Module:
-    return build_model(arch, 5, 20)
-
-
 def member_steps(root: Path, folds, batch: int) -> int:
     """Training steps actually run by the CNN members (epochs from each fold's curves)."""
     total = 0
@@ -249,7 +245,7 @@ def main() -> None:
     )
 
     # 4. the matmul floor
-    floor = matmul_floor(preset_model(arch), ds.X.shape[2])
+    floor = matmul_floor(build_model(arch, 5, 20), ds.X.shape[2])
     seq_step = t_seq_ll / steps
     print(
         f"\n[4] floor: the stacked step's matmuls alone take {1e3 * floor:.3f} ms per "

@@ -101,6 +101,12 @@ def test_generic_vmap_path_matches_fast_path(small):
             torch.testing.assert_close(v, fb.members[0].state[k], atol=1e-5, rtol=1e-4)
 
 
+def _stacked(nets: list[torch.nn.Module]) -> dict[str, torch.Tensor]:
+    """The members' parameters stacked on a leading axis, as the batched engine holds them."""
+    per = [dict(m.named_parameters()) for m in nets]
+    return {n: torch.stack([p[n] for p in per]) for n in per[0]}
+
+
 def test_fast_forward_equals_module_for_spec_layers():
     arch = Architecture(
         layers=(
@@ -115,10 +121,7 @@ def test_fast_forward_equals_module_for_spec_layers():
     models = [init_member(arch, 5, 20, 0, 0, s) for s in range(3)]
     fwd = fast_forward(models[0], 20)
     assert fwd is not None
-    params = {
-        n: torch.stack([dict(m.named_parameters())[n] for m in models])
-        for n, _ in models[0].named_parameters()
-    }
+    params = _stacked(models)
     x = torch.randn(3 * 11, 5, 20)
     want = torch.stack([m(x.view(3, 11, 5, 20)[i]) for i, m in enumerate(models)])
     got = fwd(params, fwd.prepare(x).view(3, 11, *fwd.prepare(x).shape[1:]))
@@ -134,14 +137,10 @@ def test_fast_forward_equals_module_for_spec_layers():
     )
     for arch in (preset("q10"), pool3):
         nets = [init_member(arch, 5, 20, 0, 0, s) for s in range(3)]
-        pq = {
-            n: torch.stack([dict(m.named_parameters())[n] for m in nets])
-            .detach()
-            .requires_grad_(True)
-            for n, _ in nets[0].named_parameters()
-        }
+        pq = {n: v.detach().requires_grad_(True) for n, v in _stacked(nets).items()}
         fq = fast_forward(nets[0], 20)
-        got = fq(pq, fq.prepare(x).view(3, 11, *fq.prepare(x).shape[1:]))
+        xp = fq.prepare(x)
+        got = fq(pq, xp.view(3, 11, *xp.shape[1:]))
         want = torch.stack([m(x.view(3, 11, 5, 20)[i]) for i, m in enumerate(nets)])
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
         got.square().sum().backward()

@@ -512,13 +512,12 @@ def train_batched(
         from niftycnn.walkforward.train import train_sequential
 
         return train_sequential(arch, X, tasks, cfg)
-    stacked = {
-        n: torch.stack([dict(m.named_parameters())[n].detach() for m in inits]) for n in names
-    }
+    per_member = [dict(m.named_parameters()) for m in inits]
+    stacked = {n: torch.stack([p[n].detach() for p in per_member]) for n in names}
     trainable = {n for n, p in template.named_parameters() if p.requires_grad}
     params = {n: v.requires_grad_(True) for n, v in stacked.items() if n in trainable}
     frozen = {n: v for n, v in stacked.items() if n not in trainable}
-    shared_frozen = all(torch.equal(v[0], v[i]) for v in frozen.values() for i in range(len(v)))
+    shared_frozen = all(torch.equal(v, v[:1].expand_as(v)) for v in frozen.values())
     forward = (fast_forward(template, length, shared_frozen) if fast else None) or vmap_forward(
         template
     )
