@@ -1,4 +1,4 @@
-"""One exception hierarchy for the whole toolkit.
+"""One exception hierarchy for the whole toolkit: one class per stage.
 
 Every message says what was wrong and what to do about it, on one line; the CLI prints
 ``error: <message>`` and exits with status 2, without a traceback.
@@ -7,6 +7,10 @@ Every message says what was wrong and what to do about it, on one line; the CLI 
 
 class NiftyCNNError(Exception):
     """Base class of every error niftycnn raises on purpose."""
+
+
+class ConfigError(NiftyCNNError):
+    """An experiment file is invalid (names the key and the allowed values)."""
 
 
 class DataSourceError(NiftyCNNError):
@@ -33,12 +37,20 @@ class SpecError(NiftyCNNError):
     """An architecture spec is invalid (names the layer index and the bad value)."""
 
 
-class ConfigError(NiftyCNNError):
-    """An experiment file is invalid (names the key and the allowed values)."""
-
-
 class SplitError(NiftyCNNError):
     """A walk-forward scheme yields no usable fold."""
+
+
+class TrainingError(NiftyCNNError):
+    """Networks or baselines cannot be trained as asked (device, engine, inputs)."""
+
+
+class BacktestError(NiftyCNNError):
+    """Predictions cannot be backtested or scored (missing columns, misaligned dates)."""
+
+
+class FilterAnalysisError(NiftyCNNError):
+    """The filter analysis cannot run on the weights or windows it was given."""
 
 
 class RunDirError(NiftyCNNError):

@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
-from niftycnn.filters.references import gram_basis
+from niftycnn.kernels import gram_basis
 from niftycnn.models import build_model, first_conv, preset
 
 CHANNELS: tuple[str, ...] = ("open", "high", "low", "close", "volume")

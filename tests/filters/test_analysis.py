@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from niftycnn.errors import SpecError
+from niftycnn.errors import FilterAnalysisError
 from niftycnn.filters import analyze_filters, figures, stack_folds, verdict, write_tables
 from niftycnn.filters.null import draw_init_filters
-from niftycnn.filters.references import gram_basis
+from niftycnn.kernels import gram_basis
 
 CHANNELS = ("open", "high", "low", "close", "volume")
 
@@ -106,13 +106,13 @@ def test_by_fold_reports_shares_and_stability_over_time(planted_analysis) -> Non
 
 def test_bad_inputs_raise_spec_errors() -> None:
     w = _momentum_weights(2)
-    with pytest.raises(SpecError, match="n_models"):
+    with pytest.raises(FilterAnalysisError, match="n_models"):
         analyze_filters(w[0], _index(1, 2), CHANNELS)
-    with pytest.raises(SpecError, match="model_index"):
+    with pytest.raises(FilterAnalysisError, match="model_index"):
         analyze_filters(w, _index(1, 3), CHANNELS)
-    with pytest.raises(SpecError, match="channel names"):
+    with pytest.raises(FilterAnalysisError, match="channel names"):
         analyze_filters(w, _index(1, 2), CHANNELS[:4])
-    with pytest.raises(SpecError, match="needs windows"):
+    with pytest.raises(FilterAnalysisError, match="needs windows"):
         analyze_filters(w, _index(1, 2), CHANNELS, statistic="functional_abs_corr")
 
 
@@ -122,7 +122,7 @@ def test_figures_are_saved(planted_analysis, tmp_path) -> None:
     figures.momentum_share_by_fold(planted_analysis, path=tmp_path / "share.png")
     for name in ("heat.png", "null.png", "share.png"):
         assert (tmp_path / name).stat().st_size > 1000
-    with pytest.raises(SpecError):
+    with pytest.raises(FilterAnalysisError):
         figures.filter_heatmaps(planted_analysis, fold=9, seed=0)
 
 
@@ -132,7 +132,7 @@ def test_stack_folds_and_write_tables(planted_analysis, tmp_path) -> None:
     assert weights.shape == (5, 16, 5, 3)
     assert list(index["fold"]) == [1, 1, 2, 2, 2] and list(index["seed"]) == [0, 1, 0, 1, 2]
     assert weights[0].sum() == 16 * 15
-    with pytest.raises(SpecError):
+    with pytest.raises(FilterAnalysisError):
         stack_folds({0: np.zeros((2, 16, 5, 3)), 1: np.zeros((2, 16, 4, 3))})
     paths = write_tables(planted_analysis, tmp_path / "run")
     summary = pd.read_csv(paths["summary"])
@@ -147,7 +147,7 @@ def test_other_kernel_lengths_run_end_to_end(k: int) -> None:
     assert analysis.k == k and len(analysis.by_fold) == 2 * 6
     if k == 2:
         assert "curvature" not in set(analysis.table["reference"])
-        with pytest.raises(SpecError, match="no curvature"):
+        with pytest.raises(FilterAnalysisError, match="no curvature"):
             verdict(analysis, "price")
     else:
         assert analysis.table["energy_share"].max() < 1.0  # informative for k >= 4

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from niftycnn.errors import SpecError
+from niftycnn.errors import FilterAnalysisError
 from niftycnn.filters.functional import functional_similarity, view_anchors
-from niftycnn.filters.references import gram_basis, reference_matrix
+from niftycnn.kernels import gram_basis, reference_matrix
 from niftycnn.filters.similarity import make_views
 
 CHANNELS = ("open", "high", "low", "close", "volume")
@@ -47,5 +47,5 @@ def test_functional_correlation_is_invariant_to_input_and_filter_scale() -> None
 
 def test_windows_must_match_the_filters_channels() -> None:
     views = make_views(CHANNELS)
-    with pytest.raises(SpecError):
+    with pytest.raises(FilterAnalysisError):
         functional_similarity(np.ones((1, 5, 3)), np.ones((4, 3, 20)), views, (0,) * 6)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from niftycnn.errors import SpecError
-from niftycnn.filters.references import gram_basis, reference_matrix
+from niftycnn.errors import FilterAnalysisError
+from niftycnn.kernels import gram_basis, reference_matrix
 from niftycnn.filters.similarity import best_reference, make_views, view_taps, weight_similarity
 
 
@@ -60,7 +60,7 @@ def test_zero_filter_gives_nan_not_an_error() -> None:
 
 def test_views_skip_absent_default_groups_and_reject_bad_explicit_ones() -> None:
     assert make_views(("close", "volume")).names == ("close", "volume")
-    with pytest.raises(SpecError):
+    with pytest.raises(FilterAnalysisError):
         make_views(("close", "volume"), {"price": ("open", "close")})
-    with pytest.raises(SpecError):
+    with pytest.raises(FilterAnalysisError):
         make_views(("close", "close"))

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state
 
-from niftycnn.filters.references import gram_basis
+from niftycnn.kernels import gram_basis
 from niftycnn.models import (
     PRESETS,
     Architecture,

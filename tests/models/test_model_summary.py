@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from niftycnn.errors import SpecError
-from niftycnn.filters.references import gram_basis
+from niftycnn.kernels import gram_basis
 from niftycnn.models import (
     Architecture,
     Conv,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from niftycnn.errors import SpecError
+from niftycnn.errors import FilterAnalysisError
 from niftycnn.filters.functional import functional_similarity, view_anchors
 from niftycnn.filters.null import (
     bh_qvalues,
@@ -26,7 +26,7 @@ from niftycnn.filters.null import (
     two_sample_test,
     upper_tail,
 )
-from niftycnn.filters.references import reference_matrix
+from niftycnn.kernels import reference_matrix
 from niftycnn.filters.similarity import best_reference, make_views, view_taps, weight_similarity
 from niftycnn.filters.stability import filter_matches, null_matched_cosine
 
@@ -90,24 +90,24 @@ def _check_inputs(
     weights: np.ndarray, model_index: pd.DataFrame, channel_names: Sequence[str]
 ) -> pd.DataFrame:
     if weights.ndim != 4:
-        raise SpecError(
+        raise FilterAnalysisError(
             f"weights must be (n_models, F, C, k), got shape {weights.shape}; stack the "
             "folds' first_layer.npy arrays (n_seeds, F, C, k) along axis 0"
         )
     if len(model_index) != weights.shape[0]:
-        raise SpecError(
+        raise FilterAnalysisError(
             f"model_index has {len(model_index)} rows for {weights.shape[0]} models; "
             "give one (fold, seed) row per model"
         )
     missing = {"fold", "seed"} - set(model_index.columns)
     if missing:
-        raise SpecError(f"model_index lacks columns {sorted(missing)}; it needs fold and seed")
+        raise FilterAnalysisError(f"model_index lacks columns {sorted(missing)}; it needs fold and seed")
     if len(channel_names) != weights.shape[2]:
-        raise SpecError(
+        raise FilterAnalysisError(
             f"{len(channel_names)} channel names for {weights.shape[2]} weight channels"
         )
     if not np.all(np.isfinite(weights)):
-        raise SpecError("weights contain NaN or inf; the training run diverged")
+        raise FilterAnalysisError("weights contain NaN or inf; the training run diverged")
     return model_index.reset_index(drop=True)[["fold", "seed"]]
 
 
@@ -162,9 +162,9 @@ def analyze_filters(
     """
     index = _check_inputs(weights, model_index, channel_names)
     if statistic not in STATISTICS:
-        raise SpecError(f"statistic {statistic!r} not in {sorted(STATISTICS)}")
+        raise FilterAnalysisError(f"statistic {statistic!r} not in {sorted(STATISTICS)}")
     if statistic.startswith("functional") and windows is None:
-        raise SpecError(f"statistic {statistic!r} needs windows; pass the test windows")
+        raise FilterAnalysisError(f"statistic {statistic!r} needs windows; pass the test windows")
     names = tuple(channel_names)
     n_models, n_filt, n_chan, k = weights.shape
     views = make_views(names, groups)
@@ -246,7 +246,7 @@ def analyze_filters(
     summary["p_trained_null"] = np.nan
     if trained_null is not None:
         if trained_null.ndim != 4 or trained_null.shape[2:] != weights.shape[2:]:
-            raise SpecError(
+            raise FilterAnalysisError(
                 f"trained_null must be (n, F, C={n_chan}, k={k}), got {trained_null.shape}"
             )
         tn = _stats(trained_null.reshape(-1, n_chan, k).astype(np.float64), views, windows, anchors)
@@ -422,7 +422,7 @@ def verdict(
     """
     statistic = statistic or analysis.statistic
     if analysis.k < 3:
-        raise SpecError(
+        raise FilterAnalysisError(
             f"k = {analysis.k}: there is no curvature reference and the level-removed shape is "
             "momentum by construction; use the cosine tables for k < 3"
         )
@@ -430,7 +430,7 @@ def verdict(
         (analysis.summary["channel"] == channel) & (analysis.summary["statistic"] == statistic)
     ].set_index("reference")
     if rows.empty or not {"momentum", "curvature"} <= set(rows.index):
-        raise SpecError(
+        raise FilterAnalysisError(
             f"no {statistic} summary for channel {channel!r}; channels are "
             f"{sorted(analysis.summary['channel'].unique())}"
         )
@@ -461,10 +461,10 @@ def stack_folds(first_layers: Mapping[int, np.ndarray]) -> tuple[np.ndarray, pd.
     0..n_seeds-1 within each fold, folds in increasing order.
     """
     if not first_layers:
-        raise SpecError("no folds given; pass {fold: first_layer array}")
+        raise FilterAnalysisError("no folds given; pass {fold: first_layer array}")
     shapes = {np.shape(w)[1:] for w in first_layers.values()}
     if len(shapes) != 1 or any(np.ndim(w) != 4 for w in first_layers.values()):
-        raise SpecError(
+        raise FilterAnalysisError(
             f"every fold's first layer must be (n_seeds, F, C, k) of one shape, got {shapes}"
         )
     folds = sorted(first_layers)

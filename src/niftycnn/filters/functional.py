@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from niftycnn.errors import SpecError
-from niftycnn.filters.references import reference_matrix
+from niftycnn.errors import FilterAnalysisError
+from niftycnn.kernels import reference_matrix
 from niftycnn.filters.similarity import Views
 
 _EPS = 1e-20
@@ -64,12 +64,12 @@ def functional_similarity(
     """
     n_filters, n_channels, k = filters.shape
     if windows.ndim != 3 or windows.shape[1] != n_channels:
-        raise SpecError(
+        raise FilterAnalysisError(
             f"windows must be (N, C={n_channels}, L), got {windows.shape}; pass the fold's "
             "test windows in the filters' channel order"
         )
     if windows.shape[2] < k + 1:
-        raise SpecError(f"windows of length {windows.shape[2]} are too short for k={k}")
+        raise FilterAnalysisError(f"windows of length {windows.shape[2]} are too short for k={k}")
     names, refs = reference_matrix(k)
     level = names.index("level")
     patches = sliding_window_view(windows.astype(np.float64), k, axis=-1)  # (N, C, P, k)

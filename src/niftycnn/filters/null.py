@@ -46,13 +46,13 @@ import numpy as np
 import torch
 from scipy import stats
 
-from niftycnn.errors import SpecError
+from niftycnn.errors import FilterAnalysisError
 
 
 def draw_init_filters(n: int, in_channels: int, k: int, seed: int = 0) -> np.ndarray:
     """``n`` untrained Conv1d filters (n, in_channels, k), with the layer's own init."""
     if n < 1 or in_channels < 1 or k < 1:
-        raise SpecError(f"need n, in_channels, k >= 1, got {n}, {in_channels}, {k}")
+        raise FilterAnalysisError(f"need n, in_channels, k >= 1, got {n}, {in_channels}, {k}")
     gen = torch.Generator().manual_seed(seed)
     weight = torch.empty(n, in_channels, k, dtype=torch.float32)  # the layer's dtype
     torch.nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=gen)

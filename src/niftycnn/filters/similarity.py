@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from niftycnn.errors import SpecError
-from niftycnn.filters.references import gram_basis, reference_matrix
+from niftycnn.errors import FilterAnalysisError
+from niftycnn.kernels import gram_basis, reference_matrix
 
 PRICE_CHANNELS: tuple[str, ...] = ("open", "high", "low", "close")
 DEFAULT_GROUPS: Mapping[str, tuple[str, ...]] = {"price": PRICE_CHANNELS}
@@ -70,7 +70,7 @@ def make_views(
     """
     names = tuple(channel_names)
     if len(set(names)) != len(names):
-        raise SpecError(f"channel names must be unique, got {names}")
+        raise FilterAnalysisError(f"channel names must be unique, got {names}")
     explicit = groups is not None
     groups = DEFAULT_GROUPS if groups is None else groups
     view_names = list(names)
@@ -79,13 +79,13 @@ def make_views(
         missing = [c for c in chans if c not in names]
         if missing:
             if explicit:
-                raise SpecError(
+                raise FilterAnalysisError(
                     f"group {group!r} names channels {missing} not in {names}; "
                     "pass groups made of the input channel names"
                 )
             continue
         if group in names:
-            raise SpecError(f"group name {group!r} clashes with a channel name; rename it")
+            raise FilterAnalysisError(f"group name {group!r} clashes with a channel name; rename it")
         view_names.append(group)
         members.append(tuple(names.index(c) for c in chans))
     return Views(tuple(view_names), tuple(members))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from niftycnn.errors import SpecError
+from niftycnn.errors import FilterAnalysisError
 
 
 def _unit_rows(filters: np.ndarray) -> np.ndarray:
@@ -30,7 +30,7 @@ def match_filters(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     Returns (index into b for each filter of a, |cosine|, sign of the cosine).
     """
     if a.shape != b.shape:
-        raise SpecError(f"cannot match filters of shapes {a.shape} and {b.shape}")
+        raise FilterAnalysisError(f"cannot match filters of shapes {a.shape} and {b.shape}")
     cos = _unit_rows(a) @ _unit_rows(b).T
     rows, cols = linear_sum_assignment(-np.abs(cos))
     order = np.empty(len(rows), dtype=np.int64)

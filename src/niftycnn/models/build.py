@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from niftycnn.filters.references import gram_basis
+from niftycnn.kernels import gram_basis
 from niftycnn.models.spec import (
     Architecture,
     Conv,

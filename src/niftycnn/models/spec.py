@@ -27,7 +27,7 @@ Head = Literal["classification", "regression"]
 ACTIVATIONS: tuple[str, ...] = ("relu", "gelu", "tanh", "elu", "leaky_relu", "none")
 HEADS: tuple[str, ...] = ("classification", "regression")
 POOL_KINDS: tuple[str, ...] = ("max", "avg")
-# Frozen first-layer kernels a Conv can be initialised to (see ``niftycnn.filters.references``).
+# Frozen first-layer kernels a Conv can be initialised to (see ``niftycnn.kernels``).
 FIXED_KERNELS: tuple[str, ...] = ("gram",)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from niftycnn.errors import SpecError
-from niftycnn.filters.references import gram_basis
+from niftycnn.kernels import gram_basis
 from niftycnn.models.formulas import conv_output_length
 from niftycnn.models.spec import (
     ACTIVATIONS,

@@ -1,4 +1,5 @@
-"""Reference kernels for a first-layer filter of length k: one table, documented.
+"""Reference kernels of length k (one table, documented), shared by the models (frozen
+Gram layers) and the filter analysis.
 
 Weights are in torch's cross-correlation convention, ``out[t] = sum_j w[j] * x[t + j]``,
 so the last tap multiplies the most recent day and a positive output means "rising".

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from niftycnn.errors import SpecError
-from niftycnn.filters.references import (
+from niftycnn.kernels import (
     first_difference,
     gram_basis,
     orthonormality_error,
