@@ -58,9 +58,17 @@ def _add_describe(commands: argparse._SubParsersAction) -> None:
 
 
 def _describe(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from niftycnn.config import load_experiment
     from niftycnn.models import describe
 
-    print(describe(args.target, in_channels=args.channels, length=args.length))
+    if args.target.endswith(".toml") or Path(args.target).is_file():
+        experiment = load_experiment(args.target)
+        windows = experiment.windows
+        print(describe(experiment.architecture(), len(windows.features), windows.length))
+    else:
+        print(describe(args.target, in_channels=args.channels, length=args.length))
     return 0
 
 

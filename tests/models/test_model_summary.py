@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +17,7 @@ from niftycnn.models import (
     Dropout,
     Flatten,
     GlobalAvgPool,
+    GramConv,
     LayerSpec,
     Pool,
     Residual,
@@ -46,12 +45,8 @@ def valid_architectures(draw: st.DrawFn) -> tuple[Architecture, int, int]:
         if kind == "conv":
             if draw(st.booleans()) and draw(st.booleans()):  # frozen depthwise Gram kernels
                 k = draw(st.integers(1, 4))
-                spec: LayerSpec = Conv(
-                    c * gram_basis(k).shape[0], k, groups=c, bias=False, fixed="gram",
-                    activation="none",
-                )  # fmt: skip
-                c = spec.filters  # type: ignore[union-attr]
-                layers.append(spec)
+                layers.append(GramConv(k))
+                c *= gram_basis(k).shape[0]
                 continue
             filters = draw(st.integers(1, 8))
             groups = draw(st.sampled_from([1, c])) if filters % c == 0 else 1
@@ -179,40 +174,10 @@ def test_markdown_summary_is_a_table_with_one_row_per_layer() -> None:
     assert md.rstrip().endswith("total parameters: 1,989 (trainable 1,989)")
 
 
-def test_describe_reads_the_model_table_of_an_experiment_file(tmp_path: Path) -> None:
-    toml = tmp_path / "exp.toml"
-    toml.write_text(
-        '[data]\nsymbol = "^NSEI"\n\n[model]\nhead = "regression"\nlayers = [\n'
-        '  {type = "conv", filters = 16, kernel = 3, padding = "same"},\n'
-        '  {type = "pool", kind = "max", size = 2},\n'
-        '  {type = "dropout", rate = 0.1},\n'
-        '  {type = "gap"},\n]\n'
-    )
-    text = describe(str(toml))
-    assert text.startswith("custom (regression, 1 output): input 5 x 20")
-    assert "rate 0.1" in text and "16 -> 1" in text
-    preset_file = tmp_path / "p.toml"
-    preset_file.write_text('[model]\npreset = "lenet1d"\nn_classes = 3\n')
-    assert "84 -> 3" in describe(str(preset_file), length=20)
-
-
-@pytest.mark.parametrize(
-    ("target", "expected"),
-    [
-        ("alexnet", "unknown preset 'alexnet'; valid presets: q10, lenet1d, fcn1d, resnet1d"),
-        ("missing.toml", "not found"),
-    ],
-)
-def test_describe_rejects_unknown_targets(target: str, expected: str) -> None:
+def test_describe_rejects_unknown_presets() -> None:
+    expected = "unknown preset 'alexnet'; valid presets: q10, lenet1d, fcn1d, resnet1d"
     with pytest.raises(SpecError, match=expected):
-        describe(target)
-
-
-def test_describe_rejects_a_file_without_a_model_table(tmp_path: Path) -> None:
-    path = tmp_path / "exp.toml"
-    path.write_text('[data]\nsymbol = "^NSEI"\n')
-    with pytest.raises(SpecError, match=r"no \[model\] table"):
-        describe(str(path))
+        describe("alexnet")
 
 
 def test_describe_has_a_markdown_variant() -> None:

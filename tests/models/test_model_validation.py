@@ -14,6 +14,7 @@ from niftycnn.models import (
     Dropout,
     Flatten,
     GlobalAvgPool,
+    GramConv,
     Pool,
     Residual,
     architecture_from_dict,
@@ -40,7 +41,7 @@ BAD_SPECS: list[tuple[tuple[Any, ...], int, tuple[str, ...]]] = [
     ((GlobalAvgPool(), Conv(4, 3)), 20, ("layer 1 (conv)", "already flat")),
     ((Conv(4, 3, dilation=10, padding="valid"),), 20, ("layer 0 (conv)", "kernel 3", "span 21")),
     ((Conv(4, 3, groups=3),), 20, ("layer 0 (conv)", "groups 3")),
-    ((Conv(10, 3, groups=5, bias=False, fixed="gram"),), 20, ("layer 0 (conv)", "filters 10")),
+    ((GramConv(0),), 20, ("layer 0 (gram)", "kernel 0")),
     ((Residual(8, 3, n_convs=0),), 20, ("layer 0 (residual)", "n_convs 0")),
     ((Pool("median", 2),), 20, ("layer 0 (pool)", "'median'")),
     ((Conv(4, 3, activation="swish"),), 20, ("layer 0 (conv)", "'swish'")),  # type: ignore[arg-type]

@@ -1,7 +1,12 @@
-"""Model stage: layer specs, presets, the builder, validation and the architecture summary."""
+"""Model stage: layer specs, presets, the builder, validation and the architecture summary.
+
+Reads an experiment's ``[model]`` table (or Python specs) and an input shape (channels x
+window length); gives ``torch.nn`` modules and the per-layer summary that the run
+directory's ``architecture.csv`` and ``niftycnn describe`` show. Writes nothing.
+"""
 
 from niftycnn.models.build import build_model, first_conv
-from niftycnn.models.presets import PRESETS, preset
+from niftycnn.models.presets import PRESETS, architecture_from_dict, preset
 from niftycnn.models.spec import (
     Architecture,
     Conv,
@@ -9,10 +14,10 @@ from niftycnn.models.spec import (
     Dropout,
     Flatten,
     GlobalAvgPool,
+    GramConv,
     LayerSpec,
     Pool,
     Residual,
-    architecture_from_dict,
     parse_layers,
 )
 from niftycnn.models.summary import (
@@ -32,6 +37,7 @@ __all__ = [
     "Dropout",
     "Flatten",
     "GlobalAvgPool",
+    "GramConv",
     "LayerSpec",
     "Pool",
     "Residual",

@@ -26,6 +26,7 @@ from niftycnn.models.spec import (
     Dropout,
     Flatten,
     GlobalAvgPool,
+    GramConv,
     Pool,
     Residual,
 )
@@ -74,16 +75,25 @@ class ResidualBlock(nn.Module):
         return self.act(self.convs(x) + self.skip(x))
 
 
-def _fix_to_gram(conv: nn.Conv1d) -> None:
-    """Set a depthwise conv's weights to the Gram basis for each input channel and freeze them.
+def gram_conv(spec: GramConv, in_channels: int) -> nn.Conv1d:
+    """A depthwise conv whose weights are the Gram basis on every input channel, frozen.
 
-    Output channel ``c * n + d`` is degree-``d`` polynomial (level, momentum, curvature)
-    applied to input channel ``c``: torch orders grouped outputs group by group.
+    Output channel ``c * n + d`` is the degree-``d`` polynomial (level, momentum,
+    curvature) applied to input channel ``c``: torch orders grouped outputs group by group.
     """
-    basis = torch.as_tensor(gram_basis(conv.kernel_size[0]), dtype=conv.weight.dtype)
+    basis = torch.as_tensor(gram_basis(spec.kernel), dtype=torch.float32)
+    conv = nn.Conv1d(
+        in_channels,
+        in_channels * basis.shape[0],
+        spec.kernel,
+        padding=spec.padding,
+        groups=in_channels,
+        bias=False,
+    )
     with torch.no_grad():
-        conv.weight.copy_(basis.repeat(conv.groups, 1).unsqueeze(1))
+        conv.weight.copy_(basis.repeat(in_channels, 1).unsqueeze(1))
     conv.weight.requires_grad_(False)
+    return conv
 
 
 def _conv_block(spec: Conv, in_channels: int) -> nn.Sequential:
@@ -97,8 +107,6 @@ def _conv_block(spec: Conv, in_channels: int) -> nn.Sequential:
         groups=spec.groups,
         bias=spec.bias,
     )
-    if spec.fixed == "gram":
-        _fix_to_gram(conv)
     norm = [nn.BatchNorm1d(spec.filters)] if spec.batch_norm else []
     return nn.Sequential(conv, *norm, _ACTIVATIONS[spec.activation]())
 
@@ -110,6 +118,8 @@ def _module(step: Step) -> nn.Module:
         return nn.Linear(n_in, step.out_shape[0])
     if isinstance(spec, Conv):
         return _conv_block(spec, n_in)
+    if isinstance(spec, GramConv):
+        return gram_conv(spec, n_in)
     if isinstance(spec, Residual):
         return ResidualBlock(n_in, spec)
     if isinstance(spec, Pool):

@@ -7,16 +7,22 @@ before the head (see ``Architecture``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from niftycnn.errors import SpecError
 from niftycnn.models.spec import (
+    HEADS,
     Architecture,
     Conv,
     Dense,
     Flatten,
     GlobalAvgPool,
+    GramConv,
     LayerSpec,
     Pool,
     Residual,
+    parse_layers,
 )
 
 # q10: Conv(16,3,same)->ReLU->MaxPool(2)->Conv(32,3,same)->ReLU->GAP->Linear(32,K).
@@ -55,11 +61,11 @@ PRESETS: dict[str, tuple[tuple[LayerSpec, ...], str]] = {
     ),
     # The hand-designed feature map the learned CNN must beat: q10 with its first layer
     # replaced by frozen level / momentum / curvature kernels (gram_basis(3)) applied to
-    # each of the 5 input channels separately (depthwise: 5 x 3 = 15 maps, no bias, no
-    # activation so the sign of a slope survives); the rest trains as in q10.
+    # each input channel separately (depthwise: C x 3 maps, no bias, no activation so the
+    # sign of a slope survives); the rest trains as in q10. Fits any channel count.
     "fixed_kernels": (
         (
-            Conv(15, 3, groups=5, bias=False, fixed="gram", activation="none"),
+            GramConv(3),
             Pool("max", 2),
             Conv(32, 3),
             GlobalAvgPool(),
@@ -77,4 +83,34 @@ def preset(name: str, head: str = "classification", n_classes: int = 5) -> Archi
     return Architecture(layers=layers, head=head, n_classes=n_classes, name=name)  # type: ignore[arg-type]
 
 
-__all__ = ["PRESETS", "Q10", "preset"]
+_MODEL_KEYS = ("preset", "layers", "head", "n_classes", "name")
+
+
+def architecture_from_dict(d: Mapping[str, Any]) -> Architecture:
+    """The architecture of an experiment file's ``[model]`` table.
+
+    Either ``preset = "q10"`` or an explicit ``layers = [...]`` list (not both), plus
+    optional ``head`` ("classification" or "regression"), ``n_classes`` and ``name``.
+    """
+    unknown = sorted(set(d) - set(_MODEL_KEYS))
+    if unknown:
+        raise SpecError(
+            f"[model]: unknown key {unknown[0]!r}; valid keys: {', '.join(_MODEL_KEYS)}"
+        )
+    if (d.get("preset") is None) == (d.get("layers") is None):
+        raise SpecError("[model]: give exactly one of 'preset' (a name) or 'layers' (a list)")
+    head = d.get("head", "classification")
+    if head not in HEADS:
+        raise SpecError(f"[model]: head {head!r} is not valid; expected one of {', '.join(HEADS)}")
+    n_classes = d.get("n_classes", 5)
+    bad_type = isinstance(n_classes, bool) or not isinstance(n_classes, int)
+    if bad_type or (head == "classification" and n_classes < 2):
+        raise SpecError(f"[model]: n_classes {n_classes!r} is not valid; expected an integer >= 2")
+    if d.get("preset") is not None:
+        arch = preset(str(d["preset"]), head=head, n_classes=n_classes)
+        return Architecture(arch.layers, head, n_classes, str(d.get("name", arch.name)))
+    layers: Sequence[Mapping[str, Any]] = d["layers"]
+    return Architecture(parse_layers(layers), head, n_classes, str(d.get("name", "custom")))
+
+
+__all__ = ["PRESETS", "Q10", "architecture_from_dict", "preset"]

@@ -1,12 +1,13 @@
 """Layer specs: the plain-data description of a Conv1d network.
 
 An architecture is a tuple of layer specs plus a head. Specs come from an experiment
-file's ``[model]`` table (``architecture_from_dict`` / ``parse_layers``) or from Python,
-and ``build_model`` turns them into a module. Tensors are channels-first,
-(batch, channels, length), as ``torch.nn.Conv1d`` expects.
+file's ``[model]`` table (``parse_layers``) or from Python, and ``build_model`` turns
+them into a module. Tensors are channels-first, (batch, channels, length), as
+``torch.nn.Conv1d`` expects.
 
-This module checks the *form* of a spec (known layer types, known fields, values of the
-right type). Whether the values make sense for a given input shape (positive sizes,
+Each spec is a plain frozen dataclass; a table from a file is validated into one by a
+pydantic ``TypeAdapter`` (known fields, values of the right type, strictly: ``true`` is
+not an integer). Whether the values make sense for a given input shape (positive sizes,
 kernels that fit, Dense after a flatten, ...) is checked by
 ``niftycnn.models.validate.validate_architecture``, which ``build_model`` and
 ``summarize`` call before doing anything else.
@@ -16,19 +17,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import ConfigDict, Strict, TypeAdapter
 
 from niftycnn.errors import SpecError
 
-Padding = Literal["same", "valid"] | int
+# Strict scalars: a TOML ``true`` is not an integer, ``"3"`` is not a number.
+Int = Annotated[int, Strict()]
+Float = Annotated[float, Strict()]
+Bool = Annotated[bool, Strict()]
+Padding = Literal["same", "valid"] | Int
 Activation = Literal["relu", "gelu", "tanh", "elu", "leaky_relu", "none"]
 Head = Literal["classification", "regression"]
 
 ACTIVATIONS: tuple[str, ...] = ("relu", "gelu", "tanh", "elu", "leaky_relu", "none")
 HEADS: tuple[str, ...] = ("classification", "regression")
 POOL_KINDS: tuple[str, ...] = ("max", "avg")
-# Frozen first-layer kernels a Conv can be initialised to (see ``niftycnn.kernels``).
-FIXED_KERNELS: tuple[str, ...] = ("gram",)
+_FORBID = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True)
@@ -36,54 +44,71 @@ class Conv:
     """Conv1d with ``filters`` output channels; optional batch norm, then the activation.
 
     ``groups`` > 1 splits input and output channels into groups (``groups`` equal to the
-    input channels is a depthwise conv). ``fixed="gram"`` sets the weights to the level /
-    momentum / curvature kernels of ``gram_basis(kernel)`` for every group and freezes
-    them (``requires_grad=False``); it needs ``bias=False`` and one group per input channel.
+    input channels is a depthwise conv).
     """
 
-    filters: int
-    kernel: int
-    stride: int = 1
+    __pydantic_config__ = _FORBID
+    filters: Int
+    kernel: Int
+    stride: Int = 1
     padding: Padding = "same"
-    dilation: int = 1
+    dilation: Int = 1
     activation: Activation = "relu"
-    batch_norm: bool = False
-    groups: int = 1
-    bias: bool = True
-    fixed: Literal["gram"] | None = None
+    batch_norm: Bool = False
+    groups: Int = 1
+    bias: Bool = True
+
+
+@dataclass(frozen=True)
+class GramConv:
+    """Frozen reference kernels on every input channel: the degree 0-2 discrete Gram
+    polynomials of ``kernel`` taps (level, momentum, curvature; ``niftycnn.kernels``),
+    applied depthwise, no bias, no activation (so a slope's sign survives). C input
+    channels give C * min(3, kernel) outputs, so the layer fits any feature set."""
+
+    __pydantic_config__ = _FORBID
+    kernel: Int = 3
+    padding: Padding = "same"
 
 
 @dataclass(frozen=True)
 class Pool:
     """Max or average pooling; ``stride`` defaults to ``size``."""
 
+    __pydantic_config__ = _FORBID
     kind: Literal["max", "avg"] = "max"
-    size: int = 2
-    stride: int | None = None
+    size: Int = 2
+    stride: Int | None = None
 
 
 @dataclass(frozen=True)
 class Dropout:
     """Zero a fraction ``rate`` of activations while training (identity in eval mode)."""
 
-    rate: float = 0.5
+    __pydantic_config__ = _FORBID
+    rate: Float = 0.5
 
 
 @dataclass(frozen=True)
 class GlobalAvgPool:
     """Average over the length axis: (B, C, L) -> (B, C)."""
 
+    __pydantic_config__ = _FORBID
+
 
 @dataclass(frozen=True)
 class Flatten:
     """(B, C, L) -> (B, C * L)."""
+
+    __pydantic_config__ = _FORBID
 
 
 @dataclass(frozen=True)
 class Dense:
     """Fully connected layer on a flattened / pooled vector."""
 
-    units: int
+    __pydantic_config__ = _FORBID
+    units: Int
     activation: Activation = "relu"
 
 
@@ -96,18 +121,20 @@ class Residual:
     (He et al. 2016; Wang et al. 2017 for time series). Length is preserved.
     """
 
-    filters: int
-    kernel: int = 3
-    n_convs: int = 2
+    __pydantic_config__ = _FORBID
+    filters: Int
+    kernel: Int = 3
+    n_convs: Int = 2
     activation: Activation = "relu"
-    batch_norm: bool = False
+    batch_norm: Bool = False
 
 
-LayerSpec = Conv | Pool | Dropout | GlobalAvgPool | Flatten | Dense | Residual
+LayerSpec = Conv | GramConv | Pool | Dropout | GlobalAvgPool | Flatten | Dense | Residual
 
 # The ``type`` names of an experiment file's layer tables, one per spec class.
 LAYER_TYPES: dict[str, type] = {
     "conv": Conv,
+    "gram": GramConv,
     "pool": Pool,
     "dropout": Dropout,
     "gap": GlobalAvgPool,
@@ -146,35 +173,28 @@ class Architecture:
 
 
 # --------------------------------------------------------------------------------------
-# From an experiment file's [model] table
+# From an experiment file's layer tables
 
 
-def _check_value_type(where: str, name: str, value: Any, annotation: str) -> Any:
-    """Check one field's value against its annotation (as a string: ``from __future__``)."""
-    is_int = isinstance(value, int) and not isinstance(value, bool)
-    ok = {
-        "int": is_int,
-        "float": is_int or isinstance(value, float),
-        "bool": isinstance(value, bool),
-        "int | None": value is None or is_int,
-        "Padding": is_int or value in ("same", "valid"),
-        "Activation": value in ACTIVATIONS,
-        "Literal['max', 'avg']": value in POOL_KINDS,
-        "Literal['gram'] | None": value is None or value in FIXED_KERNELS,
-    }.get(annotation, True)
-    if not ok:
-        allowed = {
-            "Padding": '"same", "valid" or an integer',
-            "Activation": ", ".join(ACTIVATIONS),
-            "Literal['max', 'avg']": ", ".join(POOL_KINDS),
-            "Literal['gram'] | None": ", ".join(FIXED_KERNELS),
-            "int": "an integer",
-            "int | None": "an integer",
-            "float": "a number",
-            "bool": "true or false",
-        }.get(annotation, annotation)
-        raise SpecError(f"{where}: {name} {value!r} is not valid; expected {allowed}")
-    return float(value) if annotation == "float" else value
+@cache
+def _adapter(cls: type) -> TypeAdapter[Any]:
+    return TypeAdapter(cls)
+
+
+def _field_problem(where: str, name: str, errors: list[Any], table: Mapping[str, Any]) -> str:
+    """One line for the pydantic errors of one field (a union gives one error per arm)."""
+    kind = errors[0]["type"]
+    if kind == "unexpected_keyword_argument":
+        return f"{where}: unknown field {name!r}; valid fields: {', '.join(_field_names(where))}"
+    if kind == "missing":
+        return f"{where}: missing required field {name!r}"
+    expected = " or ".join(dict.fromkeys(e["msg"].removeprefix("Input should be ") for e in errors))
+    return f"{where}: {name} {table[name]!r} is not valid; expected {expected}"
+
+
+def _field_names(where: str) -> list[str]:
+    kind = where.split("(", 1)[1].rstrip(")")
+    return [f.name for f in fields(LAYER_TYPES[kind])]
 
 
 def parse_layer(index: int, table: Mapping[str, Any]) -> LayerSpec:
@@ -192,20 +212,17 @@ def parse_layer(index: int, table: Mapping[str, Any]) -> LayerSpec:
             f"layer {index}: unknown layer type {table['type']!r}; "
             f"valid types: {', '.join(LAYER_TYPES)}"
         )
-    cls = LAYER_TYPES[kind]
-    where = f"layer {index} ({kind})"
-    known = {f.name: f for f in fields(cls)}
     values = {k: v for k, v in table.items() if k != "type"}
-    for key in values:
-        if key not in known:
-            valid = ", ".join(known) or "none"
-            raise SpecError(f"{where}: unknown field {key!r}; valid fields: {valid}")
-    for name, f in known.items():
-        if name in values:
-            values[name] = _check_value_type(where, name, values[name], str(f.type))
-        elif f.default is f.default_factory:  # both MISSING: a required field
-            raise SpecError(f"{where}: missing required field {name!r}")
-    return cls(**values)
+    try:
+        spec: LayerSpec = _adapter(LAYER_TYPES[kind]).validate_python(values)
+    except pydantic.ValidationError as exc:
+        # an unknown field first: a typo ("kernal") explains the missing field that follows
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "unexpected_keyword_argument")
+        name = errors[0]["loc"][0]
+        same = [e for e in errors if e["loc"][0] == name]
+        where = f"layer {index} ({kind})"
+        raise SpecError(_field_problem(where, str(name), same, values)) from None
+    return spec
 
 
 def parse_layers(tables: Sequence[Mapping[str, Any]]) -> tuple[LayerSpec, ...]:
@@ -213,34 +230,3 @@ def parse_layers(tables: Sequence[Mapping[str, Any]]) -> tuple[LayerSpec, ...]:
     if isinstance(tables, (str, bytes, Mapping)) or not isinstance(tables, Sequence):
         raise SpecError(f"layers must be a list of tables, got {type(tables).__name__}")
     return tuple(parse_layer(i, t) for i, t in enumerate(tables))
-
-
-_MODEL_KEYS = ("preset", "layers", "head", "n_classes", "name")
-
-
-def architecture_from_dict(d: Mapping[str, Any]) -> Architecture:
-    """The architecture of an experiment file's ``[model]`` table.
-
-    Either ``preset = "q10"`` or an explicit ``layers = [...]`` list (not both), plus
-    optional ``head`` ("classification" or "regression"), ``n_classes`` and ``name``.
-    """
-    from niftycnn.models.presets import preset  # presets import this module
-
-    unknown = sorted(set(d) - set(_MODEL_KEYS))
-    if unknown:
-        raise SpecError(
-            f"[model]: unknown key {unknown[0]!r}; valid keys: {', '.join(_MODEL_KEYS)}"
-        )
-    if ("preset" in d) == ("layers" in d):
-        raise SpecError("[model]: give exactly one of 'preset' (a name) or 'layers' (a list)")
-    head = d.get("head", "classification")
-    if head not in HEADS:
-        raise SpecError(f"[model]: head {head!r} is not valid; expected one of {', '.join(HEADS)}")
-    n_classes = d.get("n_classes", 5)
-    bad_type = isinstance(n_classes, bool) or not isinstance(n_classes, int)
-    if bad_type or (head == "classification" and n_classes < 2):
-        raise SpecError(f"[model]: n_classes {n_classes!r} is not valid; expected an integer >= 2")
-    if "preset" in d:
-        arch = preset(str(d["preset"]), head=head, n_classes=n_classes)
-        return Architecture(arch.layers, head, n_classes, str(d.get("name", arch.name)))
-    return Architecture(parse_layers(d["layers"]), head, n_classes, str(d.get("name", "custom")))

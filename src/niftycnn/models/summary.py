@@ -9,10 +9,8 @@ forward hooks. ``describe`` is what ``niftycnn describe <preset | experiment.tom
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import torch
@@ -34,9 +32,9 @@ from niftycnn.models.spec import (
     Architecture,
     Conv,
     Dense,
+    GramConv,
     Pool,
     Residual,
-    architecture_from_dict,
     layer_type,
 )
 from niftycnn.models.validate import Shape, Step, validate_architecture
@@ -111,8 +109,6 @@ def _conv_detail(spec: Conv) -> str:
         parts.append(f"groups {spec.groups}")
     if spec.batch_norm:
         parts.append("bn")
-    if spec.fixed:
-        parts.append(f"fixed {spec.fixed}")
     parts.append(spec.activation)
     return ", ".join(parts)
 
@@ -125,9 +121,14 @@ def _row(step: Step, rf: int | None, jump: int) -> tuple[SummaryRow, int | None,
         detail = _conv_detail(spec)
         params = conv_params(c_in, spec.filters, spec.kernel, spec.bias, spec.groups)
         params += 2 * spec.filters if spec.batch_norm else 0
-        trainable = 0 if spec.fixed else params
         assert rf is not None
         rf, jump = receptive_field_step(rf, jump, spec.kernel, spec.stride, spec.dilation)
+    elif isinstance(spec, GramConv):
+        out = step.out_shape[0]
+        detail = f"{out // c_in} per channel @ k{spec.kernel}, pad {spec.padding}, frozen"
+        params, trainable = conv_params(c_in, out, spec.kernel, False, c_in), 0
+        assert rf is not None
+        rf, jump = receptive_field_step(rf, jump, spec.kernel)
     elif isinstance(spec, Residual):
         detail = f"{spec.n_convs} x ({spec.filters} @ k{spec.kernel}), {spec.activation}"
         channels = c_in
@@ -290,36 +291,21 @@ def format_summary(summary: Summary, style: Literal["text", "markdown"] = "text"
 
 
 def describe(
-    target: str,
+    target: str | Architecture,
     in_channels: int = 5,
     length: int = 20,
     style: Literal["text", "markdown"] = "text",
 ) -> str:
-    """The summary table of a preset name, or of the ``[model]`` table of an experiment TOML.
+    """The summary table of a preset name or an architecture (an experiment's network:
+    ``describe(experiment.architecture(), len(features), length)``).
 
     Unknown preset names raise a ``SpecError`` that lists the valid ones.
     """
-    path = Path(target)
-    if target.endswith(".toml") or path.is_file():
-        if not path.is_file():
+    if isinstance(target, str):
+        if target not in PRESETS:
             raise SpecError(
-                f"experiment file {target!r} not found; give a preset name or a TOML path"
+                f"unknown preset {target!r}; valid presets: {', '.join(PRESETS)} "
+                "(or give the path of an experiment .toml file)"
             )
-        try:
-            with path.open("rb") as fh:
-                doc = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{target}: not valid TOML ({exc})") from exc
-        if not isinstance(doc.get("model"), dict):
-            raise SpecError(
-                f"{target}: no [model] table; add one with preset = ... or layers = [...]"
-            )
-        arch = architecture_from_dict(doc["model"])
-    elif target in PRESETS:
-        arch = preset(target)
-    else:
-        raise SpecError(
-            f"unknown preset {target!r}; valid presets: {', '.join(PRESETS)} "
-            "(or give the path of an experiment .toml file)"
-        )
-    return format_summary(summarize(arch, in_channels, length), style)
+        target = preset(target)
+    return format_summary(summarize(target, in_channels, length), style)

@@ -20,7 +20,6 @@ from niftycnn.kernels import gram_basis
 from niftycnn.models.formulas import conv_output_length
 from niftycnn.models.spec import (
     ACTIVATIONS,
-    FIXED_KERNELS,
     HEADS,
     LAYER_TYPES,
     POOL_KINDS,
@@ -30,6 +29,7 @@ from niftycnn.models.spec import (
     Dropout,
     Flatten,
     GlobalAvgPool,
+    GramConv,
     LayerSpec,
     Pool,
     Residual,
@@ -105,8 +105,6 @@ def _check_conv(where: str, spec: Conv, shape: Shape) -> Shape:
             f"{where}: groups {spec.groups} must divide both input channels {channels} "
             f"and filters {spec.filters}"
         )
-    if spec.fixed is not None:
-        _check_fixed(where, spec, channels)
     padding = _conv_padding(where, spec)
     if padding is None:
         return (spec.filters, length)
@@ -123,20 +121,13 @@ def _check_conv(where: str, spec: Conv, shape: Shape) -> Shape:
     )
 
 
-def _check_fixed(where: str, spec: Conv, channels: int) -> None:
-    if spec.fixed not in FIXED_KERNELS:
-        raise SpecError(
-            f"{where}: fixed {spec.fixed!r} is unknown; valid: {', '.join(FIXED_KERNELS)}"
-        )
-    n_basis = gram_basis(spec.kernel).shape[0]
-    if spec.groups != channels or spec.filters != channels * n_basis:
-        raise SpecError(
-            f"{where}: fixed 'gram' with kernel {spec.kernel} needs groups = input channels "
-            f"({channels}) and filters = {n_basis} per channel ({channels * n_basis}); "
-            f"got groups {spec.groups}, filters {spec.filters}"
-        )
-    if spec.bias or spec.batch_norm:
-        raise SpecError(f"{where}: fixed kernels must have bias false and batch_norm false")
+def _check_gram(where: str, spec: GramConv, shape: Shape) -> Shape:
+    """C channels in, C * (number of Gram polynomials of ``kernel`` taps) out."""
+    channels, length = shape[0], _needs_length(where, shape)
+    _positive(where, "kernel", spec.kernel)
+    out_channels = channels * gram_basis(spec.kernel).shape[0]
+    as_conv = Conv(out_channels, spec.kernel, padding=spec.padding, groups=channels, bias=False)
+    return _check_conv(where, as_conv, (channels, length))
 
 
 def _check_pool(where: str, spec: Pool, shape: Shape) -> Shape:
@@ -158,6 +149,8 @@ def _check_layer(where: str, spec: object, shape: Shape) -> Shape:
     """The output shape of one layer, or a SpecError naming what is wrong with it."""
     if isinstance(spec, Conv):
         return _check_conv(where, spec, shape)
+    if isinstance(spec, GramConv):
+        return _check_gram(where, spec, shape)
     if isinstance(spec, Pool):
         return _check_pool(where, spec, shape)
     if isinstance(spec, Residual):
