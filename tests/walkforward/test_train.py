@@ -80,10 +80,10 @@ def test_frozen_kernels_stay_fixed_in_both_engines(small):
     bat = train_batched(arch, X, tasks[:2], cfg)
     init = init_member(arch, 5, 20, cfg.seed, tasks[0].fold, 0)
     assert fast_forward(init, 20, shared_frozen=True) is not None  # gram layer precomputed
-    gram, names = init.state_dict()["0.0.weight"], [n for n, _ in init.named_parameters()]
+    gram, names = init.state_dict()["0.weight"], [n for n, _ in init.named_parameters()]
     for result in (*seq, *bat):
         for member in result.members:
-            assert torch.equal(member.state["0.0.weight"], gram)
+            assert torch.equal(member.state["0.weight"], gram)
             assert list(member.state) == names
     tests = [f.test_idx for f in folds[:2]]
     for a, b in zip(_probs(arch, X, seq, tests), _probs(arch, X, bat, tests), strict=True):
