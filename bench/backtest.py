@@ -15,9 +15,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from niftycnn.backtest import BacktestConfig, backtest, evaluate
+from niftycnn.backtest import backtest, evaluate
 from niftycnn.backtest.metrics import trading_metrics
-from niftycnn.walkforward.predictions import prediction_columns
+from niftycnn.config import BacktestConfig
+from niftycnn.schema import prediction_columns
 
 MODELS = ("cnn", "majority", "logistic", "ridge", "momentum", "fixed_kernels")
 
@@ -40,17 +41,19 @@ def synthetic(days: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
                 "n_seeds": 1,
                 "train_start": dates[0],
                 "train_end": dates[0],
-                "expiry": expiry,
+                "label_end": expiry,
                 "horizon": 3,
                 "y_true": rng.integers(0, 5, days),
                 "y_return": rng.normal(0, 0.02, days),
                 "y_pred": proba.argmax(axis=1),
                 "r_pred": rng.normal(0, 0.01, days),
+                "train_mean": 0.0,
+                "best_epoch": np.nan,
                 **{f"proba_{j}": proba[:, j] for j in range(5)},
             },
             index=dates[:days],
         )
-        frames.append(frame[prediction_columns()])
+        frames.append(frame[prediction_columns(5)])
     return pd.concat(frames), close
 
 
@@ -77,7 +80,7 @@ def main() -> None:
     times = []
     for _ in range(max(args.repeats // 4, 3)):
         t0 = time.perf_counter()
-        evaluate(preds, close, BacktestConfig(holding="expiry", cost_bps=5), skip_significance=True)
+        evaluate(preds, close, BacktestConfig(holding="expiry", cost_bps=5), significance=False)
         times.append(time.perf_counter() - t0)
     report("evaluate() without significance (all tables)", times, args)
 

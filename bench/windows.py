@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from niftycnn.windows import CLASS_NAMES, build_dataset
+from niftycnn.windows import build_dataset
 
 _CSV = Path("data") / "nifty50_yahoo_daily.csv"
 _ROOT = Path(__file__).resolve().parents[1]
@@ -59,12 +59,10 @@ def main() -> None:
         build_dataset(frame)
         times.append(time.perf_counter() - t0)
     y = ds.y_class[ds.labelled]
-    shares = np.bincount(y, minlength=len(CLASS_NAMES)) / max(y.size, 1)
+    names = ds.vocabulary.names
+    shares = np.bincount(y, minlength=len(names)) / max(y.size, 1)
     print(f"{what}: {len(frame)} days -> {len(ds)} windows {ds.X.shape}, {y.size} labelled")
-    print(
-        "class shares: "
-        + ", ".join(f"{n} {s:.1%}" for n, s in zip(CLASS_NAMES, shares, strict=True))
-    )
+    print("class shares: " + ", ".join(f"{n} {s:.1%}" for n, s in zip(names, shares, strict=True)))
     print(
         f"build_dataset median of {args.repeats}: {statistics.median(times) * 1e3:.1f} ms "
         f"(min {min(times) * 1e3:.1f} ms)"

@@ -46,7 +46,7 @@ BAD_FILES = [
     ('[data]\nstart = "2020-01-01"\nend = "2019-01-01"\n', "start 2020-01-01 must be before end"),
     ('[walkforward]\nfirst_test = "2020-13-01"\n', "'2020-13-01' is not a YYYY-MM-DD date"),
     ("[labels]\nsmall = 1.5\nlarge = 1.0\n", "small (1.5) must be below large (1.0)"),
-    ("[labels]\nquantiles = [0.5, 0.4, 0.6, 0.8]\n", "quantiles must increase strictly"),
+    ("[labels]\nquantiles = [0.5, 0.4, 0.6, 0.8]\n", "quantiles must be 4 strictly increasing"),
     ('[windows]\nfeatures = ["close", "vol"]\n', "Input should be 'open', 'high'"),
     ('[windows]\nfeatures = ["close", "close"]\n', "features repeat"),
     ("[windows]\nlength = 2\n", "[windows] length = 2: Input should be greater than or equal to 3"),
@@ -54,7 +54,7 @@ BAD_FILES = [
     ("[sweep]\ndropout = [1.0]\n", "needs rates in [0, 1)"),
     ('[model]\npreset = "q10"\nlayers = [{type = "gap"}]\n', "give either preset or layers"),
     ('[train]\ndevice = "tpu"\n', "Input should be 'auto', 'cpu' or 'cuda'"),
-    ('[baselines]\nmodels = ["majority", "xgboost"]\n', "Input should be 'majority'"),
+    ('[baselines]\nmodels = ["majority", "xgboost"]\n', "unknown baseline(s) ['xgboost']; allowed"),
     ("[backtest]\ncost_bps = -1\n", "[backtest] cost_bps = -1"),
     ("[train\nepochs = 3\n", "not valid TOML"),
     ('[model]\npreset = "q11"\n', "q11"),
@@ -84,3 +84,43 @@ def test_bad_experiment_file_names_the_key_and_the_allowed_values(tmp_path, body
 def test_missing_experiment_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_experiment(tmp_path / "nope.toml")
+
+
+def test_a_multi_line_description_round_trips_through_the_resolved_toml():
+    text = 'Line one, with "quotes" and a \\ backslash.\nLine two: <b>bold</b>?\n'
+    experiment = parse_experiment({"name": "multi", "description": text})
+    again = parse_experiment(tomllib.loads(to_toml(experiment.resolved_dict())))
+    assert again.description == text and again == experiment
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "[labels]\nclasses = 3\n[model]\nn_classes = 5\n",
+            "[model] n_classes = 5 but [labels] classes = 3",
+        ),
+        ("[labels]\nclasses = 7\n", "classes = 7 with mode = 'volatility' needs cuts"),
+        ("[labels]\nclasses = 3\ncuts = [0.0]\n", "cuts must be 2 strictly increasing values"),
+        (
+            '[windows]\nfeatures = ["volume", "range"]\n[baselines]\nmodels = ["momentum"]\n',
+            "[baselines] momentum reads the 'close' feature",
+        ),
+    ],
+)
+def test_classes_and_baselines_must_fit_the_labels_and_features(tmp_path, body, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(body)
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    assert message in str(info.value), str(info.value)
+
+
+def test_the_class_count_and_baselines_follow_the_labels_and_features(tmp_path):
+    path = tmp_path / "ok.toml"
+    path.write_text('[labels]\nclasses = 3\n[windows]\nfeatures = ["volume", "range"]\n')
+    experiment = load_experiment(path)
+    assert experiment.n_classes == 3 and experiment.architecture().n_outputs == 3
+    # momentum reads the close channel, which these windows lack: not a default baseline
+    assert "momentum" not in experiment.baseline_models
+    assert "fixed_kernels" in experiment.baseline_models

@@ -111,24 +111,24 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from niftycnn.errors import ConfigError
-    from niftycnn.pipeline import resume_run, run_experiment_file
+    from niftycnn.workflow.run import resume_run, run_experiment_file
 
     if args.resume:
         if args.experiment or args.source:
             raise ConfigError("--resume RUN_DIR takes its experiment from the run directory")
-        run_dir = resume_run(args.resume, progress=not args.quiet)
+        layout = resume_run(args.resume, progress=not args.quiet)
     else:
         if not args.experiment:
             raise ConfigError("give an experiment file, e.g. experiments/synthetic_momentum.toml")
-        run_dir = run_experiment_file(
+        layout = run_experiment_file(
             args.experiment,
             data=_source_override(args.source),
             train={k: v for k, v in (("device", args.device), ("engine", args.engine)) if v},
             out_root=args.out,
             progress=not args.quiet,
         )
-    print(f"run directory: {run_dir}")
-    print(f"report: {run_dir / 'report.html'}")
+    print(f"run directory: {layout.root}")
+    print(f"report: {layout.report_html}")
     return 0
 
 
@@ -143,10 +143,10 @@ def _add_sweep(commands: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from niftycnn.pipeline import run_sweep_file
+    from niftycnn.workflow.sweep import run_sweep_file
 
-    run_dir = run_sweep_file(args.experiment, out_root=args.out, progress=not args.quiet)
-    print(f"sweep directory: {run_dir}")
+    layout = run_sweep_file(args.experiment, out_root=args.out, progress=not args.quiet)
+    print(f"sweep directory: {layout.root}")
     return 0
 
 
@@ -157,7 +157,7 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from niftycnn.report.build import render_report
+    from niftycnn.report import render_report
 
     print(f"report: {render_report(args.run_dir)}")
     return 0
@@ -172,7 +172,7 @@ def _add_filters(commands: argparse._SubParsersAction) -> None:
 
 
 def _filters(args: argparse.Namespace) -> int:
-    from niftycnn.pipeline import analyze_run_filters
+    from niftycnn.workflow.run import analyze_run_filters
 
     print(analyze_run_filters(args.run_dir))
     return 0

@@ -1,95 +1,154 @@
 """The run directory: the contract between computing a run and reporting on it.
 
 ``reports/<experiment>/<timestamp>/`` holds everything a report needs, as plain files
-(TOML, JSON, CSV, Parquet, NumPy); a report is rendered from these files alone. Every
-file is written atomically (temp file + ``os.replace``) so an interrupted run never
-leaves a half-written artefact, and ``--resume`` can trust whatever is there.
+(TOML, JSON, CSV, Parquet, NumPy, tensors); a report is rendered from these files alone.
+:class:`RunLayout` is the one home of every path; every file is written through
+:func:`niftycnn.files.atomic_write`, so an interrupted run never leaves a half-written
+artefact and ``--resume`` can trust whatever is there. Layout::
 
-Layout::
-
-    config.toml         resolved experiment (defaults filled in)
-    data.json           data fingerprint (source, symbol, sha256, date range) + check
-    environment.json    package versions, git commit, python, device, seed, command
-    architecture.json   per-layer summary of the network
-    labels.csv          label distribution of the labelled windows
-    splits.csv          walk-forward folds (train / validation / test date ranges)
-    folds/              per-fold artefacts written by the walk-forward (resume)
-    predictions.parquet out-of-sample predictions, every model
-    metrics/            summary, per-fold, per-year, significance, equity curves
-    filters/            filter analysis tables
-    weights/            final first-layer and full weights (no pickled objects)
-    timings.json        wall time per stage
-    report.html, report.md, figures/
+    config.toml          the resolved experiment (defaults filled in)
+    data.json            data fingerprint (source, symbol, sha256, date range) + check
+    environment.json     package versions, git commit, python, device, seed, command
+    labels.csv           class counts, shares and mean returns of the labelled windows
+    architecture.csv     per-layer summary of the network
+    splits.csv           folds: training / validation / test date ranges and sizes
+    manifest.json        the walk-forward's settings (resuming with others is an error)
+    folds/fold_XXXX/     per fold: predictions.parquet (written last: the fold is done),
+                         first_layer[_<model>].npy, curves.csv, state.pt (weights)
+    predictions.parquet  out-of-sample predictions, every model (``niftycnn.schema``)
+    metrics/             summary, per_fold, per_year, equity, significance,
+                         diebold_mariano, comparison, confusion (CSV)
+    filters/             summary.json (verdict), channel_summary.csv, filters_*.csv,
+                         filters_table.parquet, figures (PNG)
+    points/<name>/       a sweep's grid points (each its own folds/ and manifest.json)
+    sweep.csv            a sweep's training vs test error per point
+    timings.json         wall time per stage
+    figures/, report.html, report.md
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import platform
 import subprocess
-import tempfile
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from niftycnn.errors import RunDirError
+from niftycnn.files import atomic_write, write_bytes, write_json, write_text
 
 PACKAGES = ("niftycnn", "numpy", "pandas", "torch", "scikit-learn", "scipy", "yfinance")
+METRIC_TABLES = (
+    "summary",
+    "per_fold",
+    "per_year",
+    "equity",
+    "significance",
+    "diebold_mariano",
+    "comparison",
+    "confusion",
+)
+FILTER_TABLES = ("summary", "by_fold", "matches")
+FILTER_FIGURES = ("heatmaps_last_fold", "null_histograms", "momentum_share_by_fold")
 
 
-def new_run_dir(root: str | Path, experiment: str, now: datetime | None = None) -> Path:
-    """Create ``root/experiment/<UTC timestamp>/`` (suffixing -2, -3 ... on a clash)."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    base = Path(root) / experiment
-    base.mkdir(parents=True, exist_ok=True)
-    path, n = base / stamp, 1
-    while True:
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            n += 1
-            path = base / f"{stamp}-{n}"
+@dataclass(frozen=True)
+class FoldLayout:
+    """The files of one walk-forward fold."""
+
+    index: int
+    dir: Path
+
+    @property
+    def predictions(self) -> Path:
+        """Written last: its presence marks the fold done."""
+        return self.dir / "predictions.parquet"
+
+    @property
+    def curves(self) -> Path:
+        return self.dir / "curves.csv"
+
+    @property
+    def state(self) -> Path:
+        """{model: [state dict per seed]} of plain tensors (``weights_only`` loading)."""
+        return self.dir / "state.pt"
+
+    def first_layer(self, model: str = "cnn") -> Path:
+        """First-layer weights per seed, (seeds, F, C, k)."""
+        return self.dir / ("first_layer.npy" if model == "cnn" else f"first_layer_{model}.npy")
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+@dataclass(frozen=True)
+class RunLayout:
+    """Every artefact path of a run (see the module docstring)."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    config = property(lambda self: self.root / "config.toml")
+    data = property(lambda self: self.root / "data.json")
+    environment = property(lambda self: self.root / "environment.json")
+    labels = property(lambda self: self.root / "labels.csv")
+    architecture = property(lambda self: self.root / "architecture.csv")
+    splits = property(lambda self: self.root / "splits.csv")
+    manifest = property(lambda self: self.root / "manifest.json")
+    predictions = property(lambda self: self.root / "predictions.parquet")
+    timings = property(lambda self: self.root / "timings.json")
+    sweep = property(lambda self: self.root / "sweep.csv")
+    folds_dir = property(lambda self: self.root / "folds")
+    points_dir = property(lambda self: self.root / "points")
+    metrics_dir = property(lambda self: self.root / "metrics")
+    filters_dir = property(lambda self: self.root / "filters")
+    figures_dir = property(lambda self: self.root / "figures")
+    report_html = property(lambda self: self.root / "report.html")
+    report_md = property(lambda self: self.root / "report.md")
+    filter_verdict = property(lambda self: self.filters_dir / "summary.json")
+    filter_channels = property(lambda self: self.filters_dir / "channel_summary.csv")
+    filter_rows = property(lambda self: self.filters_dir / "filters_table.parquet")
+
+    def metric(self, name: str) -> Path:
+        return self.metrics_dir / f"{_known(name, METRIC_TABLES, 'metrics table')}.csv"
+
+    def filter_table(self, name: str) -> Path:
+        return self.filters_dir / f"filters_{_known(name, FILTER_TABLES, 'filters table')}.csv"
+
+    def filter_figure(self, name: str) -> Path:
+        return self.filters_dir / f"{_known(name, FILTER_FIGURES, 'filters figure')}.png"
+
+    def figure(self, name: str) -> Path:
+        return self.figures_dir / f"{name}.png"
+
+    def fold(self, index: int) -> FoldLayout:
+        return FoldLayout(index, self.folds_dir / f"fold_{index:04d}")
+
+    def folds(self) -> list[FoldLayout]:
+        """The folds that have a directory, in order."""
+        if not self.folds_dir.is_dir():
+            return []
+        found = sorted(p for p in self.folds_dir.glob("fold_*") if p.is_dir())
+        return [FoldLayout(int(p.name.removeprefix("fold_")), p) for p in found]
+
+    def point(self, name: str) -> RunLayout:
+        """The sub-layout of one sweep grid point."""
+        return RunLayout(self.points_dir / name)
 
 
-_UMASK = _current_umask()
+def _known(name: str, names: tuple[str, ...], what: str) -> str:
+    if name not in names:
+        raise RunDirError(f"unknown {what} {name!r}; known: {', '.join(names)}")
+    return name
 
 
-def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(tmp)`` on a temp file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; run files are for sharing
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
-
-
-def write_json(path: Path, data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+# ------------------------------------------------------------------------ writers
 
 
 def write_csv(path: Path, frame: pd.DataFrame, index: bool = True) -> None:
@@ -98,6 +157,19 @@ def write_csv(path: Path, frame: pd.DataFrame, index: bool = True) -> None:
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     atomic_write(path, lambda tmp: frame.to_parquet(tmp))
+
+
+def write_npy(path: Path, array: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    write_bytes(path, buffer.getvalue())
+
+
+def write_tensors(path: Path, tensors: Any) -> None:
+    """A nest of dicts and lists of tensors (``torch.load(weights_only=True)`` reads it)."""
+    import torch
+
+    atomic_write(path, lambda tmp: torch.save(tensors, tmp))
 
 
 def read_json(path: Path) -> Any:
@@ -111,17 +183,37 @@ def read_json(path: Path) -> Any:
         raise RunDirError(f"{path} is not valid JSON ({exc}); re-run the experiment") from None
 
 
-def require_run_dir(path: str | Path) -> Path:
-    """Check that ``path`` looks like a run directory (has its resolved config)."""
-    path = Path(path)
-    if not path.is_dir():
-        raise RunDirError(f"run directory {path} not found; pass reports/<experiment>/<time>/")
-    if not (path / "config.toml").is_file():
+# ------------------------------------------------------------------------ runs
+
+
+def new_run_dir(root: str | Path, experiment: str, now: datetime | None = None) -> RunLayout:
+    """Create ``root/experiment/<UTC timestamp>/`` (suffixing -2, -3 ... on a clash)."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    base = Path(root) / experiment
+    base.mkdir(parents=True, exist_ok=True)
+    path, n = base / stamp, 1
+    while True:
+        try:
+            path.mkdir()
+            return RunLayout(path)
+        except FileExistsError:
+            n += 1
+            path = base / f"{stamp}-{n}"
+
+
+def require_run_dir(path: str | Path | RunLayout) -> RunLayout:
+    """The layout of an existing run directory (it must hold its resolved config)."""
+    layout = path if isinstance(path, RunLayout) else RunLayout(Path(path))
+    if not layout.root.is_dir():
         raise RunDirError(
-            f"{path} has no config.toml, so it is not a niftycnn run directory; "
+            f"run directory {layout.root} not found; pass reports/<experiment>/<time>/"
+        )
+    if not layout.config.is_file():
+        raise RunDirError(
+            f"{layout.root} has no config.toml, so it is not a niftycnn run directory; "
             "pass reports/<experiment>/<time>/"
         )
-    return path
+    return layout
 
 
 def _git_commit() -> str | None:
@@ -157,3 +249,20 @@ def environment(seed: int, device: str, command: list[str] | None = None) -> dic
         "command": command or [],
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+__all__ = [
+    "FoldLayout",
+    "RunLayout",
+    "environment",
+    "new_run_dir",
+    "read_json",
+    "require_run_dir",
+    "write_bytes",
+    "write_csv",
+    "write_json",
+    "write_npy",
+    "write_parquet",
+    "write_tensors",
+    "write_text",
+]

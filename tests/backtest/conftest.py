@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from niftycnn.walkforward.predictions import prediction_columns, proba_columns
+from niftycnn.schema import prediction_columns, proba_columns
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +32,8 @@ def weekly_expiries(sessions: pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 
 def label_frame(close: pd.Series, n_folds: int = 4) -> pd.DataFrame:
-    """Per-date labels: expiry, horizon, y_return, y_true (-1/NaN past the data), fold."""
+    """Per-date labels: label_end (the expiry), horizon, y_return, y_true (-1/NaN past the
+    data), fold."""
     sessions = pd.DatetimeIndex(close.index)
     expiries = weekly_expiries(sessions)
     k = expiries.searchsorted(sessions, side="right")
@@ -50,7 +51,7 @@ def label_frame(close: pd.Series, n_folds: int = 4) -> pd.DataFrame:
     fold = np.minimum(np.arange(len(sessions)) * n_folds // len(sessions), n_folds - 1)
     frame = pd.DataFrame(
         {
-            "expiry": expiry.to_numpy(),
+            "label_end": expiry.to_numpy(),
             "horizon": horizon,
             "y_true": y_true,
             "y_return": y_return,
@@ -79,6 +80,8 @@ def with_model(
     frame["train_end"] = labels.index[0]
     frame["y_pred"] = np.asarray(y_pred, dtype=np.int64)
     frame["r_pred"] = np.asarray(r_pred, dtype=float)
+    frame["train_mean"] = np.nan  # no fold training mean: R^2 is NaN
+    frame["best_epoch"] = np.nan
     probs = np.full((n, 5), np.nan) if proba is None else np.asarray(proba, dtype=float)
     for k, col in enumerate(proba_columns(5)):
         frame[col] = probs[:, k]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pydantic
 import pytest
 
-from niftycnn.backtest import BacktestConfig, backtest
+from niftycnn.backtest import backtest
 from niftycnn.backtest.engine import backtest_model
-from niftycnn.errors import ConfigError, DataValidationError
+from niftycnn.config import BacktestConfig
+from niftycnn.errors import BacktestError
 
 DATES = pd.bdate_range("2024-01-01", periods=5, name="date")
 CLOSE = pd.Series([100.0, 110.0, 99.0, 99.0, 108.9], index=DATES)
@@ -18,7 +20,7 @@ def toy_predictions(r_pred: list[float], expiry_pos: list[int] | None = None) ->
     n = len(r_pred)
     frame = pd.DataFrame({"model": "cnn", "r_pred": r_pred}, index=DATES[:n])
     if expiry_pos is not None:
-        frame["expiry"] = DATES[expiry_pos]
+        frame["label_end"] = DATES[expiry_pos]
     return frame
 
 
@@ -64,34 +66,46 @@ def test_expiry_toy_static_trades_and_ignored_signal() -> None:
 
 def test_long_only_and_band_give_flat_positions() -> None:
     preds = toy_predictions([0.02, -0.01, 0.001, 0.03])
-    res = backtest_model(preds, CLOSE, BacktestConfig(long_short=False, band=0.005))
+    res = backtest_model(
+        preds,
+        CLOSE,
+        BacktestConfig(holding="daily", cost_bps=0, slippage_bps=0, long_short=False, band=0.005),
+    )
     np.testing.assert_array_equal(res.held, [1, 0, 0, 1, 0])
 
 
 def test_zero_costs_make_net_equal_gross() -> None:
     preds = toy_predictions([0.02, -0.01, 0.0, 0.03])
-    res = backtest_model(preds, CLOSE, BacktestConfig())
+    res = backtest_model(preds, CLOSE, BacktestConfig(holding="daily", cost_bps=0, slippage_bps=0))
     np.testing.assert_array_equal(res.net, res.gross)
 
 
 def test_scaled_sizing_clips_to_unit_position() -> None:
     preds = toy_predictions([0.01, -0.05, 0.0, 0.02])
-    res = backtest_model(preds, CLOSE, BacktestConfig(sizing="scaled", scale=0.02))
+    res = backtest_model(
+        preds,
+        CLOSE,
+        BacktestConfig(holding="daily", cost_bps=0, slippage_bps=0, sizing="scaled", scale=0.02),
+    )
     np.testing.assert_allclose(res.held, [0.5, -1, 0, 1, 0])
 
 
 def test_missing_column_is_named_in_the_error() -> None:
     preds = toy_predictions([0.01, 0.02]).drop(columns="r_pred")
-    with pytest.raises(DataValidationError, match="'r_pred'"):
-        backtest(preds, CLOSE, BacktestConfig())
-    with pytest.raises(DataValidationError, match="'expiry'"):
-        backtest(toy_predictions([0.01]), CLOSE, BacktestConfig(holding="expiry"))
+    with pytest.raises(BacktestError, match="'r_pred'"):
+        backtest(preds, CLOSE, BacktestConfig(holding="daily", cost_bps=0, slippage_bps=0))
+    with pytest.raises(BacktestError, match="'label_end'"):
+        backtest(
+            toy_predictions([0.01]),
+            CLOSE,
+            BacktestConfig(holding="expiry", cost_bps=0, slippage_bps=0),
+        )
 
 
 def test_prediction_on_a_non_session_is_rejected() -> None:
     preds = toy_predictions([0.01]).set_axis(pd.DatetimeIndex(["2024-01-06"], name="date"))
-    with pytest.raises(DataValidationError, match="2024-01-06"):
-        backtest(preds, CLOSE, BacktestConfig())
+    with pytest.raises(BacktestError, match="2024-01-06"):
+        backtest(preds, CLOSE, BacktestConfig(holding="daily", cost_bps=0, slippage_bps=0))
 
 
 @pytest.mark.parametrize(
@@ -104,5 +118,5 @@ def test_prediction_on_a_non_session_is_rejected() -> None:
     ],
 )
 def test_bad_config_names_the_key(kwargs: dict, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(pydantic.ValidationError, match=message):
         BacktestConfig(**kwargs)

@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from niftycnn.backtest import BacktestConfig, SignificanceConfig, evaluate
-from niftycnn.errors import DataValidationError
+from niftycnn.backtest import evaluate
+from niftycnn.config import BacktestConfig
+from niftycnn.errors import BacktestError
 
 pytestmark = pytest.mark.real_data
 
-SIG = SignificanceConfig(n_boot=400, n_perm=300, seed=11)
+# resampling of these tests (seed 11); the library defaults were no costs, daily holding
+SIG = {"bootstrap": 400, "permutations": 300, "cost_bps": 0.0, "slippage_bps": 0.0}
 REG = "regression"
 
 
@@ -30,7 +32,7 @@ def test_random_predictions_show_no_skill(
     labels: pd.DataFrame, real_close: pd.Series, pb: SimpleNamespace
 ) -> None:
     preds = pb.random_model(labels, seed=2024)
-    out = evaluate(preds, real_close, BacktestConfig(holding="daily", cost_bps=0), significance=SIG)
+    out = evaluate(preds, real_close, BacktestConfig(**{**SIG, "holding": "daily"}), seed=11)
     row = out.significance.loc["cnn"]
     assert row["sharpe_low"] < 0 < row["sharpe_high"]
     assert row["sharpe_p"] > 0.05
@@ -43,7 +45,7 @@ def test_leaky_predictions_are_flagged_as_significant(
 ) -> None:
     preds = pb.leaky_model(labels)
     out = evaluate(
-        preds, real_close, BacktestConfig(holding="expiry", cost_bps=5), significance=SIG
+        preds, real_close, BacktestConfig(**{**SIG, "holding": "expiry", "cost_bps": 5.0}), seed=11
     )
     row = out.significance.loc["cnn"]
     assert row["sharpe_low"] > 0
@@ -58,9 +60,10 @@ def test_evaluate_tables_cover_every_model_and_the_benchmark(
 ) -> None:
     lab = labels.iloc[-800:]
     rng = np.random.default_rng(0)
-    mean_rows = []
+    mean_rows, train_means = [], {}
     for fold, rows in lab.groupby("fold"):
         m = float(labels.loc[labels["fold"] < fold, "y_return"].mean())
+        train_means[fold] = m
         mean_rows.append(
             pb.with_model(
                 rows, "mean", np.full(len(rows), -1), np.full(len(rows), m), None, "regression"
@@ -81,8 +84,12 @@ def test_evaluate_tables_cover_every_model_and_the_benchmark(
             *mean_rows,
         ]
     )
+    # every row carries its fold's training mean: the OOS R^2 benchmark
+    preds["train_mean"] = preds["fold"].map(train_means)
     out = evaluate(
-        preds, real_close, BacktestConfig(), significance=SignificanceConfig(n_boot=100, n_perm=100)
+        preds,
+        real_close,
+        BacktestConfig(**{**SIG, "holding": "daily", "bootstrap": 100, "permutations": 100}),
     )
     assert set(out.metrics.index) == {"cnn", "logistic", "ridge", "mean", "buy_and_hold"}
     assert out.metrics.loc["mean", "r2_oos"] == pytest.approx(0.0, abs=0.05)
@@ -100,5 +107,5 @@ def test_evaluate_tables_cover_every_model_and_the_benchmark(
 
 def test_evaluate_names_a_missing_column(real_close: pd.Series, pb: SimpleNamespace) -> None:
     preds = pb.leaky_model(pb.label_frame(real_close.iloc[:200])).drop(columns="horizon")
-    with pytest.raises(DataValidationError, match="'horizon'"):
+    with pytest.raises(BacktestError, match="'horizon'"):
         evaluate(preds, real_close)

@@ -7,9 +7,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from niftycnn.backtest import BacktestConfig
 from niftycnn.backtest.engine import backtest_model
 from niftycnn.backtest.signals import positions_from_scores, select_non_overlapping, signal_scores
+from niftycnn.config import BacktestConfig
 
 
 def greedy_reference(entry: np.ndarray, exit_: np.ndarray) -> np.ndarray:
@@ -59,16 +59,20 @@ def test_hold_to_expiry_never_opens_a_trade_before_the_previous_one_closed(
     k = np.searchsorted(exp_pos, pred_pos, side="right")
     expiry = pd.DatetimeIndex([dates[exp_pos[j]] if j < len(exp_pos) else pd.NaT for j in k])
     preds = pd.DataFrame(
-        {"model": "m", "r_pred": signs, "expiry": expiry}, index=dates[: len(signs)]
+        {"model": "m", "r_pred": signs, "label_end": expiry}, index=dates[: len(signs)]
     )
-    res = backtest_model(preds, close, BacktestConfig(holding="expiry", long_short=long_short))
+    res = backtest_model(
+        preds,
+        close,
+        BacktestConfig(holding="expiry", long_short=long_short, cost_bps=0, slippage_bps=0),
+    )
     trades = res.trades
     assert (trades["exit"] > trades["entry"]).all()
     assert (trades["entry"].to_numpy()[1:] >= trades["exit"].to_numpy()[:-1]).all()
     # Every non-zero signal with a reachable expiry is either taken or falls inside a trade.
     pos = positions_from_scores(np.array(signs), long_short=long_short)
     held_from = dict(zip(trades["entry"], trades["position"], strict=True))
-    for d, s, e in zip(preds.index, pos, preds["expiry"], strict=True):
+    for d, s, e in zip(preds.index, pos, preds["label_end"], strict=True):
         if d in held_from:
             assert held_from[d] == s
         elif s != 0 and pd.notna(e) and e > d:

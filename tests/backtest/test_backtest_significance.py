@@ -19,7 +19,7 @@ from niftycnn.backtest.significance import (
     probabilistic_sharpe_ratio,
     resampled_ranks,
 )
-from niftycnn.errors import ConfigError
+from niftycnn.errors import BacktestError
 
 
 @pytest.mark.parametrize("method", ["stationary", "moving"])
@@ -82,7 +82,7 @@ def test_permutation_separates_signal_from_noise() -> None:
     noise = rng.normal(size=800)
     assert permutation_test("ic", informed, y, n_perm=300, rng=1).p_value < 0.01
     assert permutation_test("ic", noise, y, n_perm=300, rng=1).p_value > 0.05
-    with pytest.raises(ConfigError, match="too short"):
+    with pytest.raises(BacktestError, match="too short"):
         permutation_test("ic", noise[:8], y[:8], min_shift=5)
 
 

@@ -7,6 +7,7 @@ import pytest
 import yfinance
 
 from niftycnn.cli import main
+from niftycnn.config import SyntheticConfig
 from niftycnn.data import cache_path, synthetic_ohlcv
 from tests.data._helpers import yf_frame
 
@@ -14,7 +15,9 @@ from tests.data._helpers import yf_frame
 def test_check_synthetic_prints_the_report(capsys):
     assert main(["data", "check", "--source", "synthetic"]) == 0
     out = capsys.readouterr().out
-    assert "rows: 4,200" in out and "missing sessions (vs NSE calendar): 0" in out
+    # the market of the [data.synthetic] table's defaults: the one home of those defaults
+    assert f"rows: {SyntheticConfig().n_days:,}" in out
+    assert "missing sessions (vs NSE calendar): 0" in out
 
 
 def test_check_bad_csv_path_is_one_error_line_and_status_2(capsys, tmp_path):

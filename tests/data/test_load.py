@@ -14,7 +14,9 @@ from tests.data._helpers import yf_frame
 
 
 def test_synthetic_source_records_its_parameters():
-    frame, prov = load_ohlcv("synthetic", synthetic={"n_days": 300, "seed": 3}, end="2008-06-30")
+    frame, prov = load_ohlcv(
+        "synthetic", synthetic={"n_days": 300, "seed": 3, "start": "2008-01-01"}, end="2008-06-30"
+    )
     assert frame.index[-1] <= pd.Timestamp("2008-06-30")
     assert prov.source == "synthetic" and "seed=3" in prov.symbol
     assert prov.rows == len(frame) and prov.sha256 == frame_sha256(frame)

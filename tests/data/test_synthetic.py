@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from niftycnn.config import SyntheticConfig
 from niftycnn.data import nse_sessions, pattern_kernel, synthetic_ohlcv, validate
 from niftycnn.errors import DataValidationError
 
@@ -24,8 +25,10 @@ def markets() -> dict[str, pd.DataFrame]:
 
 def test_default_market_is_canonical_valid_and_on_nse_sessions(markets):
     frame = markets["none"]
-    assert len(frame) == 4200 and frame.index[0] == pd.Timestamp("2008-01-01")
-    assert frame.index.equals(nse_sessions("2008-01-01", frame.index[-1]))
+    # the [data.synthetic] defaults (one home): 3,000 sessions from 2010-01-01
+    defaults = SyntheticConfig()
+    assert len(frame) == defaults.n_days
+    assert frame.index.equals(nse_sessions(defaults.start, frame.index[-1]))
     report = validate(frame)
     assert report.missing_sessions == () and report.fixes == ()
     assert (frame[["open", "close"]].min(axis=1) >= frame["low"]).all()
@@ -75,7 +78,7 @@ def test_zero_volume_era_and_bad_arguments():
     frame = synthetic_ohlcv(500, seed=2, zero_volume_until="2008-12-31")
     assert (frame.loc[:"2008-12-31", "volume"] == 0).all()
     assert (frame.loc["2009-01-01":, "volume"] > 0).all()
-    with pytest.raises(DataValidationError, match="unknown pattern"):
+    with pytest.raises(DataValidationError, match="pattern = 'meanrev'"):
         synthetic_ohlcv(100, pattern="meanrev")  # type: ignore[arg-type]
     with pytest.raises(DataValidationError, match="not stationary"):
         synthetic_ohlcv(100, garch=(0.5, 0.6))

@@ -7,8 +7,8 @@ import pytest
 
 from niftycnn.errors import FilterAnalysisError
 from niftycnn.filters.functional import functional_similarity, view_anchors
-from niftycnn.kernels import gram_basis, reference_matrix
 from niftycnn.filters.similarity import make_views
+from niftycnn.kernels import gram_basis, reference_matrix
 
 CHANNELS = ("open", "high", "low", "close", "volume")
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from niftycnn.errors import FilterAnalysisError
-from niftycnn.kernels import gram_basis, reference_matrix
 from niftycnn.filters.similarity import best_reference, make_views, view_taps, weight_similarity
+from niftycnn.kernels import gram_basis, reference_matrix
 
 
 def test_minus_two_momentum_has_cosine_minus_one_and_full_energy_share() -> None:

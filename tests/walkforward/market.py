@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from niftycnn.config import LabelsConfig
 from niftycnn.data import synthetic_ohlcv
-from niftycnn.windows import QuantileThresholds, WindowDataset, build_dataset
+from niftycnn.windows import WindowDataset, build_dataset
 
 
 def market(n_days: int, seed: int) -> pd.DataFrame:
@@ -17,7 +18,7 @@ def market(n_days: int, seed: int) -> pd.DataFrame:
 
 
 def dataset(frame: pd.DataFrame) -> WindowDataset:
-    return build_dataset(frame, expiry="weekly", labeler=QuantileThresholds())
+    return build_dataset(frame, labels=LabelsConfig(expiry="weekly", mode="quantile"))
 
 
 def truncated(frame: pd.DataFrame, last_date: pd.Timestamp) -> WindowDataset:

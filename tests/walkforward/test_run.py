@@ -8,17 +8,18 @@ import pytest
 import torch
 
 import niftycnn.walkforward.run as run_mod
+from niftycnn.config import TrainConfig
 from niftycnn.errors import RunDirError
 from niftycnn.models import preset
-from niftycnn.walkforward.baselines import CNNBaseline, predict_baseline
-from niftycnn.walkforward.predictions import prediction_columns
+from niftycnn.rundir import RunLayout
+from niftycnn.schema import prediction_columns
+from niftycnn.walkforward.baselines import Momentum
 from niftycnn.walkforward.run import run_walkforward
 from niftycnn.walkforward.splits import WalkForwardSplit
-from niftycnn.walkforward.train import TrainConfig
 from niftycnn.windows import QuantileThresholds
 from tests.walkforward.market import dataset, market, truncated
 
-BASELINES = ("majority", "ridge", "momentum", CNNBaseline("fixed_kernels", "fixed_kernels"))
+BASELINES = ("majority", "ridge", "momentum", "fixed_kernels")
 ALL = ("majority", "logistic", *BASELINES[1:])
 
 
@@ -44,7 +45,7 @@ def _run(
 ):
     cfg = TrainConfig(
         epochs=epochs,
-        n_seeds=2,
+        seeds=2,
         patience=2,
         engine=engine,
         chunk_folds=chunk,
@@ -58,7 +59,7 @@ def _run(
         cfg,
         labeler=QuantileThresholds(),
         baselines=baselines,
-        out_dir=out_dir,
+        out=None if out_dir is None else RunLayout(out_dir),
         progress=False,
     )
 
@@ -107,14 +108,14 @@ def test_interrupted_run_resumes_to_identical_results(ds, tmp_path, monkeypatch)
             WalkForwardSplit(min_train_size=200),
             TrainConfig(epochs=1),
             baselines=("majority",),
-            out_dir=tmp_path / "b",
+            out=RunLayout(tmp_path / "b"),
             progress=False,
         )
 
 
 def test_predictions_table_contract_and_artefacts(ds, tmp_path):
     df = _run(ds, out_dir=tmp_path, baselines=ALL, refit=40)
-    assert list(df.columns[: len(prediction_columns())]) == prediction_columns()
+    assert list(df.columns) == prediction_columns(5)
     assert df.index.name == "date"
     assert set(df.model) == {"cnn", "majority", "logistic", "ridge", "momentum", "fixed_kernels"}
     cnn = df[df.model == "cnn"]
@@ -150,7 +151,6 @@ def test_momentum_baseline_reads_the_window_return_sign():
     X = np.zeros((2, 5, 20), dtype=np.float32)
     X[0, 0, 0] = -0.05  # close_{t-19} below close_t: up-move
     X[1, 0, 0] = 0.05
-    proba, r, _task = predict_baseline(
-        "momentum", X, np.array([0, 4]), np.array([-0.02, 0.02]), X, 5
-    )
+    momentum = Momentum(close_channel=0).fit(X, np.array([0, 4]), np.array([-0.02, 0.02]), 5)
+    proba, r = momentum.predict(X)
     assert proba is None and r.tolist() == [0.02, -0.02]

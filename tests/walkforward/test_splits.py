@@ -33,11 +33,11 @@ def test_no_training_or_validation_label_reaches_the_test_block(ds, refit, mode)
     for f in folds:
         test_start = ds.end_dates[f.test_idx[0]]
         for idx in (f.train_idx, f.val_idx):
-            assert (ds.expiry_dates[idx] < test_start).all()
+            assert (ds.label_end[idx] < test_start).all()
             assert (ds.y_class[idx] >= 0).all()
         assert len(f.val_idx) > 0
         # training labels never reach into the validation tail
-        assert (ds.expiry_dates[f.train_idx] < ds.end_dates[f.val_idx[0]]).all()
+        assert (ds.label_end[f.train_idx] < ds.end_dates[f.val_idx[0]]).all()
         assert f.train_idx.max() < f.val_idx.min()
 
 
@@ -54,7 +54,7 @@ def test_test_blocks_are_contiguous_disjoint_and_cover_the_out_of_sample_period(
 def test_expiry_schedule_blocks_share_one_expiry(ds):
     sp = WalkForwardSplit(min_train_size=100, refit="expiry")
     for f in sp.folds(ds)[1:-1]:
-        assert ds.expiry_dates[f.test_idx].nunique() == 1
+        assert ds.label_end[f.test_idx].nunique() == 1
 
 
 @pytest.mark.parametrize("max_train_size", [None, 50])

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pydantic
 import pytest
 import torch
 
-from niftycnn.errors import ConfigError
+from niftycnn.config import TrainConfig
 from niftycnn.models import Architecture, Conv, Dense, Flatten, GlobalAvgPool, Pool, preset
 from niftycnn.walkforward.batched import fast_forward, train_batched, vmap_forward
 from niftycnn.walkforward.splits import WalkForwardSplit
 from niftycnn.walkforward.train import (
     BatchStream,
     FoldTask,
-    TrainConfig,
     balanced_weights,
     init_member,
     predict_members,
@@ -58,9 +58,9 @@ def test_batched_engine_matches_sequential_engine(small, head):
     _ds, X, tasks, tasks_r, folds = small
     tasks = tasks if head == "classification" else tasks_r
     arch = preset("q10", head=head)
-    cfg = TrainConfig(epochs=4, n_seeds=2, patience=2, batch_size=64)
-    seq = train_sequential(arch, X, tasks, cfg)
-    bat = train_batched(arch, X, tasks, cfg)
+    cfg = TrainConfig(epochs=4, seeds=2, patience=2, batch_size=64)
+    seq = train_sequential(arch, X, tasks, cfg, 0)
+    bat = train_batched(arch, X, tasks, cfg, 0)
     tests = [f.test_idx for f in folds]
     for a, b in zip(_probs(arch, X, seq, tests), _probs(arch, X, bat, tests), strict=True):
         assert np.abs(a - b).max() < 1e-5
@@ -75,10 +75,10 @@ def test_frozen_kernels_stay_fixed_in_both_engines(small):
     not touch it in either engine, and the engines agree on everything else."""
     _ds, X, tasks, _, folds = small
     arch = preset("fixed_kernels")
-    cfg = TrainConfig(epochs=3, n_seeds=2, patience=3, batch_size=64)
-    seq = train_sequential(arch, X, tasks[:2], cfg)
-    bat = train_batched(arch, X, tasks[:2], cfg)
-    init = init_member(arch, 5, 20, cfg.seed, tasks[0].fold, 0)
+    cfg = TrainConfig(epochs=3, seeds=2, patience=3, batch_size=64)
+    seq = train_sequential(arch, X, tasks[:2], cfg, 0)
+    bat = train_batched(arch, X, tasks[:2], cfg, 0)
+    init = init_member(arch, 5, 20, 0, tasks[0].fold, 0)
     assert fast_forward(init, 20, shared_frozen=True) is not None  # gram layer precomputed
     gram, names = init.state_dict()["0.weight"], [n for n, _ in init.named_parameters()]
     for result in (*seq, *bat):
@@ -93,9 +93,9 @@ def test_frozen_kernels_stay_fixed_in_both_engines(small):
 def test_generic_vmap_path_matches_fast_path(small):
     _ds, X, tasks, _, _folds = small
     arch = preset("q10")
-    cfg = TrainConfig(epochs=2, n_seeds=1, patience=2)
-    a = train_batched(arch, X, tasks[:2], cfg, fast=True)
-    b = train_batched(arch, X, tasks[:2], cfg, fast=False)
+    cfg = TrainConfig(epochs=2, seeds=1, patience=2)
+    a = train_batched(arch, X, tasks[:2], cfg, 0, fast=True)
+    b = train_batched(arch, X, tasks[:2], cfg, 0, fast=False)
     for fa, fb in zip(a, b, strict=True):
         for k, v in fa.members[0].state.items():
             torch.testing.assert_close(v, fb.members[0].state[k], atol=1e-5, rtol=1e-4)
@@ -155,9 +155,9 @@ def test_fast_forward_equals_module_for_spec_layers():
 def test_same_seed_gives_identical_weights_and_other_seeds_differ(small):
     _ds, X, tasks, _, _ = small
     arch = preset("q10")
-    cfg = TrainConfig(epochs=2, n_seeds=2, patience=5)
-    a = train_sequential(arch, X, tasks[:1], cfg)[0].members
-    b = train_sequential(arch, X, tasks[:1], cfg)[0].members
+    cfg = TrainConfig(epochs=2, seeds=2, patience=5)
+    a = train_sequential(arch, X, tasks[:1], cfg, 0)[0].members
+    b = train_sequential(arch, X, tasks[:1], cfg, 0)[0].members
     for ma, mb in zip(a, b, strict=True):
         for k in ma.state:
             assert torch.equal(ma.state[k], mb.state[k])
@@ -175,15 +175,15 @@ def test_batch_stream_epochs_cover_every_training_sample_once_or_more():
 
 def test_early_stopping_restores_best_epoch(small):
     _ds, X, tasks, _, _ = small
-    cfg = TrainConfig(epochs=12, n_seeds=1, patience=2, lr=3e-2)
-    res = train_batched(preset("q10"), X, tasks[:1], cfg)[0].members[0]
+    cfg = TrainConfig(epochs=12, seeds=1, patience=2, lr=3e-2)
+    res = train_batched(preset("q10"), X, tasks[:1], cfg, 0)[0].members[0]
     curve = res.curve
     assert res.best_epoch == int(curve.val_loss.idxmin())
     assert len(curve) == 12 or len(curve) - 1 - res.best_epoch == 2
 
 
 def test_config_is_validated():
-    with pytest.raises(ConfigError, match="epochs"):
-        TrainConfig(epochs=0).validate()
-    with pytest.raises(ConfigError, match="engine"):
-        TrainConfig(engine="magic").validate()  # type: ignore[arg-type]
+    with pytest.raises(pydantic.ValidationError, match="epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(pydantic.ValidationError, match="engine"):
+        TrainConfig(engine="magic")  # type: ignore[arg-type]

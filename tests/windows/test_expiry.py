@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from niftycnn.data.calendar import calendar_bounds
 from niftycnn.errors import CalendarError
 from niftycnn.windows.expiry import (
     EXPIRY_REGIMES,
@@ -110,15 +111,19 @@ def test_expiries_beyond_the_data_come_from_the_exchange_calendar(real_frame):
 
 
 def test_next_expiry_is_strictly_after_and_nat_beyond_the_calendar():
-    dates = pd.DatetimeIndex(["2024-08-13", "2024-08-14", "2026-12-28", "2026-12-29"])
+    # the installed calendar's last weekly expiry: its successor's day is not yet known
+    last = calendar_bounds()[1]
+    final = expiry_dates("weekly", last - pd.Timedelta(days=14), last)[-1]
+    dates = pd.DatetimeIndex(["2024-08-13", "2024-08-14", final - pd.Timedelta(days=1), final])
     got = next_expiry(dates, "weekly")
-    assert list(got[:3]) == [TS("2024-08-14"), TS("2024-08-22"), TS("2026-12-29")]
-    assert pd.isna(got[3])  # 2027-01-05 is past the exchange calendar's last session
+    assert list(got[:3]) == [TS("2024-08-14"), TS("2024-08-22"), final]
+    assert pd.isna(got[3])  # the next nominal expiry is past the calendar's last session
 
 
 def test_unknown_ranges_raise_calendar_errors():
+    last = calendar_bounds()[1]
     with pytest.raises(CalendarError, match="trading days are known from"):
-        expiry_dates("weekly", "2026-12-01", "2027-02-01")
+        expiry_dates("weekly", last - pd.Timedelta(days=30), last + pd.Timedelta(days=60))
     with pytest.raises(CalendarError, match="trading days are known from"):
         expiry_dates("monthly", "2005-01-01", "2005-12-31")  # before the exchange calendar
     with pytest.raises(CalendarError, match="no NIFTY expiry rule"):

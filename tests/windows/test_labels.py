@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from niftycnn.config import LabelsConfig, symmetric_cuts
 from niftycnn.errors import LabelError
-from niftycnn.windows import UNLABELLED
+from niftycnn.schema import UNLABELLED
 from niftycnn.windows.labels import (
     FixedThresholds,
     QuantileThresholds,
     VolatilityThresholds,
-    labeler_from_config,
+    labeler_for,
     trailing_volatility,
 )
 
@@ -20,7 +21,7 @@ ONES = np.ones_like(R)
 
 
 def test_fixed_thresholds_put_boundaries_in_the_class_nearer_flat():
-    y = FixedThresholds(0.01, 0.03).fit(R, ONES, ONES).transform(R, ONES, ONES)
+    y = FixedThresholds(symmetric_cuts(5, 0.01, 0.03)).fit(R, ONES, ONES).transform(R, ONES, ONES)
     assert y.dtype == np.int64
     assert y.tolist() == [0, 1, 1, 2, 2, 2, 2, 2, 3, 3, 4, UNLABELLED]
 
@@ -30,7 +31,8 @@ def test_volatility_thresholds_scale_by_sigma_sqrt_horizon():
     sigma = np.array([0.01] * 5 + [0.0, 0.0, 0.01])
     h = np.array([4, 4, 4, 4, 4, 4, 4, 4])
     # z = r / (0.01 * 2): -1 (Small Down: -1 is not below -large), -0.25, 0, 0.25, 1; 0/0 -> Flat.
-    y = VolatilityThresholds(0.3, 1.0).fit(r, sigma, h).transform(r, sigma, h)
+    cuts = symmetric_cuts(5, 0.3, 1.0)
+    y = VolatilityThresholds(cuts).fit(r, sigma, h).transform(r, sigma, h)
     assert y.tolist() == [1, 2, 2, 2, 3, 2, 4, UNLABELLED]
 
 
@@ -46,22 +48,39 @@ def test_quantile_thresholds_fit_on_training_only_and_refuse_before_fit():
     assert (shifted == 4).all()  # cuts come from the fit data, not from the transformed data
 
 
-def test_factory_builds_each_mode_and_names_bad_ones():
-    assert isinstance(labeler_from_config("fixed", small=0.01, large=0.02), FixedThresholds)
-    assert isinstance(labeler_from_config("volatility"), VolatilityThresholds)
-    q = labeler_from_config("quantile", quantiles=(0.1, 0.3, 0.7, 0.9))
+def test_the_labels_table_builds_each_mode():
+    fixed = labeler_for(LabelsConfig(mode="fixed", small=0.01, large=0.02))
+    assert isinstance(fixed, FixedThresholds) and fixed.cuts == (-0.02, -0.01, 0.01, 0.02)
+    assert isinstance(labeler_for(LabelsConfig()), VolatilityThresholds)
+    q = labeler_for(LabelsConfig(mode="quantile", quantiles=(0.1, 0.3, 0.7, 0.9)))
     assert isinstance(q, QuantileThresholds) and q.quantiles == (0.1, 0.3, 0.7, 0.9)
-    with pytest.raises(LabelError, match="unknown label mode"):
-        labeler_from_config("median")
-    with pytest.raises(LabelError, match="bad parameters"):
-        labeler_from_config("fixed", tiny=0.1)
+    three = labeler_for(LabelsConfig(mode="quantile", classes=3))
+    assert three.quantiles == pytest.approx((1 / 3, 2 / 3))
+
+
+@pytest.mark.parametrize(
+    ("classes", "expected"),
+    [
+        # 2 classes, cut 0: a zero return is Down (Up means r > 0)
+        (2, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, UNLABELLED]),
+        # 3 classes, cuts -0.01, 0.01: a value on a cut goes to the class nearer zero
+        (3, [0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, UNLABELLED]),
+        # 4 classes, cuts -0.03, 0, 0.03
+        (4, [0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, UNLABELLED]),
+    ],
+)
+def test_fewer_classes_cut_by_hand(classes, expected):
+    cuts = symmetric_cuts(classes, 0.01, 0.03)
+    assert FixedThresholds(cuts).transform(R, ONES, ONES).tolist() == expected
 
 
 def test_invalid_thresholds_raise():
-    with pytest.raises(LabelError, match="0 < small < large"):
-        VolatilityThresholds(1.0, 0.3).fit(R, ONES, ONES)
-    with pytest.raises(LabelError, match="quantiles must be"):
+    with pytest.raises(LabelError, match="must increase strictly"):
+        VolatilityThresholds((1.0, 0.3)).fit(R, ONES, ONES)
+    with pytest.raises(LabelError, match="must increase strictly"):
         QuantileThresholds((0.5, 0.4, 0.6, 0.8)).fit(R, ONES, ONES)
+    with pytest.raises(LabelError, match=r"inside \(0, 1\)"):
+        QuantileThresholds((0.5, 1.5)).fit(R, ONES, ONES)
 
 
 def test_trailing_volatility_uses_the_last_window_returns_including_today():

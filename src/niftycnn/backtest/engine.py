@@ -16,8 +16,9 @@ Conventions (all returns are simple returns, indexed by the close at which they 
   costs are charged at the close where the position changes, on every change (entry,
   exit, reversal, resize).
 - Equity: ``E_t = prod_{s <= t} (1 + net[s])`` (and the same with gross), ``E_{-1} = 1``.
-- Expiry holding exits at the last session on or before ``expiry``; signals whose
-  expiry lies beyond the close series (unlabelled windows) open no trade.
+- Expiry holding exits at the last session on or before the label end (``label_end``,
+  the expiry); signals whose label end lies beyond the close series (unlabelled
+  windows) open no trade.
 - Trades: daily holding, a maximal run of days with the same non-zero position; expiry
   holding, each trade taken. A trade's gross return is the product of (1 + gross) over
   its days; its net return subtracts a round trip ``2 * c * |pos|``.
@@ -31,64 +32,13 @@ import numpy as np
 import pandas as pd
 
 from niftycnn.backtest.signals import (
-    HOLDINGS,
-    SIGNALS,
-    SIZINGS,
     positions_from_scores,
-    require_columns,
     select_non_overlapping,
     signal_scores,
 )
-from niftycnn.errors import ConfigError, DataValidationError
-
-
-@dataclass(frozen=True)
-class BacktestConfig:
-    """How predictions become trades and what trading costs.
-
-    signal: ``"expected_return"`` | ``"prob_diff"`` | ``"class"`` (see signals.py).
-    band: no-trade band on |score| (same units as the score).
-    long_short: allow short positions; False clips positions to [0, 1].
-    holding: ``"daily"`` (t -> t+1 close) or ``"expiry"`` (t -> expiry close, no overlap).
-    cost_bps, slippage_bps: charged per unit of turnover (both sides of a round trip).
-    periods_per_year: annualisation factor of daily returns.
-    sizing: ``"sign"`` or ``"scaled"`` (clip(score / scale, -1, 1)).
-    risk_free: annual risk-free rate, converted to ``risk_free / periods_per_year`` per day.
-    """
-
-    signal: str = "expected_return"
-    band: float = 0.0
-    long_short: bool = True
-    holding: str = "daily"
-    cost_bps: float = 0.0
-    slippage_bps: float = 0.0
-    periods_per_year: int = 252
-    sizing: str = "sign"
-    scale: float = 0.02
-    risk_free: float = 0.0
-
-    def __post_init__(self) -> None:
-        for name, value, allowed in (
-            ("signal", self.signal, SIGNALS),
-            ("holding", self.holding, HOLDINGS),
-            ("sizing", self.sizing, SIZINGS),
-        ):
-            if value not in allowed:
-                raise ConfigError(f"backtest {name}={value!r} is not one of {allowed}")
-        for name, num in (("band", self.band), ("cost_bps", self.cost_bps)):
-            if num < 0:
-                raise ConfigError(f"backtest {name} must be >= 0, got {num}")
-        if self.slippage_bps < 0:
-            raise ConfigError(f"backtest slippage_bps must be >= 0, got {self.slippage_bps}")
-        if self.periods_per_year <= 0:
-            raise ConfigError(f"periods_per_year must be > 0, got {self.periods_per_year}")
-        if not self.scale > 0:
-            raise ConfigError(f"backtest scale must be > 0, got {self.scale}")
-
-    @property
-    def cost_rate(self) -> float:
-        """Cost per unit turnover as a fraction: (cost_bps + slippage_bps) / 1e4."""
-        return (self.cost_bps + self.slippage_bps) / 1e4
+from niftycnn.config import BacktestConfig
+from niftycnn.errors import BacktestError
+from niftycnn.schema import require_columns
 
 
 @dataclass(frozen=True)
@@ -113,12 +63,12 @@ class BacktestResult:
 def validate_close(close: pd.Series) -> pd.Series:
     """Check the close series: DatetimeIndex, increasing, unique, finite and positive."""
     if not isinstance(close, pd.Series) or not isinstance(close.index, pd.DatetimeIndex):
-        raise DataValidationError("close must be a pd.Series indexed by a DatetimeIndex")
+        raise BacktestError("close must be a pd.Series indexed by a DatetimeIndex")
     if not close.index.is_monotonic_increasing or close.index.has_duplicates:
-        raise DataValidationError("close index must be strictly increasing dates; sort it")
+        raise BacktestError("close index must be strictly increasing dates; sort it")
     values = close.to_numpy(dtype=float)
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
-        raise DataValidationError("close has non-finite or non-positive prices; clean it first")
+        raise BacktestError("close has non-finite or non-positive prices; clean it first")
     return close
 
 
@@ -126,7 +76,7 @@ def _locate(index: pd.DatetimeIndex, dates: pd.DatetimeIndex, what: str) -> np.n
     pos = index.get_indexer(dates)
     if np.any(pos < 0):
         bad = dates[pos < 0][0]
-        raise DataValidationError(f"{what} date {bad.date()} is not a session of the close series")
+        raise BacktestError(f"{what} date {bad.date()} is not a session of the close series")
     return pos
 
 
@@ -145,13 +95,12 @@ def backtest_model(
     predictions: pd.DataFrame, close: pd.Series, config: BacktestConfig
 ) -> BacktestResult:
     """Backtest one model's rows of the predictions frame (index ``date``)."""
-    require_columns(predictions, ["r_pred"] + (["expiry"] if config.holding == "expiry" else []))
+    holding_columns = ["label_end"] if config.holding == "expiry" else []
+    require_columns(predictions, ["r_pred", *holding_columns])
     if len(predictions) == 0:
-        raise DataValidationError(
-            "predictions frame has no rows for this model; nothing to backtest"
-        )
+        raise BacktestError("predictions frame has no rows for this model; nothing to backtest")
     if predictions.index.has_duplicates:
-        raise DataValidationError("predictions of one model have duplicate dates; one row per date")
+        raise BacktestError("predictions of one model have duplicate dates; one row per date")
     predictions = predictions.sort_index()
     sessions = close.index
     prices = close.to_numpy(dtype=float)
@@ -165,7 +114,7 @@ def backtest_model(
     )
     last_session = len(sessions) - 1
     if config.holding == "expiry":
-        expiry = pd.DatetimeIndex(predictions["expiry"])
+        expiry = pd.DatetimeIndex(predictions["label_end"])
         exit_all = sessions.searchsorted(expiry, side="right") - 1
         ok = (pos != 0) & expiry.notna() & (expiry <= sessions[-1]) & (exit_all > pred_pos)
         cand_entry, cand_exit, cand_pos = pred_pos[ok], exit_all[ok], pos[ok]

@@ -51,12 +51,22 @@ def _safe_div(a: float, b: float) -> float:
     return float(a / b) if b > 0 and np.isfinite(b) else float("nan")
 
 
-def sharpe_ratio(returns: np.ndarray, periods_per_year: int = 252, risk_free: float = 0.0) -> float:
-    """Annualised Sharpe: mean(r - rf_d) / std(r - rf_d, ddof=1) * sqrt(P)."""
+def sharpe_rows(
+    returns: np.ndarray, periods_per_year: int = 252, risk_free: float = 0.0
+) -> np.ndarray:
+    """Annualised Sharpe along the last axis (every row of a resample at once):
+    mean(r - rf_d) / std(r - rf_d, ddof=1) * sqrt(P); NaN where std = 0 or n < 2."""
     x = np.asarray(returns, dtype=float) - risk_free / periods_per_year
-    if len(x) < 2:
-        return float("nan")
-    return _safe_div(x.mean(), x.std(ddof=1)) * np.sqrt(periods_per_year)
+    if x.shape[-1] < 2:
+        return np.full(x.shape[:-1], np.nan)
+    sd = x.std(axis=-1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd > 0, x.mean(axis=-1) / sd, np.nan) * np.sqrt(periods_per_year)
+
+
+def sharpe_ratio(returns: np.ndarray, periods_per_year: int = 252, risk_free: float = 0.0) -> float:
+    """Annualised Sharpe of one return series (see :func:`sharpe_rows`)."""
+    return float(sharpe_rows(np.asarray(returns, dtype=float), periods_per_year, risk_free))
 
 
 def sortino_ratio(

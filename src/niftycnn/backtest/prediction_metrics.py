@@ -1,39 +1,39 @@
 """How good the predictions are, before any trading: classification and regression scores.
 
-Only labelled rows count (y_true >= 0 for classes, finite y_return for returns).
-K = 5 classes, labels 0..K-1 always (a class absent from a fold still has a row and a
-column in the confusion matrix).
+Only labelled rows count (y_true >= 0 for classes, finite y_return for returns). With K
+classes the labels are 0..K-1 always (a class absent from a fold still has a row and a
+column in the confusion matrix). The scores are scikit-learn's and scipy's:
 
 Classification (y: true class, ŷ: predicted class, p_ik: predicted probability):
-- accuracy = mean(ŷ_i == y_i)
-- balanced accuracy = mean over classes present in y of recall_k (scikit-learn's
-  ``balanced_accuracy_score``, Brodersen et al. 2010)
+- accuracy = mean(ŷ_i == y_i) (``accuracy_score``)
+- balanced accuracy = mean over classes present in y of recall_k
+  (``balanced_accuracy_score``, Brodersen et al. 2010)
 - macro F1 = mean over classes present in y or ŷ of F1_k = 2 TP / (2 TP + FP + FN)
-  (scikit-learn's ``f1_score(average="macro", zero_division=0)``)
+  (``f1_score(average="macro", zero_division=0)``)
 - log loss = -mean_i log(clip(p_{i,y_i}, eps, 1)), eps = float64 machine epsilon
-  (probabilities are used as given: rows should sum to 1)
+  (``log_loss``; probabilities are used as given: rows should sum to 1)
 - Brier score (multiclass, Brier 1950) = mean_i sum_k (p_ik - 1[y_i = k])^2, in [0, 2]
+  (``brier_score_loss``)
 - confusion matrix C[j, k] = #{i: y_i = j, ŷ_i = k} (rows true, columns predicted)
 
-Regression (y: realised log return to expiry, ŷ: r_pred):
+Regression (y: realised label return, ŷ: r_pred):
 - RMSE = sqrt(mean (y - ŷ)^2), MAE = mean |y - ŷ|
 - out-of-sample R^2 = 1 - sum (y - ŷ)^2 / sum (y - ȳ_train(fold))^2 (Campbell & Thompson
-  2008): the benchmark is the *training* mean of the fold that made the prediction, not
-  the test mean, so R^2 < 0 means worse than the naive historical mean
-- information coefficient (IC) = Spearman rank correlation of ŷ and y (average ranks)
+  2008): the benchmark is the *training* mean of the fold that made the prediction (the
+  table's ``train_mean``), not the test mean, so R^2 < 0 means worse than the naive
+  historical mean
+- information coefficient (IC) = Spearman rank correlation of ŷ and y
+  (``scipy.stats.spearmanr``, average ranks for ties)
 - directional accuracy = mean(sign ŷ == sign y) over rows with y != 0
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
 
 import numpy as np
-import pandas as pd
-from scipy.stats import rankdata
-
-N_CLASSES = 5
-EPS = float(np.finfo(np.float64).eps)
+from scipy.stats import spearmanr
+from sklearn import metrics
 
 CLASSIFICATION_METRICS: tuple[str, ...] = (
     "accuracy",
@@ -45,57 +45,47 @@ CLASSIFICATION_METRICS: tuple[str, ...] = (
 REGRESSION_METRICS: tuple[str, ...] = ("rmse", "mae", "r2_oos", "ic", "directional_accuracy")
 
 
-def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """K x K confusion matrix, rows true class, columns predicted class (predictions
     outside 0..K-1, e.g. -1 for "undefined", are dropped)."""
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
     ok = (y_pred >= 0) & (y_pred < n_classes) & (y_true >= 0) & (y_true < n_classes)
-    flat = np.bincount(y_true[ok] * n_classes + y_pred[ok], minlength=n_classes * n_classes)
-    return flat.reshape(n_classes, n_classes)
+    if not ok.any():  # e.g. a regression model with no class defined
+        return np.zeros((n_classes, n_classes), dtype=np.int64)
+    return metrics.confusion_matrix(y_true[ok], y_pred[ok], labels=np.arange(n_classes))
 
 
 def classification_scores(
-    y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None = None
+    y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, proba: np.ndarray | None = None
 ) -> dict[str, float]:
     """Accuracy, balanced accuracy, macro F1, log loss and Brier score (module docstring)."""
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
-    n = len(y_true)
     nan = float("nan")
-    if n == 0:
+    if len(y_true) == 0:
         return dict.fromkeys(CLASSIFICATION_METRICS, nan)
-    cm = confusion(y_true, y_pred)
-    tp = np.diag(cm).astype(float)
-    support = np.bincount(y_true, minlength=N_CLASSES)[:N_CLASSES].astype(float)
-    predicted = np.bincount(y_pred[(y_pred >= 0) & (y_pred < N_CLASSES)], minlength=N_CLASSES)
-    present = support > 0
-    balanced = float(np.mean(tp[present] / support[present]))
-    f1_den = support + predicted
-    in_union = f1_den > 0
-    macro_f1 = float(np.mean(2.0 * tp[in_union] / f1_den[in_union]))
-    log_loss = brier = nan
-    if proba is not None and np.all(np.isfinite(proba)):
-        p = np.asarray(proba, dtype=float)
-        log_loss = float(-np.mean(np.log(np.clip(p[np.arange(n), y_true], EPS, 1.0))))
-        onehot = np.eye(p.shape[1])[y_true]
-        brier = float(np.mean(np.sum((p - onehot) ** 2, axis=1)))
-    return {
-        "accuracy": float(np.mean(y_true == y_pred)),
+    with warnings.catch_warnings():  # "y_pred contains classes not in y_true": by design
+        warnings.simplefilter("ignore", UserWarning)
+        balanced = float(metrics.balanced_accuracy_score(y_true, y_pred))
+    scores = {
+        "accuracy": float(metrics.accuracy_score(y_true, y_pred)),
         "balanced_accuracy": balanced,
-        "macro_f1": macro_f1,
-        "log_loss": log_loss,
-        "brier": brier,
+        "macro_f1": float(metrics.f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "log_loss": nan,
+        "brier": nan,
     }
+    if proba is not None and np.all(np.isfinite(proba)):
+        labels = np.arange(n_classes)
+        scores["log_loss"] = float(metrics.log_loss(y_true, proba, labels=labels))
+        scores["brier"] = float(metrics.brier_score_loss(y_true, proba, labels=labels))
+    return scores
 
 
 def spearman_ic(pred: np.ndarray, outcome: np.ndarray) -> float:
     """Spearman rank correlation (average ranks for ties); NaN if either is constant."""
-    if len(pred) < 2:
+    if len(pred) < 2 or np.all(pred == pred[0]) or np.all(outcome == outcome[0]):
         return float("nan")
-    a, b = rankdata(pred), rankdata(outcome)
-    a, b = a - a.mean(), b - b.mean()
-    den = np.sqrt((a * a).sum() * (b * b).sum())
-    return float((a * b).sum() / den) if den > 0 else float("nan")
+    return float(spearmanr(pred, outcome).statistic)
 
 
 def regression_scores(
@@ -124,20 +114,3 @@ def regression_scores(
         if nz.any()
         else nan,
     }
-
-
-def fold_train_means(
-    predictions: pd.DataFrame, train_means: Mapping[int, float] | None = None
-) -> dict[int, float]:
-    """Training-label mean per fold, for the OOS R^2.
-
-    The predictions frame does not carry it, so it comes from, in order: ``train_means``
-    as given; else the "mean" baseline, whose prediction *is* the training mean of its
-    fold (its r_pred is constant within a fold). Folds with neither are absent (R^2 NaN).
-    """
-    if train_means is not None:
-        return {int(k): float(v) for k, v in train_means.items()}
-    mean_rows = predictions[predictions["model"] == "mean"]
-    if mean_rows.empty:
-        return {}
-    return {int(k): float(v) for k, v in mean_rows.groupby("fold")["r_pred"].first().items()}

@@ -11,9 +11,10 @@ the position is held either
 Scores (``signal``):
 
 - ``"expected_return"``: ``r_pred``, the predicted log return to expiry;
-- ``"prob_diff"``: P(up) - P(down) = proba_3 + proba_4 - proba_0 - proba_1 (falls back
-  to ``r_pred`` for regression rows, whose probabilities are NaN);
-- ``"class"``: +1 if the predicted class is Small/Large Up, -1 if Small/Large Down, else 0.
+- ``"prob_diff"``: P(up) - P(down), the up and down classes of the label vocabulary
+  (``niftycnn.schema.LabelVocabulary``: with 5 classes proba_3 + proba_4 - proba_0 -
+  proba_1); falls back to ``r_pred`` for regression rows, whose probabilities are NaN;
+- ``"class"``: +1 if the predicted class is an up class, -1 if a down class, else 0.
 
 Positions (``sizing``): ``"sign"`` gives sign(score) outside the no-trade band
 |score| <= band and 0 inside; ``"scaled"`` gives clip(score / scale, -1, 1) outside the
@@ -22,45 +23,30 @@ band. Long-only strategies clip the position to [0, 1].
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
-from niftycnn.errors import DataValidationError
+from niftycnn.errors import BacktestError
+from niftycnn.schema import LabelVocabulary, n_classes_of, require_columns
 
 SIGNALS: tuple[str, ...] = ("expected_return", "prob_diff", "class")
-SIZINGS: tuple[str, ...] = ("sign", "scaled")
-HOLDINGS: tuple[str, ...] = ("daily", "expiry")
-UP_CLASSES: tuple[int, ...] = (3, 4)
-DOWN_CLASSES: tuple[int, ...] = (0, 1)
-
-
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str = "predictions") -> None:
-    """Raise :class:`DataValidationError` naming the first column ``frame`` lacks."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            f"{what} frame lacks column {missing[0]!r} (missing: {missing}); "
-            "build it with niftycnn.walkforward.predictions.prediction_columns()"
-        )
 
 
 def signal_scores(predictions: pd.DataFrame, signal: str = "expected_return") -> np.ndarray:
     """Score per row of ``predictions``: positive = bullish. See the module docstring."""
     if signal not in SIGNALS:
-        raise DataValidationError(f"unknown signal {signal!r}; choose one of {SIGNALS}")
+        raise BacktestError(f"unknown signal {signal!r}; choose one of {SIGNALS}")
     if signal == "expected_return":
         require_columns(predictions, ["r_pred"])
         return predictions["r_pred"].to_numpy(dtype=float)
+    vocab = LabelVocabulary(n_classes_of(predictions))
     if signal == "class":
         require_columns(predictions, ["y_pred"])
         y = predictions["y_pred"].to_numpy()
-        return np.isin(y, UP_CLASSES).astype(float) - np.isin(y, DOWN_CLASSES).astype(float)
-    cols = [f"proba_{k}" for k in (*UP_CLASSES, *DOWN_CLASSES)]
-    require_columns(predictions, [*cols, "r_pred"])
-    p = predictions[cols].to_numpy(dtype=float)
-    score = p[:, 0] + p[:, 1] - p[:, 2] - p[:, 3]
+        return np.isin(y, vocab.up).astype(float) - np.isin(y, vocab.down).astype(float)
+    require_columns(predictions, ["r_pred"])
+    p = predictions[vocab.proba_columns].to_numpy(dtype=float)
+    score = p[:, list(vocab.up)].sum(1) - p[:, list(vocab.down)].sum(1)
     return np.where(np.isnan(score), predictions["r_pred"].to_numpy(dtype=float), score)
 
 
@@ -77,12 +63,12 @@ def positions_from_scores(
     ``sizing="sign"``: sign(score); ``"scaled"``: clip(score / scale, -1, 1). NaN scores
     give 0 (no trade). Long-only (``long_short=False``) clips to [0, 1].
     """
-    if sizing not in SIZINGS:
-        raise DataValidationError(f"unknown sizing {sizing!r}; choose one of {SIZINGS}")
+    if sizing not in ("sign", "scaled"):
+        raise BacktestError(f"unknown sizing {sizing!r}; choose 'sign' or 'scaled'")
     if band < 0:
-        raise DataValidationError(f"no-trade band must be >= 0, got {band}")
+        raise BacktestError(f"no-trade band must be >= 0, got {band}")
     if sizing == "scaled" and not scale > 0:
-        raise DataValidationError(f"scale must be > 0 for scaled sizing, got {scale}")
+        raise BacktestError(f"scale must be > 0 for scaled sizing, got {scale}")
     s = np.nan_to_num(np.asarray(scores, dtype=float), nan=0.0)
     raw = np.sign(s) if sizing == "sign" else np.clip(s / scale, -1.0, 1.0)
     pos = np.where(np.abs(s) > band, raw, 0.0)

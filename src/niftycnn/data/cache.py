@@ -3,16 +3,14 @@
 A file ``<cache_dir>/<SYMBOL>.parquet`` (``^NSEI`` -> ``NSEI.parquet``) holds the
 canonical frame; its schema metadata key ``niftycnn`` holds JSON with the source, symbol,
 fetch time, row count, first/last date and :func:`frame_sha256` of the content. Writes go
-to a temporary file in the same directory and are moved into place with ``os.replace``,
-so a crash mid-write leaves the previous file intact.
+through :func:`niftycnn.files.atomic_write` (temp file, fsync, ``os.replace``), so a
+crash mid-write leaves the previous file intact.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -26,6 +24,7 @@ import pyarrow.parquet as pq
 from niftycnn.data.frame import PRICE_COLUMNS, canonical_frame, frame_sha256
 from niftycnn.data.validate import clean_ohlcv
 from niftycnn.errors import CacheError
+from niftycnn.files import atomic_write
 
 DEFAULT_CACHE_DIR = Path("data/cache")
 META_KEY = b"niftycnn"
@@ -80,18 +79,7 @@ def write_cache(
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), META_KEY: json.dumps(asdict(meta)).encode()}
     )
-    target = cache_path(symbol, cache_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp_name)
-        with open(tmp_name, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    atomic_write(cache_path(symbol, cache_dir), lambda tmp: pq.write_table(table, tmp))
     return meta
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from niftycnn.data.cache import (
 )
 from niftycnn.data.csv_io import read_csv
 from niftycnn.data.frame import frame_sha256
-from niftycnn.data.synthetic import synthetic_ohlcv
+from niftycnn.data.synthetic import synthetic_config, synthetic_ohlcv
 from niftycnn.data.validate import clean_ohlcv
 from niftycnn.data.yahoo import load_yahoo
 from niftycnn.errors import DataSourceError
@@ -120,9 +119,11 @@ def _yahoo_via_cache(
 
 def _synthetic_label(params: dict[str, Any]) -> str:
     """``SYNTHETIC(...)`` with the parameters that matter most always shown, defaults included."""
-    defaults = inspect.signature(synthetic_ohlcv).parameters
+    seed = params.get("seed", 0)
+    resolved = synthetic_config(**{k: v for k, v in params.items() if k != "seed"})
+    values = {"seed": seed, **resolved.model_dump()}
     key = ("n_days", "seed", "pattern", "strength", "lookback")
-    shown = {k: params.get(k, defaults[k].default) for k in key}
+    shown = {k: values[k] for k in key}
     shown |= {k: v for k, v in params.items() if k not in key}
     return "SYNTHETIC(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 

@@ -9,11 +9,13 @@ scaled by a GARCH(1,1) volatility, so the series has fat tails and volatility cl
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pydantic
 
+from niftycnn.config import SyntheticConfig
 from niftycnn.data.calendar import calendar_bounds, nse_sessions
 from niftycnn.data.frame import canonical_frame
 from niftycnn.errors import CalendarError, DataValidationError
@@ -37,59 +39,55 @@ def pattern_kernel(pattern: Pattern, lookback: int) -> np.ndarray:
     return np.linalg.pinv(vander)[degree]
 
 
-def synthetic_ohlcv(
-    n_days: int = 4200,
-    seed: int = 0,
-    *,
-    start: str = "2008-01-01",
-    pattern: Pattern = "none",
-    strength: float = 0.5,
-    lookback: int = 5,
-    daily_vol: float = 0.011,
-    garch: tuple[float, float] = (0.08, 0.90),
-    tail_df: float = 5.0,
-    drift: float = 0.0003,
-    start_price: float = 5000.0,
-    zero_volume_until: str | None = None,
-) -> pd.DataFrame:
-    """Canonical OHLCV frame of ``n_days`` NSE sessions from ``start``, deterministic per seed.
+def synthetic_config(n_days: int | None = None, **params: Any) -> SyntheticConfig:
+    """The validated ``[data.synthetic]`` table for these keyword arguments (its defaults
+    for the rest); a bad value is a :class:`DataValidationError` naming it."""
+    if n_days is not None:
+        params["n_days"] = n_days
+    try:
+        return SyntheticConfig.model_validate(params)
+    except pydantic.ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(p) for p in error["loc"]) or "synthetic"
+        message = error["msg"].removeprefix("Value error, ")
+        raise DataValidationError(
+            f"synthetic market: {key} = {error.get('input')!r}: {message}"
+        ) from None
 
-    ``strength`` scales the planted drift: ``mu_t = drift + strength * sigma_t *
-    tanh(signal_t / sigma_t)`` with ``signal_t`` the pattern kernel applied to the last
-    ``lookback`` log closes (known before day t). ``garch`` is (alpha, beta) with the
-    unconditional daily volatility ``daily_vol``. Volume is 0 on sessions up to and
-    including ``zero_volume_until`` (mimicking Yahoo's index volume before 2013).
+
+def synthetic_ohlcv(n_days: int | None = None, seed: int = 0, **params: Any) -> pd.DataFrame:
+    """Canonical OHLCV frame of ``n_days`` NSE sessions, deterministic per seed.
+
+    Keyword arguments and their defaults are the keys of ``[data.synthetic]``
+    (:class:`niftycnn.config.SyntheticConfig`). ``strength`` scales the planted drift:
+    ``mu_t = drift + strength * sigma_t * tanh(signal_t / sigma_t)`` with ``signal_t`` the
+    pattern kernel applied to the last ``lookback`` log closes (known before day t).
+    ``garch`` is (alpha, beta) with the unconditional daily volatility ``daily_vol``.
+    Volume is 0 on sessions up to and including ``zero_volume_until`` (mimicking Yahoo's
+    index volume before 2013).
     """
-    _check_args(n_days, pattern, strength, garch, tail_df)
-    dates = _sessions(start, n_days)
+    return simulate(synthetic_config(n_days, **params), seed)
+
+
+def simulate(cfg: SyntheticConfig, seed: int = 0) -> pd.DataFrame:
+    """The synthetic market of a validated ``[data.synthetic]`` table."""
+    dates = _sessions(cfg.start, cfg.n_days)
     rng = np.random.default_rng(seed)
-    z = rng.standard_t(tail_df, size=n_days) * np.sqrt((tail_df - 2) / tail_df)
+    df = cfg.tail_df
+    z = rng.standard_t(df, size=cfg.n_days) * np.sqrt((df - 2) / df)
     log_close, sigma = _simulate_log_closes(
-        z, pattern_kernel(pattern, lookback), strength, daily_vol, garch, drift
+        z,
+        pattern_kernel(cfg.pattern, cfg.lookback),
+        cfg.strength,
+        cfg.daily_vol,
+        cfg.garch,
+        cfg.drift,
     )
-    log_close += np.log(start_price)
+    log_close += np.log(cfg.start_price)
     frame = _ohlc_from_closes(log_close, sigma, rng)
-    frame["volume"] = _volume(sigma, log_close, rng, dates, zero_volume_until)
+    frame["volume"] = _volume(sigma, log_close, rng, dates, cfg.zero_volume_until)
     frame.index = dates
     return canonical_frame(frame)
-
-
-def _check_args(
-    n_days: int, pattern: str, strength: float, garch: tuple[float, float], tail_df: float
-) -> None:
-    if pattern not in PATTERNS:
-        raise DataValidationError(f"unknown pattern {pattern!r}; choose one of {PATTERNS}")
-    if n_days < 2:
-        raise DataValidationError(f"n_days={n_days} is too small; ask for at least 2 sessions")
-    alpha, beta = garch
-    if not (alpha >= 0 and beta >= 0 and alpha + beta < 1):
-        raise DataValidationError(
-            f"garch={garch} is not stationary; need alpha, beta >= 0, sum < 1"
-        )
-    if tail_df <= 2:
-        raise DataValidationError(f"tail_df={tail_df} has infinite variance; use a value > 2")
-    if not np.isfinite(strength):
-        raise DataValidationError(f"strength={strength} must be a finite number")
 
 
 def _sessions(start: str, n_days: int) -> pd.DatetimeIndex:

@@ -1,23 +1,24 @@
 """Filter analysis: do learned first-layer filters look like momentum or curvature kernels?
 
-``analyze_filters(weights, model_index, channel_names, windows=...)`` -> ``FilterAnalysis``
-(tidy tables), ``verdict(analysis, channel)`` -> headline sentence, ``figures`` for plots.
+Reads the first-layer weights of every fold (``folds/fold_XXXX/first_layer.npy``) and the
+test windows; gives tidy tables and a verdict, which the workflow writes under
+``filters/``. ``analyze_filters(weights, model_index, channel_names, windows=...)`` ->
+``FilterAnalysis``; ``verdict(analysis, channel)`` -> headline sentence; ``figures`` for
+plots. Modules: ``analysis`` (composes the statistics), ``tables`` (summaries, stacking,
+writing), ``verdict``; the statistics are in ``similarity`` (weights), ``functional``
+(outputs), ``null`` (tests) and ``stability`` (matching).
 
 End to end on a run::
 
-    weights, index = stack_folds({f: np.load(run / f"fold_{f}/first_layer.npy") for f in folds})
+    weights, index = stack_folds({f.index: np.load(f.first_layer()) for f in layout.folds()})
     analysis = analyze_filters(weights, index, dataset.features, windows=test_X,
                                trained_null=shuffled_label_first_layers)  # optional
     print(verdict(analysis, "price"))   # price = taps summed over open/high/low/close
-    write_tables(analysis, run / "filters")
+    write_tables(analysis, layout.filters_dir)
 """
 
-from niftycnn.filters.analysis import (
-    FilterAnalysis,
-    analyze_filters,
-    stack_folds,
-    verdict,
-    write_tables,
-)
+from niftycnn.filters.analysis import FilterAnalysis, analyze_filters
+from niftycnn.filters.tables import stack_folds, write_tables
+from niftycnn.filters.verdict import verdict
 
 __all__ = ["FilterAnalysis", "analyze_filters", "stack_folds", "verdict", "write_tables"]

@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from niftycnn.errors import FilterAnalysisError
-from niftycnn.filters.analysis import P_COLUMN, FilterAnalysis
+from niftycnn.filters.analysis import FilterAnalysis
+from niftycnn.filters.tables import P_COLUMN
 
 
 def _save(fig: Figure, path: str | Path | None) -> Figure:
@@ -35,7 +36,9 @@ def filter_heatmaps(
     index = analysis.model_index
     rows = np.flatnonzero((index["fold"] == fold) & (index["seed"] == seed))
     if rows.size == 0:
-        raise FilterAnalysisError(f"no model with fold={fold}, seed={seed}; see analysis.model_index")
+        raise FilterAnalysisError(
+            f"no model with fold={fold}, seed={seed}; see analysis.model_index"
+        )
     w = analysis.weights[rows[0]]
     n_filters = w.shape[0]
     cols = min(8, n_filters)
@@ -72,7 +75,9 @@ def null_histograms(
     """Learned |statistic| with momentum and curvature against the untrained null."""
     statistic = statistic or analysis.statistic
     if statistic not in P_COLUMN or statistic not in analysis.table:
-        raise FilterAnalysisError(f"unknown statistic {statistic!r}; choose from {sorted(P_COLUMN)}")
+        raise FilterAnalysisError(
+            f"unknown statistic {statistic!r}; choose from {sorted(P_COLUMN)}"
+        )
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
     for ax, ref in zip(axes, ("momentum", "curvature"), strict=True):
         null = analysis.null

@@ -31,8 +31,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from niftycnn.errors import FilterAnalysisError
-from niftycnn.kernels import reference_matrix
 from niftycnn.filters.similarity import Views
+from niftycnn.kernels import reference_matrix
 
 _EPS = 1e-20
 

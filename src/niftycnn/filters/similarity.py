@@ -85,7 +85,9 @@ def make_views(
                 )
             continue
         if group in names:
-            raise FilterAnalysisError(f"group name {group!r} clashes with a channel name; rename it")
+            raise FilterAnalysisError(
+                f"group name {group!r} clashes with a channel name; rename it"
+            )
         view_names.append(group)
         members.append(tuple(names.index(c) for c in chans))
     return Views(tuple(view_names), tuple(members))

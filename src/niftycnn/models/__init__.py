@@ -26,7 +26,9 @@ from niftycnn.models.summary import (
     format_summary,
     summarize,
     summarize_module,
+    summary_table,
 )
+from niftycnn.models.sweep import sweep_grid
 from niftycnn.models.validate import validate_architecture
 
 __all__ = [
@@ -51,5 +53,7 @@ __all__ = [
     "preset",
     "summarize",
     "summarize_module",
+    "summary_table",
+    "sweep_grid",
     "validate_architecture",
 ]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
 import torch
 from torch import nn
 
@@ -53,6 +54,7 @@ __all__ = [
     "receptive_field_step",
     "summarize",
     "summarize_module",
+    "summary_table",
 ]
 
 
@@ -309,3 +311,21 @@ def describe(
             )
         target = preset(target)
     return format_summary(summarize(target, in_channels, length), style)
+
+
+def summary_table(arch: Architecture, in_channels: int, length: int) -> pd.DataFrame:
+    """The per-layer summary as a table (the run directory's ``architecture.csv``)."""
+    summary = summarize(arch, in_channels, length)
+    rows = [
+        {
+            "layer": row.index,
+            "type": row.type,
+            "detail": row.detail,
+            "output": _shape_text(row.output_shape),
+            "params": row.params,
+            "receptive_field": "all" if row.receptive_field is None else row.receptive_field,
+        }
+        for row in summary.rows
+    ]
+    total = {"layer": "", "type": "total", "detail": "", "output": "", "receptive_field": ""}
+    return pd.DataFrame([*rows, {**total, "params": summary.total_params}])

@@ -1,8 +1,9 @@
 """Render ``report.html`` and ``report.md`` from a run directory's files alone.
 
 Nothing here trains or evaluates: the report reads the tables a run wrote (see
-:mod:`niftycnn.rundir` for the layout), so ``niftycnn report RUN_DIR`` re-renders the same
-report byte for byte, and a missing optional artefact only drops its section.
+:class:`niftycnn.rundir.RunLayout` for the layout), so ``niftycnn report RUN_DIR``
+re-renders the same report byte for byte, and a missing optional artefact only drops its
+section.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from niftycnn.report.document import (
     render_html,
     render_markdown,
 )
-from niftycnn.rundir import read_json, require_run_dir, write_bytes, write_text
+from niftycnn.rundir import (
+    FILTER_FIGURES,
+    RunLayout,
+    read_json,
+    require_run_dir,
+    write_bytes,
+    write_text,
+)
 
 ALPHA = 0.05
 
@@ -54,13 +62,13 @@ def comparison_sentences(comparison: pd.DataFrame) -> list[str]:
     return sentences
 
 
-def _verdict(run: Path) -> Section:
+def _verdict(run: RunLayout) -> Section:
     section = Section("Verdict", anchor="verdict")
-    comparison = _csv(run / "metrics" / "comparison.csv")
+    comparison = _csv(run.metric("comparison"))
     if comparison is not None and len(comparison):
         section.add(Paragraph("Out of sample, against each baseline on the same folds:", True))
         section.add(Bullets(tuple(comparison_sentences(comparison))))
-    summary_path = run / "filters" / "summary.json"
+    summary_path = run.filter_verdict
     if summary_path.is_file():
         section.add(Paragraph(read_json(summary_path)["verdict"], emphasis=True))
     if not section.blocks:
@@ -68,8 +76,8 @@ def _verdict(run: Path) -> Section:
     return section
 
 
-def _data(run: Path) -> Section:
-    data = read_json(run / "data.json")
+def _data(run: RunLayout) -> Section:
+    data = read_json(run.data)
     prov = data["provenance"]
     section = Section("Data provenance and checks", anchor="data")
     section.add(
@@ -86,8 +94,8 @@ def _data(run: Path) -> Section:
     return section
 
 
-def _labels(run: Path) -> Section | None:
-    labels = _csv(run / "labels.csv")
+def _labels(run: RunLayout) -> Section | None:
+    labels = _csv(run.labels)
     if labels is None:
         return None
     section = Section("Labels", anchor="labels")
@@ -96,8 +104,8 @@ def _labels(run: Path) -> Section | None:
     return section
 
 
-def _architecture(run: Path) -> Section | None:
-    arch = _csv(run / "architecture.csv")
+def _architecture(run: RunLayout) -> Section | None:
+    arch = _csv(run.architecture)
     if arch is None:
         return None
     section = Section("Architecture", anchor="architecture")
@@ -105,8 +113,8 @@ def _architecture(run: Path) -> Section | None:
     return section
 
 
-def _scheme(run: Path) -> Section | None:
-    splits = _csv(run / "splits.csv")
+def _scheme(run: RunLayout) -> Section | None:
+    splits = _csv(run.splits)
     if splits is None or not len(splits):
         return None
     section = Section("Walk-forward scheme", anchor="scheme")
@@ -122,43 +130,43 @@ def _scheme(run: Path) -> Section | None:
     return section
 
 
-def _metrics(run: Path) -> Section | None:
-    metrics = run / "metrics"
-    summary = _csv(metrics / "summary.csv", index_col=0)
+def _metrics(run: RunLayout) -> Section | None:
+    summary = _csv(run.metric("summary"), index_col=0)
     if summary is None:
         return None
     section = Section("Metrics: CNN vs baselines", anchor="metrics")
     section.add(Table(summary.T, "Out-of-sample metrics (columns: models)"))
-    significance = _csv(metrics / "significance.csv")
+    significance = _csv(run.metric("significance"))
     if significance is not None:
         section.add(Table(significance, "Significance", index=False))
-    per_year = _csv(metrics / "per_year.csv")
+    per_year = _csv(run.metric("per_year"))
     if per_year is not None:
         section.add(Table(per_year, "Net return per year", index=False))
-    equity = _csv(metrics / "equity.csv", index_col=0, parse_dates=True)
+    equity = _csv(run.metric("equity"), index_col=0, parse_dates=True)
     if equity is not None:
         section.add(Figure("equity", fig.equity_and_drawdown(equity), "Equity and drawdown"))
-    confusion = _csv(metrics / "confusion.csv", index_col=0)
+    confusion = _csv(run.metric("confusion"), index_col=0)
     if confusion is not None:
         section.add(Figure("confusion", fig.confusion_matrix(confusion), "Confusion matrix"))
     return section
 
 
-def _filters(run: Path) -> Section | None:
-    folder = run / "filters"
-    if not folder.is_dir():
+def _filters(run: RunLayout) -> Section | None:
+    if not run.filters_dir.is_dir():
         return None
     section = Section("Learned first-layer filters", anchor="filters")
-    channels = _csv(folder / "channel_summary.csv")
+    channels = _csv(run.filter_channels)
     if channels is not None:
         section.add(Table(channels, "Per channel, against the null of untrained filters", False))
-    for png in sorted(folder.glob("*.png")):
-        section.add(Figure(f"filters_{png.stem}", png.read_bytes(), png.stem.replace("_", " ")))
+    for name in sorted(FILTER_FIGURES):
+        png = run.filter_figure(name)
+        if png.is_file():
+            section.add(Figure(f"filters_{name}", png.read_bytes(), name.replace("_", " ")))
     return section
 
 
-def _sweep(run: Path) -> Section | None:
-    sweep = _csv(run / "sweep.csv")
+def _sweep(run: RunLayout) -> Section | None:
+    sweep = _csv(run.sweep)
     if sweep is None:
         return None
     section = Section("Bias-variance sweep", anchor="sweep")
@@ -167,23 +175,23 @@ def _sweep(run: Path) -> Section | None:
     return section
 
 
-def _footer(run: Path) -> str:
-    env = read_json(run / "environment.json")
+def _footer(run: RunLayout) -> str:
+    env = read_json(run.environment)
     packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
-    timings = run / "timings.json"
+    timings = run.timings
     took = ""
     if timings.is_file():
         took = f" Wall time: {sum(json.loads(timings.read_text()).values()):.0f} s."
     return (
         f"Reproduce: seed {env['seed']}, device {env['device']}, git {env['git_commit']}, "
-        f"python {env['python']}; {packages}. Config: config.toml in {run.name}.{took}"
+        f"python {env['python']}; {packages}. Config: config.toml in {run.root.name}.{took}"
     )
 
 
 def build_sections(run_dir: str | Path) -> tuple[str, list[Section], str]:
     """Title, sections and footer of the report for a run directory."""
     run = require_run_dir(run_dir)
-    config = tomllib.loads((run / "config.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads(run.config.read_text(encoding="utf-8"))
     title = f"niftycnn report: {config['name']}"
     intro = Section("Experiment", anchor="experiment")
     intro.add(Paragraph(config.get("description") or "(no description)"))
@@ -206,7 +214,7 @@ def render_report(run_dir: str | Path) -> Path:
     run = require_run_dir(run_dir)
     title, sections, footer = build_sections(run)
     for figure in figures(sections):
-        write_bytes(run / "figures" / f"{figure.name}.png", figure.png)
-    write_text(run / "report.md", render_markdown(title, sections, "figures", footer))
-    write_text(run / "report.html", render_html(title, sections, footer))
-    return run / "report.html"
+        write_bytes(run.figure(figure.name), figure.png)
+    write_text(run.report_md, render_markdown(title, sections, run.figures_dir.name, footer))
+    write_text(run.report_html, render_html(title, sections, footer))
+    return run.report_html

@@ -1,15 +1,15 @@
-"""Walk-forward stage: purged splits, training (sequential and batched), baselines."""
+"""Walk-forward stage: purged splits, per-fold preparation, training (sequential and
+batched engines), baselines.
 
-from niftycnn.walkforward.baselines import CNNBaseline
-from niftycnn.walkforward.run import DEFAULT_BASELINES, run_walkforward
-from niftycnn.walkforward.splits import Fold, WalkForwardSplit
-from niftycnn.walkforward.train import TrainConfig
+Reads a :class:`~niftycnn.windows.WindowDataset`, an architecture and the ``[train]`` /
+``[walkforward]`` / ``[baselines]`` tables; gives the out-of-sample predictions table
+(``niftycnn.schema``). With a :class:`~niftycnn.rundir.RunLayout` it writes
+``manifest.json`` and ``folds/fold_XXXX/`` (predictions, first-layer weights, curves,
+weights) as each chunk of folds finishes, and a rerun loads finished folds.
+"""
 
-__all__ = [
-    "DEFAULT_BASELINES",
-    "CNNBaseline",
-    "Fold",
-    "TrainConfig",
-    "WalkForwardSplit",
-    "run_walkforward",
-]
+from niftycnn.walkforward.baselines import BASELINES
+from niftycnn.walkforward.run import run_walkforward
+from niftycnn.walkforward.splits import Fold, WalkForwardSplit, splits_table
+
+__all__ = ["BASELINES", "Fold", "WalkForwardSplit", "run_walkforward", "splits_table"]

@@ -1,60 +1,52 @@
-"""Baselines scored on the very same folds as the CNN.
+"""Baselines scored on the very same folds as the CNN: one registry, estimators with
+``fit`` / ``predict``.
 
-Each baseline sees one fold's training side (training + validation tail: baselines need
-no early stopping) and predicts its test block. Outputs are per-sample arrays:
-``proba`` (n, K) or None, and ``r_pred`` (n,).
+Each estimator sees one fold's training side (training + validation tail: baselines need
+no early stopping) and predicts its test block: ``predict(X)`` returns ``proba`` (n, K)
+or None, and ``r_pred`` (n,) (NaN where the fold derives it from the probabilities).
 
-- ``majority`` (classification): the training class frequencies as probabilities.
-- ``mean`` (regression): the training mean return.
+- ``majority`` (classification): the training class frequencies as probabilities
+  (``DummyClassifier(strategy="prior")``).
+- ``mean`` (regression): the training mean return (``DummyRegressor``).
 - ``logistic``: multinomial logistic regression on the flattened window (C*L inputs),
   standardised with a scaler fitted on the training side.
 - ``ridge``: ridge regression of the return on the same inputs (a regression model: its
   class is the class of its predicted return under the fold's thresholds).
 - ``momentum``: the sign of the window's L-day return. Windows are normalised as
   log(price / close_t), so ``-X[:, close, 0] = log(close_t / close_{t-L+1})``. It predicts
-  a return, the sign times the mean absolute training return (its class is that return's
-  class), and is scored like the regression baselines: it has no probabilities.
-- CNN baselines (``fixed_kernels``): another architecture through the same CNN trainer;
-  see :class:`CNNBaseline` and :mod:`niftycnn.walkforward.run`.
+  a return, the sign times the mean absolute training return, and is scored like the
+  regression baselines: a rule has no probabilities (one-hot ones would give an
+  infinite log loss on every miss).
+- ``fixed_kernels``: a network (the preset of that name: frozen level / momentum /
+  curvature kernels, then q10's trainable rest) trained by the CNN engine.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, Self
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.preprocessing import StandardScaler
 
 from niftycnn.errors import ConfigError
+from niftycnn.models import Architecture, preset
 
-SIMPLE_BASELINES = ("majority", "mean", "logistic", "ridge", "momentum")
-
-
-@dataclass(frozen=True)
-class CNNBaseline:
-    """An architecture preset trained by the same CNN trainer, reported as ``name``."""
-
-    name: str
-    preset: str
+BOTH_HEADS: tuple[str, ...] = ("classification", "regression")
 
 
-def resolve(baselines: tuple[str | CNNBaseline, ...]) -> tuple[list[str], list[CNNBaseline]]:
-    simple, cnn = [], []
-    for b in baselines:
-        if isinstance(b, CNNBaseline):
-            cnn.append(b)
-        elif b == "fixed_kernels":
-            cnn.append(CNNBaseline("fixed_kernels", "fixed_kernels"))
-        elif b in SIMPLE_BASELINES:
-            simple.append(b)
-        else:
-            raise ConfigError(
-                f"unknown baseline {b!r}; allowed: {(*SIMPLE_BASELINES, 'fixed_kernels')}"
-            )
-    return simple, cnn
+class Baseline(Protocol):
+    """A baseline fitted on one fold's training side."""
+
+    task: str  # what its predictions are scored as: "classification" or "regression"
+
+    def fit(
+        self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int
+    ) -> Baseline: ...
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]: ...
 
 
 def _rowwise(b: np.ndarray, coef: np.ndarray, intercept: np.ndarray | float) -> np.ndarray:
@@ -67,40 +59,173 @@ def _flat(X: np.ndarray) -> np.ndarray:
     return X.reshape(len(X), -1).astype(np.float64)
 
 
-def predict_baseline(
-    name: str,
-    X_fit: np.ndarray,
-    y_fit: np.ndarray,
-    r_fit: np.ndarray,
-    X_test: np.ndarray,
-    n_classes: int,
-    close_channel: int = 0,
-) -> tuple[np.ndarray | None, np.ndarray, str]:
-    """(proba or None, r_pred or NaN, task) for one baseline on one fold."""
-    n = len(X_test)
-    if name == "majority":
-        freq = np.bincount(y_fit, minlength=n_classes) / len(y_fit)
-        return np.tile(freq, (n, 1)), np.full(n, np.nan), "classification"
-    if name == "mean":
-        return None, np.full(n, float(np.mean(r_fit))), "regression"
-    if name == "momentum":
-        # a rule, not a probabilistic classifier: scored like the regression baselines
-        # (its one-hot "probabilities" would give an infinite log loss on every miss)
-        up = -X_test[:, close_channel, 0] > 0
-        return None, np.where(up, 1.0, -1.0) * float(np.mean(np.abs(r_fit))), "regression"
-    scaler = StandardScaler().fit(_flat(X_fit))
-    a, b = scaler.transform(_flat(X_fit)), scaler.transform(_flat(X_test))
-    if name == "ridge":
-        reg = Ridge(alpha=1.0).fit(a, r_fit)
-        return None, _rowwise(b, reg.coef_[None, :], reg.intercept_)[:, 0], "regression"
-    if name == "logistic":
+class Majority:
+    task = "classification"
+
+    def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
+        from sklearn.dummy import DummyClassifier
+
+        dummy = DummyClassifier(strategy="prior").fit(_flat(X), y_class)
+        self.proba_ = np.zeros(n_classes)
+        self.proba_[dummy.classes_] = dummy.class_prior_
+        return self
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        return np.tile(self.proba_, (len(X), 1)), np.full(len(X), np.nan)
+
+
+class Mean:
+    task = "regression"
+
+    def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
+        from sklearn.dummy import DummyRegressor
+
+        self.model_ = DummyRegressor(strategy="mean").fit(_flat(X), y_return)
+        return self
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        return None, self.model_.predict(_flat(X)).astype(np.float64)
+
+
+class Momentum:
+    task = "regression"
+
+    def __init__(self, close_channel: int) -> None:
+        self.close_channel = close_channel
+
+    def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
+        self.size_ = float(np.mean(np.abs(y_return)))
+        return self
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        up = -X[:, self.close_channel, 0] > 0
+        return None, np.where(up, 1.0, -1.0) * self.size_
+
+
+class Ridge:
+    task = "regression"
+
+    def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
+        from sklearn.linear_model import Ridge as SkRidge
+        from sklearn.preprocessing import StandardScaler
+
+        self.scaler_ = StandardScaler().fit(_flat(X))
+        self.model_ = SkRidge(alpha=1.0).fit(self.scaler_.transform(_flat(X)), y_return)
+        return self
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        b = self.scaler_.transform(_flat(X))
+        return None, _rowwise(b, self.model_.coef_[None, :], self.model_.intercept_)[:, 0]
+
+
+class Logistic:
+    task = "classification"
+
+    def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        self.n_classes = n_classes
+        self.scaler_ = StandardScaler().fit(_flat(X))
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            clf = LogisticRegression(C=0.1, max_iter=300).fit(a, y_fit)
-        proba = np.zeros((n, n_classes))
-        logits = _rowwise(b, clf.coef_, clf.intercept_)
+            warnings.simplefilter("ignore")  # lbfgs' iteration limit on a weak signal
+            self.model_ = LogisticRegression(C=0.1, max_iter=300).fit(
+                self.scaler_.transform(_flat(X)), y_class
+            )
+        return self
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        logits = _rowwise(
+            self.scaler_.transform(_flat(X)), self.model_.coef_, self.model_.intercept_
+        )
         if logits.shape[1] == 1:  # two classes: sklearn's binary parametrisation
             logits = np.concatenate([np.zeros_like(logits), logits], axis=1)
-        proba[:, clf.classes_] = softmax(logits, axis=1)
-        return proba, np.full(n, np.nan), "classification"
-    raise ConfigError(f"unknown baseline {name!r}; allowed: {SIMPLE_BASELINES}")
+        proba = np.zeros((len(X), self.n_classes))
+        proba[:, self.model_.classes_] = softmax(logits, axis=1)
+        return proba, np.full(len(X), np.nan)
+
+
+@dataclass(frozen=True)
+class BaselineInfo:
+    """One row of the registry: what a baseline is, which heads it serves, what it reads.
+
+    ``make(features)`` builds an estimator; ``preset`` (networks) is trained by the CNN
+    engine instead, with the experiment's head.
+    """
+
+    name: str
+    heads: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    make: Callable[[Sequence[str]], Baseline] | None = None
+    preset: str | None = None
+
+
+BASELINES: dict[str, BaselineInfo] = {
+    b.name: b
+    for b in (
+        BaselineInfo("majority", ("classification",), make=lambda f: Majority()),
+        BaselineInfo("mean", ("regression",), make=lambda f: Mean()),
+        BaselineInfo("logistic", ("classification",), make=lambda f: Logistic()),
+        BaselineInfo("ridge", BOTH_HEADS, make=lambda f: Ridge()),
+        BaselineInfo(
+            "momentum",
+            BOTH_HEADS,
+            needs=("close",),
+            make=lambda f: Momentum(list(f).index("close")),
+        ),
+        BaselineInfo("fixed_kernels", BOTH_HEADS, preset="fixed_kernels"),
+    )
+}
+
+
+def check_baselines(names: Sequence[str], head: str, features: Sequence[str]) -> None:
+    """Raise :class:`ConfigError` for a baseline that is unknown, serves another head or
+    needs a feature the windows do not have."""
+    unknown = [n for n in names if n not in BASELINES]
+    if unknown:
+        raise ConfigError(
+            f"[baselines] models: unknown baseline(s) {unknown}; allowed: {', '.join(BASELINES)}"
+        )
+    wrong = sorted(n for n in names if head not in BASELINES[n].heads)
+    if wrong:
+        other = next(h for h in BOTH_HEADS if h != head)
+        fits = ", ".join(n for n, b in BASELINES.items() if head in b.heads)
+        raise ConfigError(
+            f"[baselines] models {wrong} only apply to {other} heads; for a {head} head "
+            f"use some of: {fits}"
+        )
+    for name in names:
+        missing = [c for c in BASELINES[name].needs if c not in features]
+        if missing:
+            raise ConfigError(
+                f"[baselines] {name} reads the {missing[0]!r} feature, which [windows] "
+                f"features {list(features)} lacks; add it or drop {name}"
+            )
+
+
+def default_baselines(head: str, features: Sequence[str]) -> tuple[str, ...]:
+    """Every baseline that serves ``head`` and finds the features it reads."""
+    return tuple(
+        n for n, b in BASELINES.items() if head in b.heads and all(c in features for c in b.needs)
+    )
+
+
+def cnn_baselines(
+    names: Sequence[str], head: str, n_classes: int
+) -> list[tuple[str, Architecture]]:
+    """(name, architecture) of the network baselines among ``names``."""
+    return [
+        (n, preset(preset_name, head=head, n_classes=n_classes))
+        for n in names
+        if (preset_name := BASELINES[n].preset) is not None
+    ]
+
+
+def estimators(names: Sequence[str], features: Sequence[str]) -> list[tuple[str, Baseline]]:
+    """(name, unfitted estimator) of the non-network baselines among ``names``."""
+    out = []
+    for n in names:
+        make = BASELINES[n].make
+        if make is not None:
+            out.append((n, make(features)))
+    return out

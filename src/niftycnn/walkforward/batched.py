@@ -33,13 +33,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from niftycnn.config import TrainConfig
 from niftycnn.models import Architecture
 from niftycnn.walkforward.train import (
     BatchStream,
     FoldResult,
     FoldTask,
     MemberResult,
-    TrainConfig,
     init_member,
     member_loss,
 )
@@ -494,6 +494,7 @@ def train_batched(
     X: torch.Tensor,
     tasks: list[FoldTask],
     cfg: TrainConfig,
+    seed: int,
     fast: bool = True,
 ) -> list[FoldResult]:
     """Train every (task, seed) member of ``tasks`` as one stack; same results as
@@ -501,17 +502,15 @@ def train_batched(
     device = X.device
     regression = arch.head == "regression"
     c, length = X.shape[1], X.shape[2]
-    members = [(ti, s) for ti in range(len(tasks)) for s in range(cfg.n_seeds)]
-    inits = [
-        init_member(arch, c, length, cfg.seed, tasks[ti].fold, s).to(device) for ti, s in members
-    ]
+    members = [(ti, s) for ti in range(len(tasks)) for s in range(cfg.seeds)]
+    inits = [init_member(arch, c, length, seed, tasks[ti].fold, s).to(device) for ti, s in members]
     template = inits[0]
     names = [n for n, _ in template.named_parameters()]
     if len(dict(template.named_buffers())):
         # running statistics (batch norm) cannot be stacked functionally: train one by one
         from niftycnn.walkforward.train import train_sequential
 
-        return train_sequential(arch, X, tasks, cfg)
+        return train_sequential(arch, X, tasks, cfg, seed)
     per_member = [dict(m.named_parameters()) for m in inits]
     stacked = {n: torch.stack([p[n].detach() for p in per_member]) for n in names}
     trainable = {n for n, p in template.named_parameters() if p.requires_grad}
@@ -526,7 +525,7 @@ def train_batched(
     target_dtype = torch.float32 if regression else torch.int64
     targets = torch.stack([torch.as_tensor(t.target, dtype=target_dtype) for t in tasks]).to(device)
     streams = [
-        BatchStream(tasks[ti].train_idx, cfg.batch_size, cfg.seed, tasks[ti].fold, s)
+        BatchStream(tasks[ti].train_idx, cfg.batch_size, seed, tasks[ti].fold, s)
         for ti, s in members
     ]
     spe = np.array([s.steps_per_epoch for s in streams], dtype=np.int64)
@@ -625,5 +624,5 @@ def train_batched(
             st.fold_of = fo[torch.as_tensor(keep, device=device)]  # type: ignore[attr-defined]
     out_results = []
     for ti, task in enumerate(tasks):
-        out_results.append(FoldResult(task.fold, [results[(ti, s)] for s in range(cfg.n_seeds)]))
+        out_results.append(FoldResult(task.fold, [results[(ti, s)] for s in range(cfg.seeds)]))
     return out_results

@@ -1,360 +1,232 @@
 """Run a whole walk-forward: folds, per-fold labels, CNN ensembles, baselines, artefacts.
 
-Per fold, on its training side only (training samples + validation tail): the labeler
-is fitted (quantile thresholds), the class mean returns (for ``r_pred``), the balanced
-class weights (training samples) and, for regression, the target's mean and std.
-
-Artefacts (``out_dir`` given), written atomically (temp file + ``os.replace``) as each
-chunk of folds finishes, under ``out_dir/folds/fold_{i:04d}/``:
-
-- ``predictions.parquet``: the fold's rows of the predictions table (written last: its
-  presence marks the fold done; a rerun loads it instead of retraining);
-- ``first_layer.npy``: the CNN's first-layer weights per seed, (n_seeds, F, C, k)
-  (CNN baselines: ``first_layer_<name>.npy``);
-- ``curves.csv``: model, seed, epoch, train_loss, val_loss;
-- ``state.pt``: {model name: [state dict per seed]} of plain tensors
-  (``torch.load(path, weights_only=True)``).
-
-``out_dir/manifest.json`` records the run's settings; resuming with other settings is an
-error. Extra prediction columns: ``best_epoch`` (mean over seeds of the restored epoch,
-NaN for baselines).
+Folds are trained in chunks (the batched engine stacks a chunk's members). With a run
+layout, each fold's artefacts are written as its chunk finishes (``RunLayout.fold``):
+predictions (written last: their presence marks the fold done, and a rerun loads them
+instead of retraining), first-layer weights per seed, training curves, and the weights
+(``state.pt``: {model: [state dict per seed]} of plain tensors). ``manifest.json``
+records the walk-forward's settings; resuming with other settings is an error.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
-import json
-import os
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from niftycnn.errors import ConfigError, RunDirError
-from niftycnn.models import Architecture, preset
-from niftycnn.walkforward.baselines import CNNBaseline, predict_baseline, resolve
+from niftycnn.config import TrainConfig
+from niftycnn.errors import RunDirError, TrainingError
+from niftycnn.models import Architecture
+from niftycnn.rundir import (
+    RunLayout,
+    read_json,
+    write_csv,
+    write_json,
+    write_npy,
+    write_parquet,
+    write_tensors,
+)
+from niftycnn.schema import conform
+from niftycnn.walkforward.baselines import (
+    check_baselines,
+    cnn_baselines,
+    default_baselines,
+    estimators,
+)
 from niftycnn.walkforward.batched import train_batched
-from niftycnn.walkforward.predictions import prediction_columns
+from niftycnn.walkforward.folds import FoldData, fold_rows, prepare_fold
 from niftycnn.walkforward.splits import Fold, WalkForwardSplit
 from niftycnn.walkforward.train import (
     FoldResult,
-    FoldTask,
-    TrainConfig,
-    balanced_weights,
     predict_members,
+    torch_device,
     train_sequential,
 )
-from niftycnn.windows.dataset import WindowDataset
+from niftycnn.windows import Labeler, WindowDataset
 
-DEFAULT_BASELINES: tuple[str | CNNBaseline, ...] = (
-    "majority",
-    "mean",
-    "logistic",
-    "ridge",
-    "momentum",
-    "fixed_kernels",
-)
-CLASSIFICATION_ONLY, REGRESSION_ONLY = {"majority", "logistic"}, {"mean"}
 MEMBERS_PER_CHUNK = 100  # smaller stacks stay in cache: 64-128 members measured fastest
-
-
-class Labeler(Protocol):
-    def fit(self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> Any: ...
-    def transform(
-        self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray
-    ) -> np.ndarray: ...
 
 
 def _on_fold_written(fold: int) -> None:
     """Called after each fold's artefacts are on disk (a seam for interruption tests)."""
 
 
-# -- per-fold preparation ----------------------------------------------------------------
-class _FoldData:
-    def __init__(
-        self, ds: WindowDataset, fold: Fold, labeler: Labeler | None, n_classes: int
-    ) -> None:
-        side = np.concatenate([fold.train_idx, fold.val_idx])
-        self.fold, self.side = fold, side
-        if labeler is not None:
-            labeler = copy.deepcopy(labeler)  # one fitted labeler per fold
-            labeler.fit(ds.y_return[side], ds.sigma[side], ds.horizon[side])
-            self.labels = np.asarray(
-                labeler.transform(ds.y_return, ds.sigma, ds.horizon), dtype=np.int64
-            )
-            self.labeler: Labeler | None = labeler
-        else:
-            self.labels, self.labeler = np.asarray(ds.y_class, dtype=np.int64), None
-        r = ds.y_return[side]
-        y = self.labels[side]
-        means = np.array([r[y == k].mean() if (y == k).any() else np.nan for k in range(n_classes)])
-        self.class_means = np.where(np.isnan(means), r.mean(), means)
-        tr = ds.y_return[fold.train_idx]
-        self.t_mean, self.t_std = float(tr.mean()), float(tr.std()) or 1.0
-
-    def classes_of(self, r: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> np.ndarray:
-        """The class of a predicted return under this fold's thresholds (-1 if unknown),
-        for samples with trailing volatility ``sigma`` and ``horizon`` days to expiry
-        (volatility-scaled thresholds need both; an unlabelled sample counts 1 day)."""
-        if self.labeler is None:
-            return np.full(len(r), -1, dtype=np.int64)
-        return np.asarray(self.labeler.transform(r, sigma, np.maximum(horizon, 1)), dtype=np.int64)
-
-    def task(
-        self, y_return: np.ndarray, regression: bool, class_weights: str, n_classes: int
-    ) -> FoldTask:
-        f = self.fold
-        if regression:
-            target = ((np.nan_to_num(y_return) - self.t_mean) / self.t_std).astype(np.float32)
-            return FoldTask(f.index, f.train_idx, f.val_idx, target)
-        target = np.maximum(self.labels, 0)
-        w = (
-            balanced_weights(self.labels[f.train_idx], n_classes)
-            if class_weights == "balanced"
-            else None
-        )
-        return FoldTask(f.index, f.train_idx, f.val_idx, target, w)
-
-
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _normalise(frame: pd.DataFrame, n_classes: int) -> pd.DataFrame:
-    """One dtype per column, so fresh and reloaded folds compare equal."""
-    frame = frame[[*prediction_columns(n_classes), "best_epoch"]].copy()
-    for c in ("train_start", "train_end", "expiry"):
-        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
-    frame.index = pd.DatetimeIndex(frame.index).astype("datetime64[ns]").rename("date")
-    for c in ("fold", "n_seeds", "horizon", "y_true", "y_pred"):
-        frame[c] = frame[c].astype("int64")
-    for c in ("model", "task"):
-        frame[c] = frame[c].astype(str)
-    floats = ["y_return", "r_pred", "best_epoch", *[c for c in frame if c.startswith("proba_")]]
-    frame[floats] = frame[floats].astype("float64")
-    return frame
-
-
-# -- the run -------------------------------------------------------------------------------
 def run_walkforward(
     dataset: WindowDataset,
     arch: Architecture,
     splitter: WalkForwardSplit,
-    train_config: TrainConfig,
+    train: TrainConfig,
+    *,
+    seed: int = 0,
     labeler: Labeler | None = None,
-    baselines: tuple[str | CNNBaseline, ...] = DEFAULT_BASELINES,
-    out_dir: str | Path | None = None,
+    baselines: Sequence[str] | None = None,
+    out: RunLayout | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Out-of-sample predictions of the CNN (seeds averaged) and the baselines, per fold.
 
-    Returns the predictions table (:mod:`niftycnn.walkforward.predictions`), indexed by
-    the window end date, rows ordered by fold then model.
+    ``baselines``: names from ``niftycnn.walkforward.baselines.BASELINES`` (default: every
+    one that fits the head and the features). Returns the predictions table
+    (:mod:`niftycnn.schema`), indexed by the window end date, rows ordered by fold, model.
     """
-    cfg = train_config
-    cfg.validate()
-    regression = arch.head == "regression"
-    task_name = arch.head
-    k = arch.n_classes
+    if baselines is None:
+        baselines = default_baselines(arch.head, dataset.features)
+    check_baselines(baselines, arch.head, dataset.features)
+    if arch.head == "classification" and arch.n_classes != dataset.n_classes:
+        raise TrainingError(
+            f"the network predicts {arch.n_classes} classes but the labels have "
+            f"{dataset.n_classes}; set [model] n_classes to [labels] classes"
+        )
+    networks = [("cnn", arch), *cnn_baselines(baselines, arch.head, dataset.n_classes)]
     folds = splitter.folds(dataset)
-    simple, cnn_baselines = resolve(baselines)
-    simple = [
-        b for b in simple if b not in (REGRESSION_ONLY if not regression else CLASSIFICATION_ONLY)
-    ]
-    cnn_models: list[tuple[str, Architecture]] = [("cnn", arch)]
-    for b in cnn_baselines:
-        try:
-            cnn_models.append((b.name, preset(b.preset, head=arch.head, n_classes=k)))
-        except KeyError as err:
-            raise ConfigError(
-                f"CNN baseline {b.name!r} needs preset {b.preset!r}, which is unknown"
-            ) from err
-    root = Path(out_dir) if out_dir is not None else None
-    if root is not None:
-        _check_manifest(root, arch, splitter, cfg, baselines, dataset)
-    device = cfg.torch_device()
-    X = torch.as_tensor(dataset.X, device=device)
-    engine = train_batched if cfg.engine == "batched" else train_sequential
-
-    frames: dict[int, pd.DataFrame] = {}
-    todo: list[Fold] = []
-    for f in folds:
-        p = _fold_dir(root, f.index) / "predictions.parquet" if root is not None else None
-        if p is not None and p.exists():
-            frames[f.index] = _normalise(pd.read_parquet(p), k)
-        else:
-            todo.append(f)
-    chunk = cfg.chunk_folds or max(1, MEMBERS_PER_CHUNK // cfg.n_seeds)
+    if out is not None:
+        _check_manifest(out, arch, splitter, train, seed, baselines, dataset)
+    X = torch.as_tensor(dataset.X, device=torch_device(train.device))
+    frames = {f.index: _load_fold(out, f.index, dataset.n_classes) for f in folds}
+    todo = [f for f in folds if frames[f.index] is None]
+    chunk = train.chunk_folds or max(1, MEMBERS_PER_CHUNK // train.seeds)
     bar = tqdm(
         total=len(folds),
-        initial=len(frames),
+        initial=len(folds) - len(todo),
         unit="fold",
         disable=not progress,
         desc="walk-forward",
     )
     try:
         for start in range(0, len(todo), chunk):
-            part = todo[start : start + chunk]
-            data = [_FoldData(dataset, f, labeler, k) for f in part]
-            tasks = [d.task(dataset.y_return, regression, cfg.class_weights, k) for d in data]
-            trained = {name: engine(a, X, tasks, cfg) for name, a in cnn_models}
-            for i, d in enumerate(data):
-                fold_results = {name: res[i] for name, res in trained.items()}
-                frame = _fold_frame(
-                    dataset, d, X, cnn_models, fold_results, simple, cfg, task_name, k
-                )
-                frames[d.fold.index] = frame
-                if root is not None:
-                    _write_fold(root, d.fold.index, frame, cnn_models, fold_results)
-                    _on_fold_written(d.fold.index)
+            for index, frame in _run_chunk(
+                dataset,
+                X,
+                todo[start : start + chunk],
+                networks,
+                baselines,
+                train,
+                seed,
+                labeler,
+                out,
+            ):
+                frames[index] = frame
                 bar.update(1)
     finally:
         bar.close()
-    out = pd.concat([frames[f.index] for f in folds]) if frames else None
-    if out is None:
-        raise ConfigError("the walk-forward produced no fold")
-    return out
+    return pd.concat([frames[f.index] for f in folds])
 
 
-def _fold_dir(root: Path | None, i: int) -> Path:
-    assert root is not None
-    return root / "folds" / f"fold_{i:04d}"
+def _run_chunk(
+    ds: WindowDataset,
+    X: torch.Tensor,
+    part: list[Fold],
+    networks: list[tuple[str, Architecture]],
+    baselines: Sequence[str],
+    train: TrainConfig,
+    seed: int,
+    labeler: Labeler | None,
+    out: RunLayout | None,
+) -> list[tuple[int, pd.DataFrame]]:
+    """Train one chunk of folds: every network as one engine call, then the baselines."""
+    engine = train_batched if train.engine == "batched" else train_sequential
+    data = [prepare_fold(ds, f, labeler) for f in part]
+    regression = networks[0][1].head == "regression"
+    tasks = [d.task(ds, regression, train.class_weights) for d in data]
+    trained = {name: engine(a, X, tasks, train, seed) for name, a in networks}
+    done = []
+    for i, d in enumerate(data):
+        results = {name: res[i] for name, res in trained.items()}
+        frame = _fold_frame(ds, d, X, networks, results, baselines)
+        if out is not None:
+            _write_fold(out, d.fold.index, frame, results)
+            _on_fold_written(d.fold.index)
+        done.append((d.fold.index, frame))
+    return done
 
 
-def _check_manifest(root: Path, arch, splitter, cfg, baselines, ds: WindowDataset) -> None:
+def _fold_frame(
+    ds: WindowDataset,
+    d: FoldData,
+    X: torch.Tensor,
+    networks: list[tuple[str, Architecture]],
+    results: dict[str, FoldResult],
+    baselines: Sequence[str],
+) -> pd.DataFrame:
+    """The fold's rows of the predictions table: every network, then every estimator."""
+    test = d.fold.test_idx
+    nan = np.full(len(test), np.nan)
+    Xt = X[torch.as_tensor(test, device=X.device)]
+    rows = []
+    for name, arch in networks:
+        members = results[name].members
+        out = predict_members(arch, Xt, [m.state for m in members]).mean(0)
+        best = float(np.mean([m.best_epoch for m in members]))
+        if arch.head == "classification":
+            rows.append(fold_rows(ds, d, name, arch.head, out, nan, len(members), best))
+        else:
+            r_pred = d.target_mean + d.target_std * out[:, 0]
+            rows.append(fold_rows(ds, d, name, arch.head, None, r_pred, len(members), best))
+    for name, estimator in estimators(baselines, ds.features):
+        estimator.fit(ds.X[d.side], d.labels[d.side], ds.y_return[d.side], ds.n_classes)
+        proba, r_pred = estimator.predict(ds.X[test])
+        rows.append(fold_rows(ds, d, name, estimator.task, proba, r_pred, 1, np.nan))
+    return pd.concat(rows)
+
+
+def _load_fold(out: RunLayout | None, index: int, n_classes: int) -> pd.DataFrame | None:
+    """A finished fold's predictions, or None when it has to be trained."""
+    if out is None or not out.fold(index).predictions.is_file():
+        return None
+    return conform(pd.read_parquet(out.fold(index).predictions), n_classes)
+
+
+def _check_manifest(
+    out: RunLayout,
+    arch: Architecture,
+    splitter: WalkForwardSplit,
+    train: TrainConfig,
+    seed: int,
+    baselines: Sequence[str],
+    ds: WindowDataset,
+) -> None:
     manifest = {
         "arch": repr(arch),
         "splitter": repr(splitter),
-        "train_config": repr(cfg),
+        "train_config": repr(train),
+        "seed": seed,
         "baselines": repr(tuple(baselines)),
         "n_samples": len(ds),
         "first_date": str(ds.end_dates[0]),
     }
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / "manifest.json"
-    if path.exists():
-        old = json.loads(path.read_text())
+    if out.manifest.exists():
+        old = read_json(out.manifest)
         diff = [key for key in manifest if key != "n_samples" and old.get(key) != manifest[key]]
         if diff:
             raise RunDirError(
-                f"{root} holds a run with other settings ({', '.join(diff)}); use a new out_dir"
+                f"{out.root} holds a run with other settings ({', '.join(diff)}); "
+                "use a new output directory"
             )
-    text = json.dumps(manifest, indent=1)
-
-    def write(tmp: str) -> None:
-        Path(tmp).write_text(text)
-
-    _atomic_write(path, write)
+    write_json(out.manifest, manifest)
 
 
-def _fold_frame(
-    ds, d: _FoldData, X, cnn_models, fold_results, simple, cfg, task_name, k
-) -> pd.DataFrame:
-    f = d.fold
-    test = f.test_idx
-    rows: list[pd.DataFrame] = []
-
-    def frame(
-        model: str, task: str, proba, r_pred, n_seeds: int, best_epoch: float
-    ) -> pd.DataFrame:
-        n = len(test)
-        if proba is not None:
-            # float32 softmax averaged over seeds: renormalise so each row sums to 1 exactly
-            proba = np.asarray(proba, dtype=np.float64)
-            proba = proba / proba.sum(1, keepdims=True)
-            y_pred = proba.argmax(1)
-            if np.isnan(r_pred).all():
-                r_pred = (proba * d.class_means).sum(1)  # row-wise: no shape-dependent BLAS
-        else:
-            y_pred = d.classes_of(r_pred, ds.sigma[test], ds.horizon[test])
-        fr = pd.DataFrame(
-            {
-                "model": model,
-                "task": task,
-                "fold": f.index,
-                "n_seeds": n_seeds,
-                "train_start": f.train_start,
-                "train_end": f.train_end,
-                "expiry": ds.expiry_dates[test],
-                "horizon": ds.horizon[test],
-                "y_true": d.labels[test],
-                "y_return": ds.y_return[test],
-                "y_pred": y_pred,
-                "r_pred": r_pred,
-            },
-            index=pd.DatetimeIndex(ds.end_dates[test], name="date"),
-        )
-        p = np.full((n, k), np.nan) if proba is None else proba
-        for j in range(k):
-            fr[f"proba_{j}"] = p[:, j]
-        fr["best_epoch"] = best_epoch
-        return fr
-
-    Xt = X[torch.as_tensor(test, device=X.device)]
-    for name, arch in cnn_models:
-        res: FoldResult = fold_results[name]
-        out = predict_members(arch, Xt, [m.state for m in res.members]).mean(0)
-        be = float(np.mean([m.best_epoch for m in res.members]))
-        if arch.head == "classification":
-            rows.append(frame(name, task_name, out, np.full(len(test), np.nan), cfg.n_seeds, be))
-        else:
-            rows.append(
-                frame(name, task_name, None, d.t_mean + d.t_std * out[:, 0], cfg.n_seeds, be)
-            )
-    side = d.side
-    lab = d.labels[side]
-    for b in simple:
-        proba, r_pred, task = predict_baseline(
-            b, ds.X[side], lab, ds.y_return[side], ds.X[test], k, _close_channel(ds)
-        )
-        rows.append(frame(b, task, proba, r_pred, 1, np.nan))
-    return _normalise(pd.concat(rows), k)
-
-
-def _close_channel(ds: WindowDataset) -> int:
-    return ds.features.index("close") if "close" in ds.features else 0
-
-
-def _write_fold(root: Path, i: int, frame: pd.DataFrame, cnn_models, fold_results) -> None:
-    d = _fold_dir(root, i)
-    d.mkdir(parents=True, exist_ok=True)
+def _write_fold(
+    out: RunLayout, index: int, frame: pd.DataFrame, results: dict[str, FoldResult]
+) -> None:
+    fold = out.fold(index)
     curves, states = [], {}
-    for name, _arch in cnn_models:
-        res: FoldResult = fold_results[name]
+    for name, res in results.items():
         states[name] = [m.state for m in res.members]
-        for s, m in enumerate(res.members):
-            curves.append(m.curve.assign(model=name, seed=s))
-        w = np.stack([_first_layer(m.state) for m in res.members])
-        fname = "first_layer.npy" if name == "cnn" else f"first_layer_{name}.npy"
-        _atomic_write(d / fname, functools.partial(_save_npy, array=w))
-    cur = pd.concat(curves)[["model", "seed", "epoch", "train_loss", "val_loss"]]
-    _atomic_write(d / "curves.csv", lambda tmp: cur.to_csv(tmp, index=False))
-    _atomic_write(d / "state.pt", lambda tmp: torch.save(states, tmp))
-    _atomic_write(d / "predictions.parquet", lambda tmp: frame.to_parquet(tmp))
+        curves += [m.curve.assign(model=name, seed=s) for s, m in enumerate(res.members)]
+        write_npy(fold.first_layer(name), np.stack([_first_layer(m.state) for m in res.members]))
+    table = pd.concat(curves)[["model", "seed", "epoch", "train_loss", "val_loss"]]
+    write_csv(fold.curves, table, index=False)
+    write_tensors(fold.state, states)
+    write_parquet(fold.predictions, frame)  # last: marks the fold done
 
 
-def _save_npy(path: str, array: np.ndarray) -> None:
-    with open(path, "wb") as fh:  # a file handle: np.save would append ".npy" to a name
-        np.save(fh, array)
-
-
-def _first_layer(state: dict[str, torch.Tensor]) -> np.ndarray:
+def _first_layer(state: dict[str, Any]) -> np.ndarray:
     """The first Conv1d's weight (F, C, k): the first 3-D weight in the state dict."""
     for name, t in state.items():
         if name.endswith(".weight") and t.dim() == 3:
-            return t.numpy()
-    raise ConfigError("the network has no Conv1d layer (no 3-D weight in its state dict)")
+            return np.asarray(t.numpy())
+    raise TrainingError("the network has no Conv1d layer (no 3-D weight in its state dict)")

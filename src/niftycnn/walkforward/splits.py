@@ -45,8 +45,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from niftycnn.config import WalkForwardConfig
 from niftycnn.errors import SplitError
-from niftycnn.windows.dataset import WindowDataset
+from niftycnn.windows import WindowDataset, expiry_dates
+
+_DEFAULTS = WalkForwardConfig()  # the splitter's defaults are the [walkforward] table's
 
 _NEVER = np.iinfo(np.int64).max  # expiry key of an unlabelled sample: never trains
 
@@ -69,8 +72,8 @@ def _keys(X: Any, groups: Any) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex
     """Ordinal keys (end date, label end date) for a dataset or a plain array."""
     if isinstance(X, WindowDataset):
         end = np.asarray(X.end_dates.as_unit("ns").asi8, dtype=np.int64)
-        exp = np.asarray(X.expiry_dates.as_unit("ns").asi8, dtype=np.int64).copy()
-        unlabelled = X.expiry_dates.isna() | ~X.labelled | np.isnan(X.y_return)
+        exp = np.asarray(X.label_end.as_unit("ns").asi8, dtype=np.int64).copy()
+        unlabelled = X.label_end.isna() | ~X.labelled | np.isnan(X.y_return)
         exp[np.asarray(unlabelled)] = _NEVER
         return end, exp, X.end_dates
     n = len(X)
@@ -105,13 +108,13 @@ class WalkForwardSplit:
     def __init__(
         self,
         mode: Literal["expanding", "rolling"] = "expanding",
-        min_train_size: int | None = 500,
+        min_train_size: int | None = _DEFAULTS.min_train,
         first_test_date: str | pd.Timestamp | None = None,
-        refit: int | str | Sequence[Any] = 21,
+        refit: int | str | Sequence[Any] = _DEFAULTS.refit_every,
         max_train_size: int | None = None,
-        validation: float | int = 0.2,
+        validation: float | int = _DEFAULTS.validation,
         purge: bool = True,
-        embargo: int = 0,
+        embargo: int = _DEFAULTS.embargo,
         gap: int = 0,
         max_folds: int | None = None,
     ) -> None:
@@ -129,6 +132,23 @@ class WalkForwardSplit:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"WalkForwardSplit({params})"
+
+    @classmethod
+    def from_config(cls, cfg: WalkForwardConfig, sessions: pd.DatetimeIndex) -> WalkForwardSplit:
+        """The splitter of a ``[walkforward]`` table; weekly or monthly refits fall on the
+        expiry calendar of the data's ``sessions``."""
+        refit: int | list[pd.Timestamp] = cfg.refit_every
+        if cfg.refit != "every":
+            refit = list(expiry_dates(cfg.refit, sessions[0], sessions[-1], trading_days=sessions))
+        return cls(
+            mode=cfg.scheme,
+            min_train_size=cfg.min_train,
+            first_test_date=cfg.first_test,
+            refit=refit,
+            max_train_size=cfg.train_size if cfg.scheme == "rolling" else None,
+            validation=cfg.validation,
+            embargo=cfg.embargo,
+        )
 
     # -- validation -------------------------------------------------------------------
     def _validate(self) -> None:
@@ -265,3 +285,33 @@ class WalkForwardSplit:
                 )
             )
         return out
+
+
+def splits_table(folds: list[Fold], dataset: WindowDataset) -> pd.DataFrame:
+    """Fold boundaries (dates and sizes): the run directory's ``splits.csv``."""
+
+    def span(idx: np.ndarray) -> tuple[Any, Any]:
+        return (dataset.end_dates[idx[0]], dataset.end_dates[idx[-1]]) if len(idx) else (None, None)
+
+    rows = []
+    for fold in folds:
+        (tr0, tr1), (va0, va1), (te0, te1) = (
+            span(fold.train_idx),
+            span(fold.val_idx),
+            span(fold.test_idx),
+        )
+        rows.append(
+            {
+                "fold": fold.index,
+                "train_start": tr0,
+                "train_end": tr1,
+                "val_start": va0,
+                "val_end": va1,
+                "test_start": te0,
+                "test_end": te1,
+                "n_train": len(fold.train_idx),
+                "n_val": len(fold.val_idx),
+                "n_test": len(fold.test_idx),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -6,7 +6,7 @@ index) alone, so the sequential engine here and the batched engine
 (:mod:`niftycnn.walkforward.batched`) reproduce each other, and a fold's result does not
 depend on which other folds were trained with it (the truncation and resume invariants).
 
-Training recipe (both engines):
+Training recipe (both engines; the knobs are ``niftycnn.config.TrainConfig``):
 
 - AdamW (torch defaults for betas/eps), ``lr``, ``weight_decay``.
 - Classification: cross-entropy, optionally with balanced class weights
@@ -28,64 +28,24 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from niftycnn.errors import ConfigError
+from niftycnn.config import TrainConfig
+from niftycnn.errors import TrainingError
 from niftycnn.models import Architecture, build_model
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """How every member network is trained (see the module docstring for the recipe).
-
-    ``chunk_folds``: the batched engine trains this many folds (x n_seeds members) as one
-    stack; None picks about 100 members per chunk. Artefacts are written per chunk.
-    """
-
-    epochs: int = 30
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 1e-2
-    patience: int = 5
-    min_delta: float = 0.0
-    class_weights: Literal["none", "balanced"] = "none"
-    n_seeds: int = 5
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    engine: Literal["batched", "sequential"] = "batched"
-    seed: int = 0
-    chunk_folds: int | None = None
-
-    def validate(self) -> None:
-        checks = {
-            "epochs": self.epochs >= 1,
-            "batch_size": self.batch_size >= 1,
-            "lr": self.lr > 0,
-            "weight_decay": self.weight_decay >= 0,
-            "patience": self.patience >= 1,
-            "min_delta": self.min_delta >= 0,
-            "n_seeds": self.n_seeds >= 1,
-            "class_weights": self.class_weights in ("none", "balanced"),
-            "device": self.device in ("auto", "cpu", "cuda"),
-            "engine": self.engine in ("batched", "sequential"),
-            "chunk_folds": self.chunk_folds is None or self.chunk_folds >= 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigError(f"TrainConfig.{name}={getattr(self, name)!r} is not allowed")
-
-    def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ConfigError(
-                "TrainConfig.device='cuda' but no CUDA device is available; use 'auto'"
-            )
-        return torch.device(self.device)
+def torch_device(requested: str) -> torch.device:
+    """The device of ``[train] device``: "auto" is CUDA where one is present, else CPU."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("[train] device = 'cuda' but no CUDA device is available; use 'auto'")
+    return torch.device(requested)
 
 
 @dataclass
@@ -194,11 +154,13 @@ def train_member(
     task: FoldTask,
     seed_index: int,
     cfg: TrainConfig,
+    seed: int,
 ) -> MemberResult:
-    """Train one member with a plain minibatch loop (the reference implementation)."""
+    """Train one member with a plain minibatch loop (the reference implementation);
+    ``seed`` is the experiment's seed."""
     regression = arch.head == "regression"
     device = X.device
-    model = init_member(arch, X.shape[1], X.shape[2], cfg.seed, task.fold, seed_index).to(device)
+    model = init_member(arch, X.shape[1], X.shape[2], seed, task.fold, seed_index).to(device)
     opt = torch.optim.AdamW(
         model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=False
     )
@@ -206,7 +168,7 @@ def train_member(
     weight = (
         None if task.class_weight is None else torch.as_tensor(task.class_weight, device=device)
     )
-    stream = BatchStream(task.train_idx, cfg.batch_size, cfg.seed, task.fold, seed_index)
+    stream = BatchStream(task.train_idx, cfg.batch_size, seed, task.fold, seed_index)
     val_idx = torch.as_tensor(task.val_idx, device=device)
     best = math.inf
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -243,10 +205,11 @@ def train_member(
 
 
 def train_sequential(
-    arch: Architecture, X: torch.Tensor, tasks: list[FoldTask], cfg: TrainConfig
+    arch: Architecture, X: torch.Tensor, tasks: list[FoldTask], cfg: TrainConfig, seed: int
 ) -> list[FoldResult]:
+    """Every (task, seed index) member, one after another."""
     return [
-        FoldResult(t.fold, [train_member(arch, X, t, s, cfg) for s in range(cfg.n_seeds)])
+        FoldResult(t.fold, [train_member(arch, X, t, s, cfg, seed) for s in range(cfg.seeds)])
         for t in tasks
     ]
 

@@ -1,22 +1,25 @@
-"""Windows stage: expiry calendar, normalised windows and expiry-outcome labels."""
+"""Windows stage: expiry calendar, normalised windows and labels.
+
+Reads the canonical OHLCV frame (``niftycnn.data``) and the ``[windows]`` / ``[labels]``
+tables; gives a :class:`WindowDataset` (windows, label returns and classes, label end
+dates for purging). Writes nothing: the workflow records the label distribution.
+"""
 
 from niftycnn.windows.build import build_dataset
-from niftycnn.windows.dataset import CLASS_NAMES, UNLABELLED, WindowDataset
+from niftycnn.windows.dataset import WindowDataset
 from niftycnn.windows.expiry import EXPIRY_REGIMES, ExpiryRegime, expiry_dates, next_expiry
 from niftycnn.windows.labels import (
     FixedThresholds,
     Labeler,
     QuantileThresholds,
     VolatilityThresholds,
-    labeler_from_config,
+    labeler_for,
 )
 from niftycnn.windows.windows import FEATURES, make_windows
 
 __all__ = [
-    "CLASS_NAMES",
     "EXPIRY_REGIMES",
     "FEATURES",
-    "UNLABELLED",
     "ExpiryRegime",
     "FixedThresholds",
     "Labeler",
@@ -25,7 +28,7 @@ __all__ = [
     "WindowDataset",
     "build_dataset",
     "expiry_dates",
-    "labeler_from_config",
+    "labeler_for",
     "make_windows",
     "next_expiry",
 ]

@@ -9,90 +9,75 @@ Choices a reviewer should know:
   then runs exactly to the next expiry, so consecutive labels touch but never overlap.
 - Expiry dates come from :mod:`niftycnn.windows.expiry` with the frame's own dates as the
   trading days within its range and the NSE calendar beyond it. A window whose expiry
-  lies beyond the data keeps that calendar-known ``expiry_dates`` (so purging on it stays
-  correct); it has no label: horizon 0, y_return NaN, y_class UNLABELLED. expiry_dates is
-  NaT only where the expiry is beyond the exchange calendar too, i.e. truly unknown.
+  lies beyond the data keeps that calendar-known ``label_end`` (so purging on it stays
+  correct); it has no label: horizon 0, y_return NaN, y_class UNLABELLED. ``label_end``
+  is NaT only where the expiry is beyond the exchange calendar too, i.e. truly unknown.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
+from niftycnn.config import LabelsConfig, WindowsConfig
 from niftycnn.errors import LabelError
-from niftycnn.windows.dataset import UNLABELLED, WindowDataset
-from niftycnn.windows.expiry import EXPIRY_KINDS, expiry_dates, next_expiry
-from niftycnn.windows.labels import (
-    Labeler,
-    VolatilityThresholds,
-    expiry_outcomes,
-    trailing_volatility,
-)
-from niftycnn.windows.windows import DEFAULT_FEATURES, make_windows
-
-SAMPLINGS: tuple[str, ...] = ("daily", "expiry")
+from niftycnn.schema import UNLABELLED
+from niftycnn.windows.dataset import WindowDataset
+from niftycnn.windows.expiry import expiry_dates, next_expiry
+from niftycnn.windows.labels import expiry_outcomes, labeler_for, trailing_volatility
+from niftycnn.windows.windows import make_windows
 
 
 def build_dataset(
     frame: pd.DataFrame,
-    *,
-    length: int = 20,
-    features: Sequence[str] = DEFAULT_FEATURES,
-    expiry: str = "weekly",
-    labeler: Labeler | None = None,
-    sampling: str = "daily",
-    vol_window: int = 20,
+    windows: WindowsConfig | None = None,
+    labels: LabelsConfig | None = None,
 ) -> WindowDataset:
-    """Windows, expiry-outcome labels and trailing volatility for every sample of ``frame``.
+    """Windows, labels and trailing volatility for every sample of ``frame``, as the
+    ``[windows]`` and ``[labels]`` tables say (their defaults when not given).
 
-    ``labeler`` defaults to ``VolatilityThresholds()`` (0.3 / 1.0 expected moves). A copy
-    of it is fitted on all labelled samples here (the caller's object is left unfitted).
-    That is harmless for fixed and volatility thresholds, which learn nothing; quantile
-    classes filled here are in-sample, so the walk-forward must refit them per fold on
-    the training side only (from y_return, sigma and horizon).
+    The label's classes are filled with a labeler fitted on *all* labelled samples. That
+    is harmless for fixed and volatility thresholds, which learn nothing; quantile
+    classes filled here are in-sample, so the walk-forward refits them per fold on the
+    training side only (from y_return, sigma and horizon).
     """
-    if expiry not in EXPIRY_KINDS:
-        raise LabelError(f"unknown expiry kind {expiry!r}; use one of {EXPIRY_KINDS}")
-    if sampling not in SAMPLINGS:
-        raise LabelError(f"unknown sampling {sampling!r}; use one of {SAMPLINGS}")
-    labeler = VolatilityThresholds() if labeler is None else copy.deepcopy(labeler)
-    features = (features,) if isinstance(features, str) else tuple(features)
-    X_all, _ = make_windows(frame, length=length, features=features)
+    windows = windows or WindowsConfig()
+    labels = labels or LabelsConfig()
+    length = windows.length
+    X_all, _ = make_windows(frame, length=length, features=windows.features)
     dates = pd.DatetimeIndex(frame.index)
     close = frame["close"].to_numpy(np.float64)
-    sigma_all = trailing_volatility(close, vol_window)
+    sigma_all = trailing_volatility(close, labels.vol_window)
 
-    first = max(length - 1, vol_window)
+    first = max(length - 1, labels.vol_window)
     end_pos = np.arange(first, len(frame))
-    if sampling == "expiry":
-        cycle_ends = expiry_dates(expiry, dates[0], dates[-1], trading_days=dates)
+    if windows.sampling == "expiry":
+        cycle_ends = expiry_dates(labels.expiry, dates[0], dates[-1], trading_days=dates)
         end_pos = end_pos[dates[end_pos].isin(cycle_ends)]
     if end_pos.size == 0:
         raise LabelError(
-            f"no sample fits in {len(frame)} rows with length={length}, vol_window={vol_window}"
-            f", sampling={sampling!r}; use more data or shorter windows"
+            f"no sample fits in {len(frame)} rows with [windows] length = {length}, "
+            f"[labels] vol_window = {labels.vol_window}, sampling = {windows.sampling!r}; "
+            "use more data or shorter windows"
         )
 
     end_dates = pd.DatetimeIndex(dates[end_pos], name="date")
-    exp = next_expiry(end_dates, expiry, trading_days=dates)
-    horizon, y_return = expiry_outcomes(dates, close, end_pos, exp)
+    label_end = next_expiry(end_dates, labels.expiry, trading_days=dates)
+    horizon, y_return = expiry_outcomes(dates, close, end_pos, label_end)
     sigma = sigma_all[end_pos]
     labelled = ~np.isnan(y_return)
+    y_class = np.full(len(end_pos), UNLABELLED, dtype=np.int64)
     if labelled.any():
-        labeler.fit(y_return[labelled], sigma[labelled], horizon[labelled])
-        y_class = labeler.transform(y_return, sigma, horizon)
-    else:
-        y_class = np.full(len(end_pos), UNLABELLED, dtype=np.int64)
+        labeler = labeler_for(labels).fit(y_return[labelled], sigma[labelled], horizon[labelled])
+        y_class = np.asarray(labeler.transform(y_return, sigma, horizon), dtype=np.int64)
     return WindowDataset(
         X=X_all[end_pos - (length - 1)],
         end_dates=end_dates,
-        expiry_dates=pd.DatetimeIndex(exp, name="expiry"),
+        label_end=pd.DatetimeIndex(label_end, name="label_end"),
         horizon=horizon,
         y_return=y_return,
-        y_class=np.asarray(y_class, dtype=np.int64),
+        y_class=y_class,
         sigma=sigma,
-        features=features,
+        features=tuple(windows.features),
+        n_classes=labels.classes,
     )

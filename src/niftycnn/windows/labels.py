@@ -1,35 +1,40 @@
-"""Expiry-outcome labels: the return from a window's end to the next expiry, in 5 classes.
+"""Expiry-outcome labels: the return from a window's end to the next expiry, in K classes.
 
 For a window ending on day t: the next expiry strictly after t, the horizon h in trading
 days (rows of the data) from t to it, and r = log(close at expiry / close at t). The
-regression target is r. The five classes (``CLASS_NAMES`` order, 0 = Large Down) come
-from one of three threshold rules, all fit/transform objects with one protocol so the
-walk-forward can ``fit`` on a fold's training side and ``transform`` everything:
+regression target is r. The K return-ordered classes (``niftycnn.schema.LabelVocabulary``:
+0 is the most negative) come from one of three threshold rules, all fit/transform objects
+with one protocol so the walk-forward can ``fit`` on a fold's training side and
+``transform`` everything:
 
-- :class:`FixedThresholds`: cut points on r itself;
-- :class:`VolatilityThresholds`: cut points on z = r / (sigma_t * sqrt(h)), sigma_t the
-  trailing daily log-return volatility known at t;
-- :class:`QuantileThresholds`: cut points at quantiles of the training returns.
+- :class:`FixedThresholds`: K - 1 cut points on r itself;
+- :class:`VolatilityThresholds`: K - 1 cut points on z = r / (sigma_t * sqrt(h)), sigma_t
+  the trailing daily log-return volatility known at t;
+- :class:`QuantileThresholds`: cut points at K - 1 quantiles of the training returns.
 
-Fixed and volatility cuts are symmetric on the scaled value x: |x| <= small is Flat,
-small < |x| <= large is Small Down/Up, |x| > large is Large (a boundary value goes to the
-class nearer Flat, on both sides). Quantile cuts need not be symmetric; there the class
-is the number of cuts strictly below x. NaN returns (no label) give ``UNLABELLED``.
+Fixed and volatility cuts are read towards zero: a value on a cut goes to the class
+nearer zero, on both sides (so with cuts (-1, -0.3, 0.3, 1) the Flat class is
+[-0.3, 0.3]; with the single cut 0 of two classes, a zero return is Down: Up means
+r > 0). Quantile cuts need not be symmetric; there the class is the number of cuts
+strictly below x. NaN returns (no label) give ``UNLABELLED``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from niftycnn.config import LabelsConfig
 from niftycnn.errors import LabelError
-from niftycnn.windows.dataset import UNLABELLED
+from niftycnn.schema import UNLABELLED
 
 
 class Labeler(Protocol):
-    """Turns returns to expiry into class indices; fitted on training data only."""
+    """Turns label returns into class indices; fitted on training data only."""
 
     def fit(self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> Labeler: ...
 
@@ -38,47 +43,43 @@ class Labeler(Protocol):
     ) -> np.ndarray: ...
 
 
-def _classify(x: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """Class index = number of cuts strictly below x; UNLABELLED where x is NaN."""
-    x = np.asarray(x, dtype=np.float64)
-    out = np.searchsorted(cuts, x, side="left").astype(np.int64)
-    out[np.isnan(x)] = UNLABELLED
-    return out
+def _increasing(values: Sequence[float], what: str) -> np.ndarray:
+    cuts = np.asarray(values, dtype=np.float64)
+    if cuts.ndim != 1 or cuts.size < 1 or not np.isfinite(cuts).all():
+        raise LabelError(f"{what} must be one or more finite numbers, got {list(values)}")
+    if not all(a < b for a, b in pairwise(cuts)):
+        raise LabelError(f"{what} must increase strictly, got {cuts.tolist()}")
+    return cuts
 
 
-def _classify_symmetric(x: np.ndarray, small: float, large: float) -> np.ndarray:
-    """Flat for |x| <= small, Small for |x| <= large, Large beyond; UNLABELLED for NaN."""
+def classify_towards_zero(x: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Class = number of cuts below x, a value on a cut going to the class nearer zero;
+    UNLABELLED where x is NaN."""
     x = np.asarray(x, dtype=np.float64)
     missing = np.isnan(x)
     x = np.where(missing, 0.0, x)
-    size = np.searchsorted(np.array([small, large]), np.abs(x), side="left")
-    out = 2 + np.sign(x).astype(np.int64) * size
-    return np.where(missing, UNLABELLED, out).astype(np.int64)
-
-
-def _check_pair(small: float, large: float, what: str) -> None:
-    if not (np.isfinite(small) and np.isfinite(large) and 0 < small < large):
-        raise LabelError(f"{what} thresholds need 0 < small < large, got {small}, {large}")
+    below = np.searchsorted(cuts, x, side="left")  # cuts < x
+    not_above = np.searchsorted(cuts, x, side="right")  # cuts <= x
+    out = np.where(x >= 0, below, not_above).astype(np.int64)
+    return np.where(missing, UNLABELLED, out)
 
 
 class FixedThresholds:
-    """Classes from fixed cut points on the log return r: (-large, -small, small, large)."""
+    """Classes from cut points on the log return r itself."""
 
-    def __init__(self, small: float = 0.01, large: float = 0.03) -> None:
-        self.small = small
-        self.large = large
+    def __init__(self, cuts: Sequence[float]) -> None:
+        self.cuts = tuple(float(c) for c in cuts)
 
     def fit(self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> FixedThresholds:
-        """Nothing to learn; validates the thresholds."""
-        _check_pair(self.small, self.large, "fixed")
+        """Nothing to learn; validates the cut points."""
+        _increasing(self.cuts, "fixed cuts")
         return self
 
     def transform(self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> np.ndarray:
-        _check_pair(self.small, self.large, "fixed")
-        return _classify_symmetric(y_return, self.small, self.large)
+        return classify_towards_zero(y_return, _increasing(self.cuts, "fixed cuts"))
 
     def __repr__(self) -> str:
-        return f"FixedThresholds(small={self.small}, large={self.large})"
+        return f"FixedThresholds(cuts={self.cuts})"
 
 
 def vol_scaled(y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> np.ndarray:
@@ -97,74 +98,67 @@ class VolatilityThresholds:
     UNLABELLED also where sigma is NaN (too little history for a volatility estimate).
     """
 
-    def __init__(self, small: float = 0.3, large: float = 1.0) -> None:
-        self.small = small
-        self.large = large
+    def __init__(self, cuts: Sequence[float]) -> None:
+        self.cuts = tuple(float(c) for c in cuts)
 
     def fit(
         self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray
     ) -> VolatilityThresholds:
-        """Nothing to learn; validates the thresholds."""
-        _check_pair(self.small, self.large, "volatility")
+        """Nothing to learn; validates the cut points."""
+        _increasing(self.cuts, "volatility cuts")
         return self
 
     def transform(self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> np.ndarray:
-        _check_pair(self.small, self.large, "volatility")
-        return _classify_symmetric(vol_scaled(y_return, sigma, horizon), self.small, self.large)
+        cuts = _increasing(self.cuts, "volatility cuts")
+        return classify_towards_zero(vol_scaled(y_return, sigma, horizon), cuts)
 
     def __repr__(self) -> str:
-        return f"VolatilityThresholds(small={self.small}, large={self.large})"
+        return f"VolatilityThresholds(cuts={self.cuts})"
 
 
 class QuantileThresholds:
-    """Classes from quantiles of the *training* returns (fit on a fold's training side)."""
+    """Classes from quantiles of the *training* returns (fit on a fold's training side);
+    the default is five even classes."""
 
-    def __init__(self, quantiles: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)) -> None:
-        self.quantiles = tuple(quantiles)
+    def __init__(self, quantiles: Sequence[float] = (0.2, 0.4, 0.6, 0.8)) -> None:
+        self.quantiles = tuple(float(q) for q in quantiles)
         self.cuts_: np.ndarray | None = None
 
     def fit(
         self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray
     ) -> QuantileThresholds:
         """Learn the cut points from the labelled (non-NaN) returns given."""
-        q = np.asarray(self.quantiles, dtype=np.float64)
-        if q.shape != (4,) or not ((q > 0) & (q < 1)).all() or not (np.diff(q) > 0).all():
-            raise LabelError(f"quantiles must be 4 increasing values in (0, 1), got {q.tolist()}")
+        q = _increasing(self.quantiles, "quantiles")
+        if not ((q > 0) & (q < 1)).all():
+            raise LabelError(f"quantiles must lie inside (0, 1), got {q.tolist()}")
         r = np.asarray(y_return, dtype=np.float64)
         r = r[~np.isnan(r)]
-        if r.size < 5:
-            raise LabelError(f"quantile thresholds need >= 5 labelled returns to fit, got {r.size}")
+        if r.size < q.size + 1:
+            raise LabelError(
+                f"quantile thresholds need >= {q.size + 1} labelled returns to fit, got {r.size}"
+            )
         self.cuts_ = np.quantile(r, q)
         return self
 
     def transform(self, y_return: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> np.ndarray:
         if self.cuts_ is None:
             raise LabelError("QuantileThresholds is not fitted; call fit on training returns first")
-        return _classify(y_return, self.cuts_)
+        x = np.asarray(y_return, dtype=np.float64)
+        out = np.searchsorted(self.cuts_, x, side="left").astype(np.int64)
+        out[np.isnan(x)] = UNLABELLED
+        return out
 
     def __repr__(self) -> str:
         return f"QuantileThresholds(quantiles={self.quantiles})"
 
 
-# The one table of threshold modes (config name -> class).
-LABELERS: dict[str, type] = {
-    "fixed": FixedThresholds,
-    "volatility": VolatilityThresholds,
-    "quantile": QuantileThresholds,
-}
-
-
-def labeler_from_config(mode: str, **params: object) -> Labeler:
-    """A labeler from its config name ("fixed", "volatility", "quantile") and parameters."""
-    if mode not in LABELERS:
-        raise LabelError(f"unknown label mode {mode!r}; use one of {sorted(LABELERS)}")
-    try:
-        labeler: Labeler = LABELERS[mode](**params)
-    except TypeError as exc:
-        raise LabelError(
-            f"bad parameters {sorted(params)} for label mode {mode!r}: {exc}"
-        ) from None
-    return labeler
+def labeler_for(labels: LabelsConfig) -> Labeler:
+    """The (unfitted) labeler of a ``[labels]`` table."""
+    if labels.mode == "quantile":
+        return QuantileThresholds(labels.quantile_points)
+    if labels.mode == "fixed":
+        return FixedThresholds(labels.cut_points)
+    return VolatilityThresholds(labels.cut_points)
 
 
 def trailing_volatility(close: np.ndarray, window: int = 20) -> np.ndarray:

@@ -26,10 +26,8 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from niftycnn.data.frame import OHLCV_COLUMNS
 from niftycnn.errors import LabelError
-
-OHLCV: tuple[str, ...] = ("open", "high", "low", "close", "volume")
-DEFAULT_FEATURES: tuple[str, ...] = OHLCV
 
 Scaling = Literal["last_close", "zscore_nonzero", "none"]
 
@@ -60,7 +58,7 @@ def _log_returns(f: pd.DataFrame) -> np.ndarray:
     return np.concatenate(([0.0], np.diff(lc)))
 
 
-# The one table of feature transforms.
+# The one table of feature transforms (keys: the names ``[windows] features`` accepts).
 FEATURES: dict[str, Feature] = {
     "open": Feature(("open", "close"), _log_col("open"), "last_close"),
     "high": Feature(("high", "close"), _log_col("high"), "last_close"),
@@ -117,7 +115,7 @@ def _zscore_nonzero(raw: np.ndarray) -> np.ndarray:
 def make_windows(
     frame: pd.DataFrame,
     length: int = 20,
-    features: Sequence[str] = DEFAULT_FEATURES,
+    features: Sequence[str] = OHLCV_COLUMNS,
     normalize: bool = True,
 ) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """All windows of ``length`` days, one per end date from the ``length``-th row on.

@@ -14,13 +14,14 @@ import pytest
 import torch
 
 import niftycnn.walkforward.run as walkforward_run
+from niftycnn.api import open_run
 from niftycnn.cli import main
-from niftycnn.pipeline import load_models
 from niftycnn.windows import build_dataset
 
-EXPERIMENT = """
+EXPERIMENT = '''
 name = "tiny_synthetic"
-description = "Reduced synthetic run for the end-to-end test <b>&</b>"
+description = """Reduced synthetic run for the end-to-end test <b>&</b>.
+Its description spans two lines and has "quotes"."""
 seed = 3
 
 [data]
@@ -52,7 +53,7 @@ permutations = 100
 
 [filters]
 null_draws = 200
-"""
+'''
 
 SWEEP = """
 [sweep]
@@ -158,9 +159,9 @@ def test_saved_weights_reproduce_the_stored_predictions(finished_run: Path) -> N
     from niftycnn.data import synthetic_ohlcv
 
     frame = synthetic_ohlcv(640, 3, start="2019-03-01", pattern="momentum", strength=0.5)
-    ds = build_dataset(frame, expiry="weekly")
+    ds = build_dataset(frame)
     X = torch.as_tensor(ds.X[np.asarray(ds.end_dates.isin(fold.index))])
-    networks = load_models(finished_run, 1)
+    networks = open_run(finished_run).models(1)
     assert len(networks) == 2
     with torch.no_grad():
         proba = torch.stack([torch.softmax(n(X), dim=1) for n in networks]).mean(0).numpy()
@@ -211,3 +212,45 @@ def test_sweep_reports_train_and_test_error_per_point(
     assert list(sweep.params) == [4 * 16 + 25, 8 * 16 + 45]
     assert np.isfinite(sweep[["train_loss", "val_loss", "test_loss"]].to_numpy()).all()
     assert ">Bias-variance sweep</h2>" in (run / "report.html").read_text(encoding="utf-8")
+
+
+def _tiny_run(tmp_path: Path, extra: str) -> Path:
+    """A one-seed, one-epoch version of the tiny experiment, with ``extra`` tables."""
+    base = EXPERIMENT.replace("epochs = 2", "epochs = 1").replace("seeds = 2", "seeds = 1")
+    base = base.replace('[baselines]\nmodels = ["majority", "ridge", "momentum"]\n', "")
+    path = tmp_path / "variant.toml"
+    path.write_text(base + extra)
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["run", str(path), "--out", str(tmp_path), "--quiet"]) == 0
+    return _run_dir(buffer.getvalue())
+
+
+def test_three_class_labels_run_end_to_end(tmp_path: Path) -> None:
+    run = _tiny_run(tmp_path, "\n[labels]\nclasses = 3\n\n[model]\nn_classes = 3\n")
+    labels = pd.read_csv(run / "labels.csv")
+    assert list(labels.name) == ["Down", "Flat", "Up"] and labels["count"].gt(0).all()
+    predictions = pd.read_parquet(run / "predictions.parquet")
+    assert not any(c.startswith("proba_3") for c in predictions.columns)
+    cnn = predictions[predictions.model == "cnn"]
+    np.testing.assert_allclose(cnn[["proba_0", "proba_1", "proba_2"]].sum(axis=1), 1.0, atol=1e-9)
+    assert set(cnn.y_true.unique()) <= {-1, 0, 1, 2}
+    confusion = pd.read_csv(run / "metrics" / "confusion.csv", index_col=0)
+    assert list(confusion.index) == ["Down", "Flat", "Up"]
+    summary = pd.read_csv(run / "metrics" / "summary.csv", index_col=0)
+    assert np.isfinite(summary.loc["cnn", ["log_loss", "accuracy", "r2_oos"]]).all()
+    assert ">Verdict</h2>" in (run / "report.html").read_text(encoding="utf-8")
+
+
+def test_two_feature_windows_run_with_fixed_kernels(tmp_path: Path) -> None:
+    run = _tiny_run(
+        tmp_path,
+        '\n[windows]\nfeatures = ["close", "volume"]\n\n'
+        '[baselines]\nmodels = ["majority", "fixed_kernels"]\n',
+    )
+    predictions = pd.read_parquet(run / "predictions.parquet")
+    assert set(predictions.model) == {"cnn", "majority", "fixed_kernels"}
+    states = torch.load(run / "folds" / "fold_0000" / "state.pt", weights_only=True)
+    gram = states["fixed_kernels"][0]["0.weight"]
+    assert tuple(gram.shape) == (6, 1, 3)  # 2 channels x (level, momentum, curvature)
+    assert np.load(run / "folds" / "fold_0000" / "first_layer.npy").shape[2] == 2

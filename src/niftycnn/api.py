@@ -1,0 +1,152 @@
+"""The Python API for notebooks: the same objects the command line uses.
+
+::
+
+    import niftycnn
+
+    experiment = niftycnn.load_experiment("experiments/synthetic_momentum.toml")
+    quick = experiment.with_overrides(train={"epochs": 3, "seeds": 1})
+    run = niftycnn.run(quick, out="reports")          # a Run: the finished directory
+    run.metrics.loc["cnn", ["accuracy", "log_loss"]]  # out-of-sample scores
+    run.comparison                                    # CNN vs each baseline (DM tests)
+    networks = run.models(fold=0)                     # the fold's trained networks
+    again = niftycnn.open_run(run.root)               # any finished run directory
+
+A :class:`Run` reads its directory lazily; nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from niftycnn.config import Experiment, load_experiment
+from niftycnn.errors import RunDirError
+from niftycnn.rundir import RunLayout, new_run_dir, read_json, require_run_dir
+
+__all__ = ["Run", "load_experiment", "open_run", "resume", "run", "sweep"]
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run directory, opened: its config, tables, verdict, networks and report."""
+
+    layout: RunLayout
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
+
+    @cached_property
+    def config(self) -> Experiment:
+        """The resolved experiment the run used."""
+        from niftycnn.workflow.run import stored_experiment
+
+        return stored_experiment(self.layout)
+
+    @cached_property
+    def predictions(self) -> pd.DataFrame:
+        """Out-of-sample predictions of every model (``niftycnn.schema``)."""
+        return pd.read_parquet(self._need(self.layout.predictions))
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        """One row per model: prediction and trading metrics."""
+        return pd.read_csv(self._need(self.layout.metric("summary")), index_col="model")
+
+    @cached_property
+    def comparison(self) -> pd.DataFrame:
+        """The CNN against each baseline: losses, difference with its interval, DM p."""
+        return pd.read_csv(self._need(self.layout.metric("comparison")))
+
+    @property
+    def verdict(self) -> dict[str, Any]:
+        """``comparisons`` (one dict per baseline) and the ``filters`` sentence."""
+        filters = self.layout.filter_verdict
+        return {
+            "comparisons": self.comparison.to_dict(orient="records"),
+            "filters": read_json(filters)["verdict"] if filters.is_file() else None,
+        }
+
+    @property
+    def report(self) -> Path:
+        return self._need(self.layout.report_html)
+
+    def models(self, fold: int, model: str = "cnn") -> list[Any]:
+        """The trained networks of one fold (one per seed), in eval mode.
+
+        Weights come from ``folds/fold_XXXX/state.pt``, a dict of tensors read with
+        ``torch.load(weights_only=True)`` (no arbitrary objects are unpickled); the
+        architecture is rebuilt from the run's ``config.toml``. The CNN's test-block
+        probabilities are the softmax of these networks averaged over seeds.
+        """
+        import torch
+
+        from niftycnn.models import build_model
+        from niftycnn.walkforward.baselines import cnn_baselines
+
+        path = self.layout.fold(fold).state
+        if not path.is_file():
+            raise RunDirError(f"{path} does not exist; folds are 0..n-1 (see splits.csv)")
+        cfg = self.config
+        if model == "cnn":
+            arch = cfg.architecture()
+        else:
+            arch = dict(cnn_baselines([model], cfg.model.head, cfg.n_classes))[model]
+        states = torch.load(path, weights_only=True, map_location="cpu")
+        if model not in states:
+            raise RunDirError(f"{path} has no {model!r} weights; it has {sorted(states)}")
+        channels, length = len(cfg.windows.features), cfg.windows.length
+        networks = []
+        for state in states[model]:
+            network = build_model(arch, channels, length)
+            network.load_state_dict(state)
+            networks.append(network.eval())
+        return networks
+
+    def _need(self, path: Path) -> Path:
+        if not path.is_file():
+            raise RunDirError(
+                f"{path} is missing: the run did not finish; resume it with "
+                f"`niftycnn run --resume {self.root}`"
+            )
+        return path
+
+
+def open_run(path: str | Path) -> Run:
+    """A finished (or interrupted) run directory."""
+    return Run(require_run_dir(path))
+
+
+def run(
+    experiment: Experiment | str | Path, out: str | Path = "reports", *, progress: bool = False
+) -> Run:
+    """Run an experiment (or an experiment file) into a new directory under ``out``."""
+    from niftycnn.workflow.run import run_experiment
+
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment)
+    layout = new_run_dir(out, experiment.name)
+    return Run(run_experiment(experiment, layout, progress=progress))
+
+
+def resume(path: str | Path, *, progress: bool = False) -> Run:
+    """Finish an interrupted run (finished folds are loaded, not retrained)."""
+    from niftycnn.workflow.run import resume_run
+
+    return Run(resume_run(path, progress=progress))
+
+
+def sweep(
+    experiment: Experiment | str | Path, out: str | Path = "reports", *, progress: bool = False
+) -> Run:
+    """Run an experiment's ``[sweep]`` grid into a new directory under ``out``."""
+    from niftycnn.workflow.sweep import run_sweep
+
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(experiment)
+    return Run(run_sweep(experiment, new_run_dir(out, experiment.name), progress=progress))

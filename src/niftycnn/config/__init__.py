@@ -1,0 +1,43 @@
+"""Experiment files and the stage configs: one TOML file describes a whole run.
+
+``tables`` holds one frozen pydantic table per ``[table]`` (these are the configs the
+stages take: there is no second copy); ``experiment`` validates them together, loads a
+file and writes the resolved config back as TOML.
+"""
+
+from niftycnn.config.experiment import Experiment, load_experiment, parse_experiment, to_toml
+from niftycnn.config.tables import (
+    FEATURES,
+    BacktestConfig,
+    BaselinesConfig,
+    DataConfig,
+    FiltersConfig,
+    LabelsConfig,
+    ModelConfig,
+    SweepConfig,
+    SyntheticConfig,
+    TrainConfig,
+    WalkForwardConfig,
+    WindowsConfig,
+    symmetric_cuts,
+)
+
+__all__ = [
+    "FEATURES",
+    "BacktestConfig",
+    "BaselinesConfig",
+    "DataConfig",
+    "Experiment",
+    "FiltersConfig",
+    "LabelsConfig",
+    "ModelConfig",
+    "SweepConfig",
+    "SyntheticConfig",
+    "TrainConfig",
+    "WalkForwardConfig",
+    "WindowsConfig",
+    "load_experiment",
+    "parse_experiment",
+    "symmetric_cuts",
+    "to_toml",
+]

@@ -1,0 +1,282 @@
+"""The stage configs: one frozen pydantic table per ``[table]`` of an experiment file.
+
+These classes *are* the configs the stages take (``train_batched(..., cfg: TrainConfig)``,
+``evaluate(..., config: BacktestConfig)``): there is no second copy with other defaults.
+Each field carries its type, range and default; a table from a file is validated
+strictly (``"20"`` is not an integer) and unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import pairwise
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+
+class Table(BaseModel):
+    """Base of every table: frozen, strict, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _as_tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _check_date(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a YYYY-MM-DD date") from exc
+    return value
+
+
+# A TOML array read into a tuple (the tables are frozen, so their sequences are too).
+Array = BeforeValidator(_as_tuple)
+Date = Annotated[str | None, AfterValidator(_check_date)]
+# Input channel names (``niftycnn.windows.FEATURES`` holds their transforms).
+Feature = Literal["open", "high", "low", "close", "volume", "returns", "range"]
+FEATURES: tuple[str, ...] = get_args(Feature)
+
+
+class SyntheticConfig(Table):
+    """The synthetic market (see ``niftycnn.data.synthetic_ohlcv``): GARCH(1, 1) returns
+    with Student-t innovations and an optional planted drift pattern."""
+
+    n_days: int = Field(3000, ge=30, le=20000)
+    start: Annotated[str, AfterValidator(_check_date)] = "2010-01-01"
+    pattern: Literal["none", "momentum", "curvature"] = "momentum"
+    strength: float = Field(0.5, ge=0.0, le=5.0)
+    lookback: int = Field(5, ge=2, le=60)
+    daily_vol: float = Field(0.011, gt=0.0, le=0.2)
+    garch: Annotated[tuple[float, float], Array] = (0.08, 0.90)
+    tail_df: float = Field(5.0, gt=2.0, le=1000.0)
+    drift: float = Field(0.0003, ge=-0.01, le=0.01)
+    start_price: float = Field(5000.0, gt=0.0)
+    zero_volume_until: Date = None
+
+    @model_validator(mode="after")
+    def _stationary(self) -> SyntheticConfig:
+        alpha, beta = self.garch
+        if not (alpha >= 0 and beta >= 0 and alpha + beta < 1):
+            raise ValueError(
+                f"garch {list(self.garch)} is not stationary; need a, b >= 0, a + b < 1"
+            )
+        return self
+
+
+class DataConfig(Table):
+    source: Literal["yahoo", "csv", "synthetic", "cache"] = "synthetic"
+    symbol: str = Field("^NSEI", min_length=1)
+    path: str | None = None
+    start: Date = None
+    end: Date = None
+    cache_dir: str = "data/cache"
+    synthetic: SyntheticConfig = SyntheticConfig()
+
+    @model_validator(mode="after")
+    def _csv_needs_path(self) -> DataConfig:
+        if self.source == "csv" and not self.path:
+            raise ValueError("source = 'csv' needs path = 'file.csv'")
+        if self.start and self.end and self.start >= self.end:
+            raise ValueError(f"start {self.start} must be before end {self.end}")
+        return self
+
+
+class WindowsConfig(Table):
+    length: int = Field(20, ge=3, le=250)
+    features: Annotated[tuple[Feature, ...], Array] = ("open", "high", "low", "close", "volume")
+    sampling: Literal["daily", "expiry"] = "daily"
+
+    @model_validator(mode="after")
+    def _non_empty_unique(self) -> WindowsConfig:
+        if not self.features:
+            raise ValueError("features needs at least one feature")
+        if len(set(self.features)) != len(self.features):
+            raise ValueError(f"features repeat: {list(self.features)}")
+        return self
+
+
+def symmetric_cuts(n_classes: int, small: float, large: float) -> tuple[float, ...]:
+    """Cut points on the (scaled) return for 2-5 classes from ``small`` and ``large``:
+    2 classes (0), 3 (-small, small), 4 (-large, 0, large), 5 (-large, -small, small,
+    large). More classes need explicit ``cuts``."""
+    return {
+        2: (0.0,),
+        3: (-small, small),
+        4: (-large, 0.0, large),
+        5: (-large, -small, small, large),
+    }[n_classes]
+
+
+class LabelsConfig(Table):
+    """The label of a window: its return to the next options expiry, in ``classes``
+    return-ordered classes (``niftycnn.schema.LabelVocabulary``).
+
+    ``mode``: cut points on the return itself (``fixed``), on the return in units of the
+    expected move sigma_t sqrt(h) (``volatility``), or at quantiles of each fold's
+    training returns (``quantile``). Fixed and volatility cuts come from ``small`` /
+    ``large`` for 2-5 classes (see :func:`symmetric_cuts`) or from explicit ``cuts``;
+    quantiles default to even shares (1/K, 2/K, ...).
+    """
+
+    expiry: Literal["weekly", "monthly"] = "weekly"
+    mode: Literal["fixed", "volatility", "quantile"] = "volatility"
+    classes: int = Field(5, ge=2, le=20)
+    small: float = Field(0.3, gt=0.0)
+    large: float = Field(1.0, gt=0.0)
+    cuts: Annotated[tuple[float, ...] | None, Array] = None
+    quantiles: Annotated[tuple[float, ...] | None, Array] = None
+    vol_window: int = Field(20, ge=5, le=250)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LabelsConfig:
+        k = self.classes
+        if self.small >= self.large:
+            raise ValueError(f"small ({self.small}) must be below large ({self.large})")
+        for key in ("cuts", "quantiles"):
+            values = getattr(self, key)
+            if values is None:
+                continue
+            if len(values) != k - 1 or not all(a < b for a, b in pairwise(values)):
+                raise ValueError(
+                    f"{key} must be {k - 1} strictly increasing values for classes = {k}, "
+                    f"got {list(values)}"
+                )
+        if self.quantiles is not None and not all(0.0 < q < 1.0 for q in self.quantiles):
+            raise ValueError(f"quantiles must lie inside (0, 1), got {list(self.quantiles)}")
+        if self.mode != "quantile" and self.cuts is None and k > 5:
+            raise ValueError(
+                f"classes = {k} with mode = '{self.mode}' needs cuts = [{k - 1} increasing "
+                "values] (small/large define 2 to 5 classes)"
+            )
+        return self
+
+    @property
+    def cut_points(self) -> tuple[float, ...]:
+        """Cut points of the fixed / volatility modes."""
+        return self.cuts or symmetric_cuts(self.classes, self.small, self.large)
+
+    @property
+    def quantile_points(self) -> tuple[float, ...]:
+        """Quantiles of the quantile mode (even shares unless given)."""
+        return self.quantiles or tuple(j / self.classes for j in range(1, self.classes))
+
+
+class ModelConfig(Table):
+    """Either a preset name or an explicit layer list (see ``niftycnn.models``).
+    ``n_classes`` defaults to ``[labels] classes`` and must equal it when given."""
+
+    preset: str | None = "q10"
+    layers: Annotated[tuple[dict[str, Any], ...] | None, Array] = None
+    head: Literal["classification", "regression"] = "classification"
+    n_classes: int | None = Field(None, ge=2, le=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_of(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and raw.get("layers") is not None:
+            if raw.get("preset") is not None:
+                raise ValueError("give either preset or layers, not both")
+            raw = {**raw, "preset": None}
+        return raw
+
+
+class TrainConfig(Table):
+    """How every member network is trained (``niftycnn.walkforward.train`` has the
+    recipe). ``chunk_folds``: the batched engine trains this many folds (x seeds members)
+    as one stack; unset picks about 100 members per chunk."""
+
+    epochs: int = Field(30, gt=0, le=1000)
+    batch_size: int = Field(128, gt=0, le=65536)
+    lr: float = Field(1e-3, gt=0.0, le=1.0)
+    weight_decay: float = Field(1e-2, ge=0.0, le=1.0)
+    patience: int = Field(5, ge=1, le=1000)
+    min_delta: float = Field(0.0, ge=0.0)
+    class_weights: Literal["none", "balanced"] = "none"
+    seeds: int = Field(5, gt=0, le=100)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    engine: Literal["batched", "sequential"] = "batched"
+    chunk_folds: int | None = Field(None, ge=1)
+
+
+class WalkForwardConfig(Table):
+    scheme: Literal["expanding", "rolling"] = "expanding"
+    train_size: int = Field(1000, gt=0, description="rolling window length, in samples")
+    min_train: int = Field(500, gt=0)
+    first_test: Date = None
+    refit: Literal["every", "weekly", "monthly"] = "monthly"
+    refit_every: int = Field(21, gt=0)
+    embargo: int = Field(0, ge=0)
+    validation: float = Field(0.15, ge=0.0, lt=1.0)
+
+
+class BaselinesConfig(Table):
+    """Baselines trained on the very same folds; by default every one that fits the head
+    and the features (``niftycnn.walkforward.baselines.BASELINES``)."""
+
+    models: Annotated[tuple[str, ...] | None, Array] = None
+
+
+class BacktestConfig(Table):
+    """How predictions become trades, what trading costs, and the resampling behind the
+    intervals and p-values (``niftycnn.backtest``)."""
+
+    signal: Literal["expected_return", "prob_diff", "class"] = "expected_return"
+    sizing: Literal["sign", "scaled"] = "sign"
+    scale: float = Field(0.02, gt=0.0, description="return giving a full position if scaled")
+    band: float = Field(0.0, ge=0.0)
+    long_short: bool = True
+    holding: Literal["daily", "expiry"] = "expiry"
+    cost_bps: float = Field(5.0, ge=0.0, le=1000.0)
+    slippage_bps: float = Field(2.0, ge=0.0, le=1000.0)
+    periods_per_year: int = Field(252, gt=0)
+    risk_free: float = Field(0.0, ge=-1.0, le=1.0, description="annual rate")
+    bootstrap: int = Field(1000, ge=1, le=100000)
+    permutations: int = Field(1000, ge=1, le=100000)
+    block: float = Field(0.0, ge=0.0, description="bootstrap block length; 0 = label horizon")
+    bootstrap_method: Literal["stationary", "moving"] = "stationary"
+    alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    loss: Literal["log_loss", "zero_one"] = "log_loss"
+
+    @property
+    def cost_rate(self) -> float:
+        """Cost per unit turnover as a fraction: (cost_bps + slippage_bps) / 1e4."""
+        return (self.cost_bps + self.slippage_bps) / 1e4
+
+
+class FiltersConfig(Table):
+    null_draws: int = Field(1000, ge=100, le=100000)
+    channel: Feature = "close"
+
+
+def _positive_ints(value: tuple[int, ...]) -> tuple[int, ...]:
+    if not value or min(value) <= 0:
+        raise ValueError(f"needs one or more positive integers, got {list(value)}")
+    return value
+
+
+def _rates(value: tuple[float, ...]) -> tuple[float, ...]:
+    if not value or not all(0.0 <= r < 1.0 for r in value):
+        raise ValueError(f"needs rates in [0, 1), got {list(value)}")
+    return value
+
+
+PositiveInts = Annotated[tuple[int, ...], Array, AfterValidator(_positive_ints)]
+
+
+class SweepConfig(Table):
+    """A grid over architecture knobs; each point is a full walk-forward run."""
+
+    filters: PositiveInts = (16,)
+    kernel: PositiveInts = (3,)
+    depth: PositiveInts = (2,)
+    dropout: Annotated[tuple[float, ...], Array, AfterValidator(_rates)] = (0.0,)
+
+    @property
+    def size(self) -> int:
+        return len(self.filters) * len(self.kernel) * len(self.depth) * len(self.dropout)

@@ -1,0 +1,92 @@
+"""A sweep: every grid point of ``[sweep]`` as its own walk-forward, in one run directory
+(``points/<name>/``), with training vs test error per point in ``sweep.csv``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from niftycnn.backtest.prediction_metrics import classification_scores, regression_scores
+from niftycnn.config import Experiment, load_experiment
+from niftycnn.errors import ConfigError
+from niftycnn.files import write_json
+from niftycnn.models import summary_table, sweep_grid
+from niftycnn.report import render_report
+from niftycnn.rundir import RunLayout, new_run_dir, write_csv
+from niftycnn.schema import labelled, n_classes_of, proba_columns
+from niftycnn.walkforward import WalkForwardSplit, run_walkforward, splits_table
+from niftycnn.windows import labeler_for
+from niftycnn.workflow.run import prepare, timed
+
+
+def run_sweep_file(
+    path: str | Path, *, out_root: str | Path = "reports", progress: bool = True
+) -> RunLayout:
+    """Run the experiment file's [sweep] into a new run directory."""
+    experiment = load_experiment(path)
+    return run_sweep(experiment, new_run_dir(out_root, experiment.name), progress=progress)
+
+
+def run_sweep(experiment: Experiment, layout: RunLayout, *, progress: bool = True) -> RunLayout:
+    """The sweep in ``layout`` (resumable: finished points and folds are kept)."""
+    if experiment.sweep is None:
+        raise ConfigError(f"{experiment.name} has no [sweep] table; add one or use `run`")
+    timings: dict[str, float] = {}
+    _, dataset = prepare(layout, experiment, timings)
+    splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
+    write_csv(layout.splits, splits_table(splitter.folds(dataset), dataset), index=False)
+    rows = []
+    with timed(timings, "sweep"):
+        for point in sweep_grid(experiment.sweep, experiment.windows.length):
+            at = experiment.with_overrides(model={"preset": None, "layers": list(point.layers)})
+            arch = at.architecture()
+            out = layout.point(point.name)
+            predictions = run_walkforward(
+                dataset,
+                arch,
+                splitter,
+                at.train,
+                seed=at.seed,
+                labeler=labeler_for(at.labels),
+                baselines=(),
+                out=out,
+                progress=progress,
+            )
+            table = summary_table(arch, len(dataset.features), dataset.X.shape[-1])
+            params = int(table["params"].iloc[-1])
+            errors = sweep_errors(_curves(out), predictions, arch.head)
+            rows.append({"point": point.name, **point.knobs, "params": params, **errors})
+    write_csv(layout.sweep, pd.DataFrame(rows), index=False)
+    write_json(layout.timings, timings)
+    render_report(layout.root)
+    return layout
+
+
+def _curves(out: RunLayout) -> pd.DataFrame:
+    return pd.concat(pd.read_csv(f.curves).assign(fold=f.index) for f in out.folds())
+
+
+def sweep_errors(curves: pd.DataFrame, predictions: pd.DataFrame, head: str) -> dict[str, float]:
+    """In-sample loss (training curves at each member's restored epoch: minibatch mean
+    in training mode, so with dropout active), validation loss, and out-of-sample loss
+    of the seed-averaged CNN on the labelled test rows (cross-entropy or squared error)."""
+    cnn_curves = curves[curves["model"] == "cnn"]
+    best = cnn_curves.loc[cnn_curves.groupby(["fold", "seed"])["val_loss"].idxmin()]
+    train_loss = float(best["train_loss"].mean())
+    cnn = labelled(predictions[predictions["model"] == "cnn"])
+    if head == "classification":
+        k = n_classes_of(cnn)
+        proba = cnn[proba_columns(k)].to_numpy()
+        scores = classification_scores(cnn["y_true"].to_numpy(), cnn["y_pred"].to_numpy(), k, proba)
+        test_loss, accuracy = scores["log_loss"], scores["accuracy"]
+    else:
+        scores = regression_scores(cnn["y_return"].to_numpy(), cnn["r_pred"].to_numpy())
+        test_loss, accuracy = scores["rmse"] ** 2, scores["directional_accuracy"]
+    return {
+        "train_loss": round(train_loss, 5),
+        "val_loss": round(float(best["val_loss"].mean()), 5),
+        "test_loss": round(test_loss, 5),
+        "test_accuracy": round(accuracy, 4),
+        "gap": round(test_loss - train_loss, 5),
+    }
