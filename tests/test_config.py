@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from niftycnn.config import load_experiment, parse_experiment, to_toml
+from niftycnn.config import parse_experiment, read_experiment, to_toml
 from niftycnn.errors import ConfigError
 
 EXPERIMENTS = sorted((Path(__file__).resolve().parents[1] / "experiments").glob("*.toml"))
@@ -25,14 +25,14 @@ def test_the_four_required_experiments_ship():
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_shipped_experiment_loads_and_round_trips_through_resolved_toml(path):
-    experiment = load_experiment(path)
+    experiment = read_experiment(path)
     assert experiment.name == path.stem
     again = parse_experiment(tomllib.loads(to_toml(experiment.resolved_dict())))
     assert again == experiment
 
 
 def test_sweep_size_is_the_grid_size():
-    sweep = load_experiment(Path("experiments/bias_variance_sweep.toml")).sweep
+    sweep = read_experiment(Path("experiments/bias_variance_sweep.toml")).sweep
     assert sweep is not None and sweep.size == 16
 
 
@@ -54,19 +54,8 @@ BAD_FILES = [
     ("[sweep]\ndropout = [1.0]\n", "needs rates in [0, 1)"),
     ('[model]\npreset = "q10"\nlayers = [{type = "gap"}]\n', "give either preset or layers"),
     ('[train]\ndevice = "tpu"\n', "Input should be 'auto', 'cpu' or 'cuda'"),
-    ('[baselines]\nmodels = ["majority", "xgboost"]\n', "unknown baseline(s) ['xgboost']; allowed"),
     ("[backtest]\ncost_bps = -1\n", "[backtest] cost_bps = -1"),
     ("[train\nepochs = 3\n", "not valid TOML"),
-    ('[model]\npreset = "q11"\n', "q11"),
-    (
-        '[model]\nlayers = [{type = "conv", filters = 8, kernel = 30, padding = "valid"}]\n',
-        "[model] layer 0 (conv)",
-    ),
-    ('[model]\nlayers = [{type = "lstm"}]\n', "lstm"),
-    (
-        '[model]\nhead = "regression"\n[baselines]\nmodels = ["majority"]\n',
-        "models ['majority'] only apply to classification heads",
-    ),
 ]
 
 
@@ -75,7 +64,7 @@ def test_bad_experiment_file_names_the_key_and_the_allowed_values(tmp_path, body
     path = tmp_path / "bad.toml"
     path.write_text(body)
     with pytest.raises(ConfigError) as info:
-        load_experiment(path)
+        read_experiment(path)
     text = str(info.value)
     assert message in text
     assert str(path) in text and "\n" not in text
@@ -83,7 +72,7 @@ def test_bad_experiment_file_names_the_key_and_the_allowed_values(tmp_path, body
 
 def test_missing_experiment_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
-        load_experiment(tmp_path / "nope.toml")
+        read_experiment(tmp_path / "nope.toml")
 
 
 def test_a_multi_line_description_round_trips_through_the_resolved_toml():
@@ -102,25 +91,20 @@ def test_a_multi_line_description_round_trips_through_the_resolved_toml():
         ),
         ("[labels]\nclasses = 7\n", "classes = 7 with mode = 'volatility' needs cuts"),
         ("[labels]\nclasses = 3\ncuts = [0.0]\n", "cuts must be 2 strictly increasing values"),
-        (
-            '[windows]\nfeatures = ["volume", "range"]\n[baselines]\nmodels = ["momentum"]\n',
-            "[baselines] momentum reads the 'close' feature",
-        ),
     ],
 )
-def test_classes_and_baselines_must_fit_the_labels_and_features(tmp_path, body, message):
+def test_class_counts_must_agree_and_fit_the_thresholds(tmp_path, body, message):
     path = tmp_path / "bad.toml"
     path.write_text(body)
     with pytest.raises(ConfigError) as info:
-        load_experiment(path)
+        read_experiment(path)
     assert message in str(info.value), str(info.value)
 
 
-def test_the_class_count_and_baselines_follow_the_labels_and_features(tmp_path):
-    path = tmp_path / "ok.toml"
-    path.write_text('[labels]\nclasses = 3\n[windows]\nfeatures = ["volume", "range"]\n')
-    experiment = load_experiment(path)
-    assert experiment.n_classes == 3 and experiment.architecture().n_outputs == 3
-    # momentum reads the close channel, which these windows lack: not a default baseline
-    assert "momentum" not in experiment.baseline_models
-    assert "fixed_kernels" in experiment.baseline_models
+def test_overrides_merge_nested_tables_key_by_key():
+    experiment = read_experiment(Path("experiments/synthetic_momentum.toml"))
+    quick = experiment.with_overrides(data={"synthetic": {"n_days": 700}}, train={"epochs": 2})
+    assert quick.data.synthetic.n_days == 700 and quick.train.epochs == 2
+    # the rest of [data.synthetic] and [train] is the file's, not the defaults
+    assert quick.data.synthetic.lookback == experiment.data.synthetic.lookback == 20
+    assert quick.train.lr == experiment.train.lr

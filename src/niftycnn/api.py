@@ -24,9 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-from niftycnn.config import Experiment, load_experiment
+from niftycnn.config import Experiment
 from niftycnn.errors import RunDirError
 from niftycnn.rundir import RunLayout, new_run_dir, read_json, require_run_dir
+from niftycnn.workflow.plan import architecture, check_experiment, load_experiment
 
 __all__ = ["Run", "load_experiment", "open_run", "resume", "run", "sweep"]
 
@@ -94,7 +95,7 @@ class Run:
             raise RunDirError(f"{path} does not exist; folds are 0..n-1 (see splits.csv)")
         cfg = self.config
         if model == "cnn":
-            arch = cfg.architecture()
+            arch = architecture(cfg)
         else:
             arch = dict(cnn_baselines([model], cfg.model.head, cfg.n_classes))[model]
         states = torch.load(path, weights_only=True, map_location="cpu")
@@ -128,8 +129,7 @@ def run(
     """Run an experiment (or an experiment file) into a new directory under ``out``."""
     from niftycnn.workflow.run import run_experiment
 
-    if not isinstance(experiment, Experiment):
-        experiment = load_experiment(experiment)
+    experiment = _checked(experiment)
     layout = new_run_dir(out, experiment.name)
     return Run(run_experiment(experiment, layout, progress=progress))
 
@@ -147,6 +147,12 @@ def sweep(
     """Run an experiment's ``[sweep]`` grid into a new directory under ``out``."""
     from niftycnn.workflow.sweep import run_sweep
 
-    if not isinstance(experiment, Experiment):
-        experiment = load_experiment(experiment)
+    experiment = _checked(experiment)
     return Run(run_sweep(experiment, new_run_dir(out, experiment.name), progress=progress))
+
+
+def _checked(experiment: Experiment | str | Path) -> Experiment:
+    """A loaded (or passed) experiment, checked against the stages."""
+    if isinstance(experiment, Experiment):
+        return check_experiment(experiment)
+    return load_experiment(experiment)

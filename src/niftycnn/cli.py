@@ -60,13 +60,13 @@ def _add_describe(commands: argparse._SubParsersAction) -> None:
 def _describe(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from niftycnn.config import load_experiment
     from niftycnn.models import describe
+    from niftycnn.workflow.plan import architecture, load_experiment
 
     if args.target.endswith(".toml") or Path(args.target).is_file():
         experiment = load_experiment(args.target)
         windows = experiment.windows
-        print(describe(experiment.architecture(), len(windows.features), windows.length))
+        print(describe(architecture(experiment), len(windows.features), windows.length))
     else:
         print(describe(args.target, in_channels=args.channels, length=args.length))
     return 0

@@ -26,6 +26,7 @@ from niftycnn.backtest.prediction_metrics import (
     regression_scores,
 )
 from niftycnn.backtest.significance import (
+    Interval,
     bootstrap_ci,
     deflated_sharpe_ratio,
     diebold_mariano,
@@ -120,7 +121,7 @@ class _Resampling:
 
     def bootstrap(
         self, statistic: str, x: np.ndarray, y: np.ndarray | None, gen: np.random.Generator
-    ):
+    ) -> Interval:
         c = self.config
         return bootstrap_ci(
             statistic,

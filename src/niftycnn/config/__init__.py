@@ -5,7 +5,7 @@ stages take: there is no second copy); ``experiment`` validates them together, l
 file and writes the resolved config back as TOML.
 """
 
-from niftycnn.config.experiment import Experiment, load_experiment, parse_experiment, to_toml
+from niftycnn.config.experiment import Experiment, parse_experiment, read_experiment, to_toml
 from niftycnn.config.tables import (
     FEATURES,
     BacktestConfig,
@@ -36,8 +36,8 @@ __all__ = [
     "TrainConfig",
     "WalkForwardConfig",
     "WindowsConfig",
-    "load_experiment",
     "parse_experiment",
+    "read_experiment",
     "symmetric_cuts",
     "to_toml",
 ]

@@ -4,9 +4,11 @@ A problem is a :class:`ConfigError` that names the file, the key and what is all
 
     experiments/x.toml: [train] epochs = -3: Input should be greater than 0
 
-The validated experiment is frozen; ``resolved_dict`` is the full config with defaults
-filled in, which the run directory stores (as TOML, written by tomli-w) so a run can be
-repeated exactly.
+This module knows the tables only; the checks that need the stages (does the network fit
+the windows, does each baseline fit the head and the features) are in
+``niftycnn.workflow.plan``. The validated experiment is frozen; ``resolved_dict`` is the
+full config with defaults filled in, which the run directory stores (as TOML, written by
+tomli-w) so a run can be repeated exactly.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from niftycnn.config.tables import (
     WalkForwardConfig,
     WindowsConfig,
 )
-from niftycnn.errors import ConfigError, SpecError
+from niftycnn.errors import ConfigError
 
 
 class Experiment(Table):
@@ -60,37 +62,10 @@ class Experiment(Table):
             )
         return self
 
-    @model_validator(mode="after")
-    def _baselines_fit(self) -> Experiment:
-        from niftycnn.walkforward.baselines import check_baselines
-
-        if self.baselines.models is not None:
-            check_baselines(self.baselines.models, self.model.head, self.windows.features)
-        return self
-
     @property
     def n_classes(self) -> int:
         """The label's class count, which is also the classification head's width."""
         return self.labels.classes
-
-    @property
-    def baseline_models(self) -> tuple[str, ...]:
-        """The baselines to run: as configured, or every one that fits head and features."""
-        from niftycnn.walkforward.baselines import default_baselines
-
-        if self.baselines.models is not None:
-            return tuple(self.baselines.models)
-        return default_baselines(self.model.head, self.windows.features)
-
-    def architecture(self) -> Any:
-        """The network this experiment trains (a ``niftycnn.models.Architecture``)."""
-        from niftycnn.models import architecture_from_dict
-
-        table = {k: v for k, v in self.model.model_dump().items() if v is not None}
-        table["n_classes"] = self.n_classes
-        if "layers" in table:
-            table["layers"] = list(table["layers"])
-        return architecture_from_dict(table)
 
     def resolved_dict(self) -> dict[str, Any]:
         """The full config, defaults filled in, as TOML-friendly plain data."""
@@ -99,10 +74,16 @@ class Experiment(Table):
     def with_overrides(self, **tables: dict[str, Any]) -> Experiment:
         """A copy with some keys replaced, e.g. ``with_overrides(data={"source": "csv"})``;
         validated like a file."""
-        merged = self.resolved_dict()
-        for table, values in tables.items():
-            merged[table] = {**merged.get(table, {}), **values}
-        return parse_experiment(merged, origin="overrides")
+        return parse_experiment(_merge(self.resolved_dict(), tables), origin="overrides")
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` applied key by key, nested tables merged, not replaced."""
+    out = dict(base)
+    for key, value in changes.items():
+        nested = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merge(out[key], value) if nested else value
+    return out
 
 
 def _drop_none(value: Any) -> Any:
@@ -151,33 +132,14 @@ def parse_experiment(raw: dict[str, Any], origin: str = "<dict>") -> Experiment:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ConfigError(f"{origin}: {_describe_error(first)}{more}") from None
-    except ConfigError as exc:  # a check that knows the stage's vocabulary (baselines)
-        raise ConfigError(f"{origin}: {exc}") from None
-    _check_networks(experiment, origin)
     return experiment
 
 
-def _check_networks(experiment: Experiment, origin: str) -> None:
-    """Reject a network (the CNN or a CNN baseline) that cannot run on this experiment's
-    windows, before any work."""
-    from niftycnn.models import validate_architecture
-    from niftycnn.walkforward.baselines import cnn_baselines
-
-    channels, length = len(experiment.windows.features), experiment.windows.length
-    head, k = experiment.model.head, experiment.n_classes
-    where = "[model]"
-    try:
-        validate_architecture(experiment.architecture(), channels, length)
-        for name, arch in cnn_baselines(experiment.baseline_models, head, k):
-            where = f"[baselines] {name}:"
-            validate_architecture(arch, channels, length)
-    except SpecError as exc:
-        message = str(exc).removeprefix("[model]: ").removeprefix("[model] ")
-        raise ConfigError(f"{origin}: {where} {message}") from None
-
-
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment TOML file."""
+def read_experiment(path: str | Path) -> Experiment:
+    """Read an experiment TOML file and validate its tables (each key, and the keys of
+    different tables against each other). Whether its networks fit its windows and its
+    baselines its features needs the stages: ``niftycnn.workflow.plan.load_experiment``
+    checks that too."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"experiment file {path} not found; see experiments/ for examples")

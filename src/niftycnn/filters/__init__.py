@@ -4,9 +4,9 @@ Reads the first-layer weights of every fold (``folds/fold_XXXX/first_layer.npy``
 test windows; gives tidy tables and a verdict, which the workflow writes under
 ``filters/``. ``analyze_filters(weights, model_index, channel_names, windows=...)`` ->
 ``FilterAnalysis``; ``verdict(analysis, channel)`` -> headline sentence; ``figures`` for
-plots. Modules: ``analysis`` (composes the statistics), ``tables`` (summaries, stacking,
-writing), ``verdict``; the statistics are in ``similarity`` (weights), ``functional``
-(outputs), ``null`` (tests) and ``stability`` (matching).
+plots. Modules: ``analysis`` (composes the statistics, writes the tables), ``tables``
+(summaries, stacking the folds), ``verdict``; the statistics are in ``similarity``
+(weights), ``functional`` (outputs), ``null`` (tests) and ``stability`` (matching).
 
 End to end on a run::
 
@@ -17,8 +17,8 @@ End to end on a run::
     write_tables(analysis, layout.filters_dir)
 """
 
-from niftycnn.filters.analysis import FilterAnalysis, analyze_filters
-from niftycnn.filters.tables import stack_folds, write_tables
+from niftycnn.filters.analysis import FilterAnalysis, analyze_filters, write_tables
+from niftycnn.filters.tables import stack_folds
 from niftycnn.filters.verdict import verdict
 
 __all__ = ["FilterAnalysis", "analyze_filters", "stack_folds", "verdict", "write_tables"]

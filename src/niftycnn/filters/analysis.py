@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -325,3 +326,19 @@ def analyze_filters(
         statistic=statistic,
         notes=_notes(k, null_draws, windows is not None),
     )
+
+
+def write_tables(analysis: FilterAnalysis, directory: str | Path) -> dict[str, Path]:
+    """Write the analysis tables as CSV (table, summary, by_fold, matches, notes) to a folder.
+
+    The null draws are not written (they are re-drawn exactly from ``seed``).
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name in ("table", "summary", "by_fold", "matches"):
+        paths[name] = out / f"filters_{name}.csv"
+        getattr(analysis, name).to_csv(paths[name], index=False)
+    paths["notes"] = out / "filters_notes.txt"
+    paths["notes"].write_text("\n".join(analysis.notes) + "\n")
+    return paths

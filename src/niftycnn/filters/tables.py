@@ -1,11 +1,9 @@
-"""The analysis' summary tables (per channel x reference; per fold), stacking the folds'
-first layers, and writing the tables out."""
+"""The analysis' summary tables (per channel x reference; per fold) and stacking the
+folds' first layers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,9 +11,6 @@ import pandas as pd
 from niftycnn.errors import FilterAnalysisError
 from niftycnn.filters.null import bh_qvalues, mean_test, share_test
 from niftycnn.filters.stability import null_matched_cosine
-
-if TYPE_CHECKING:
-    from niftycnn.filters.analysis import FilterAnalysis
 
 # |statistic| column -> its signed column, and the column of its per-filter p-value
 STATISTICS: dict[str, str] = {
@@ -163,19 +158,3 @@ def stack_folds(first_layers: Mapping[int, np.ndarray]) -> tuple[np.ndarray, pd.
         }
     )
     return weights, index
-
-
-def write_tables(analysis: FilterAnalysis, directory: str | Path) -> dict[str, Path]:
-    """Write the analysis tables as CSV (table, summary, by_fold, matches, notes) to a folder.
-
-    The null draws are not written (they are re-drawn exactly from ``seed``).
-    """
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name in ("table", "summary", "by_fold", "matches"):
-        paths[name] = out / f"filters_{name}.csv"
-        getattr(analysis, name).to_csv(paths[name], index=False)
-    paths["notes"] = out / "filters_notes.txt"
-    paths["notes"].write_text("\n".join(analysis.notes) + "\n")
-    return paths

@@ -6,7 +6,7 @@ directory's ``architecture.csv`` and ``niftycnn describe`` show. Writes nothing.
 """
 
 from niftycnn.models.build import build_model, first_conv
-from niftycnn.models.presets import PRESETS, architecture_from_dict, preset
+from niftycnn.models.presets import PRESETS, architecture_for, architecture_from_dict, preset
 from niftycnn.models.spec import (
     Architecture,
     Conv,
@@ -44,6 +44,7 @@ __all__ = [
     "Pool",
     "Residual",
     "Summary",
+    "architecture_for",
     "architecture_from_dict",
     "build_model",
     "describe",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from niftycnn.config import ModelConfig
 from niftycnn.errors import SpecError
 from niftycnn.models.spec import (
     HEADS,
@@ -113,4 +114,13 @@ def architecture_from_dict(d: Mapping[str, Any]) -> Architecture:
     return Architecture(parse_layers(layers), head, n_classes, str(d.get("name", "custom")))
 
 
-__all__ = ["PRESETS", "Q10", "architecture_from_dict", "preset"]
+def architecture_for(model: ModelConfig, n_classes: int) -> Architecture:
+    """The network of a validated ``[model]`` table, with the label's class count."""
+    table = {k: v for k, v in model.model_dump().items() if v is not None}
+    table["n_classes"] = n_classes
+    if "layers" in table:
+        table["layers"] = list(table["layers"])
+    return architecture_from_dict(table)
+
+
+__all__ = ["PRESETS", "Q10", "architecture_for", "architecture_from_dict", "preset"]

@@ -299,7 +299,7 @@ def describe(
     style: Literal["text", "markdown"] = "text",
 ) -> str:
     """The summary table of a preset name or an architecture (an experiment's network:
-    ``describe(experiment.architecture(), len(features), length)``).
+    ``describe(architecture_for(experiment.model, k), len(features), length)``).
 
     Unknown preset names raise a ``SpecError`` that lists the valid ones.
     """

@@ -188,7 +188,7 @@ def _footer(run: RunLayout) -> str:
     )
 
 
-def build_sections(run_dir: str | Path) -> tuple[str, list[Section], str]:
+def build_sections(run_dir: str | Path | RunLayout) -> tuple[str, list[Section], str]:
     """Title, sections and footer of the report for a run directory."""
     run = require_run_dir(run_dir)
     config = tomllib.loads(run.config.read_text(encoding="utf-8"))
@@ -209,7 +209,7 @@ def build_sections(run_dir: str | Path) -> tuple[str, list[Section], str]:
     return title, [p for p in parts if p is not None], _footer(run)
 
 
-def render_report(run_dir: str | Path) -> Path:
+def render_report(run_dir: str | Path | RunLayout) -> Path:
     """Write report.html, report.md and figures/*.png into the run directory."""
     run = require_run_dir(run_dir)
     title, sections, footer = build_sections(run)

@@ -211,7 +211,9 @@ class WalkForwardSplit:
             starts = np.unique(np.concatenate([[first], after[(after > first) & (after < n)]]))
         return starts
 
-    def _fold_positions(self, end: np.ndarray, exp: np.ndarray, dates: pd.DatetimeIndex | None):
+    def _fold_positions(
+        self, end: np.ndarray, exp: np.ndarray, dates: pd.DatetimeIndex | None
+    ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
         self._validate()
         n = len(end)
         starts = self._block_starts(end, exp, dates)

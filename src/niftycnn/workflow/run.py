@@ -9,41 +9,18 @@ finished directory's files alone (``niftycnn.report``)::
 
 from __future__ import annotations
 
-import time
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from niftycnn.config import Experiment, load_experiment, parse_experiment
+from niftycnn.config import Experiment, parse_experiment
 from niftycnn.errors import RunDirError
 from niftycnn.files import write_json
 from niftycnn.report import render_report
 from niftycnn.rundir import RunLayout, new_run_dir, read_json, require_run_dir
-from niftycnn.windows import WindowDataset
 from niftycnn.workflow import stages
-
-
-@contextmanager
-def timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    start = time.perf_counter()
-    yield
-    timings[stage] = round(time.perf_counter() - start, 3)
-
-
-def prepare(
-    layout: RunLayout, experiment: Experiment, timings: dict[str, float]
-) -> tuple[pd.DataFrame, WindowDataset]:
-    """The config, data and windows stages every command starts with: (frame, dataset)."""
-    stages.config_stage(layout, experiment)
-    with timed(timings, "data"):
-        frame = stages.data_stage(layout, experiment)
-    with timed(timings, "windows"):
-        dataset = stages.windows_stage(layout, experiment, frame)
-    return frame, dataset
+from niftycnn.workflow.plan import check_experiment, load_experiment
+from niftycnn.workflow.sweep import run_sweep
 
 
 def run_experiment(
@@ -51,12 +28,12 @@ def run_experiment(
 ) -> RunLayout:
     """Run every stage of ``experiment`` into ``layout`` and render its report."""
     timings: dict[str, float] = {}
-    frame, dataset = prepare(layout, experiment, timings)
-    with timed(timings, "walkforward"):
+    frame, dataset = stages.prepare(layout, experiment, timings)
+    with stages.timed(timings, "walkforward"):
         predictions = stages.walkforward_stage(layout, experiment, dataset, progress)
-    with timed(timings, "backtest"):
+    with stages.timed(timings, "backtest"):
         stages.backtest_stage(layout, experiment, predictions, frame)
-    with timed(timings, "filters"):
+    with stages.timed(timings, "filters"):
         stages.filters_stage(layout, experiment, dataset)
     write_json(layout.timings, timings)
     render_report(layout.root)
@@ -75,7 +52,7 @@ def run_experiment_file(
     experiment = load_experiment(path)
     overrides = {k: v for k, v in (("data", data), ("train", train)) if v}
     if overrides:
-        experiment = experiment.with_overrides(**overrides)
+        experiment = check_experiment(experiment.with_overrides(**overrides), str(path))
     return run_experiment(experiment, new_run_dir(out_root, experiment.name), progress=progress)
 
 
@@ -87,8 +64,6 @@ def stored_experiment(layout: RunLayout) -> Experiment:
 
 def resume_run(run_dir: str | Path, *, progress: bool = True) -> RunLayout:
     """Finish an interrupted run: folds already on disk are loaded, not retrained."""
-    from niftycnn.workflow.sweep import run_sweep
-
     layout = require_run_dir(run_dir)
     experiment = stored_experiment(layout)
     if experiment.sweep is not None and layout.points_dir.is_dir():
@@ -103,7 +78,7 @@ def analyze_run_filters(run_dir: str | Path) -> str:
     if not layout.folds():
         raise RunDirError(f"{layout.root} has no folds/ (was the walk-forward run?); run it first")
     experiment = stored_experiment(layout)
-    _, dataset = prepare(layout, experiment, {})
+    _, dataset = stages.prepare(layout, experiment, {})
     stages.filters_stage(layout, experiment, dataset)
     render_report(layout.root)
     if not layout.filter_verdict.is_file():

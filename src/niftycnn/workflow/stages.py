@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 
 import numpy as np
@@ -24,6 +27,7 @@ from niftycnn.schema import LabelVocabulary
 from niftycnn.walkforward import WalkForwardSplit, run_walkforward, splits_table
 from niftycnn.walkforward.train import torch_device
 from niftycnn.windows import WindowDataset, build_dataset, labeler_for
+from niftycnn.workflow.plan import architecture, baselines
 
 
 def config_stage(layout: RunLayout, experiment: Experiment) -> None:
@@ -86,7 +90,7 @@ def walkforward_stage(
     ``architecture.csv``, ``manifest.json``, ``folds/`` and ``predictions.parquet``."""
     splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
     write_csv(layout.splits, splits_table(splitter.folds(dataset), dataset), index=False)
-    arch = experiment.architecture()
+    arch = architecture(experiment)
     channels, length = len(dataset.features), dataset.X.shape[-1]
     write_csv(layout.architecture, summary_table(arch, channels, length), index=False)
     predictions = run_walkforward(
@@ -96,7 +100,7 @@ def walkforward_stage(
         experiment.train,
         seed=experiment.seed,
         labeler=labeler_for(experiment.labels),
-        baselines=experiment.baseline_models,
+        baselines=baselines(experiment),
         out=layout,
         progress=progress,
     )
@@ -160,7 +164,7 @@ def filters_stage(layout: RunLayout, experiment: Experiment, dataset: WindowData
     for name in ("summary", "by_fold", "matches"):
         write_csv(layout.filter_table(name), getattr(analysis, name), index=False)
     write_parquet(layout.filter_rows, analysis.table)  # ~100 MB as CSV on a full run
-    channels = [experiment.filters.channel]
+    channels: list[str] = [experiment.filters.channel]
     if "price" in analysis.views and "price" not in channels:
         channels.append("price")
     summary = analysis.summary[
@@ -193,3 +197,22 @@ def _filter_figures(layout: RunLayout, analysis: FilterAnalysis, channels: list[
     }
     for name, figure in figures.items():
         write_bytes(layout.filter_figure(name), to_png(figure))
+
+
+@contextmanager
+def timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[stage] = round(time.perf_counter() - start, 3)
+
+
+def prepare(
+    layout: RunLayout, experiment: Experiment, timings: dict[str, float]
+) -> tuple[pd.DataFrame, WindowDataset]:
+    """The config, data and windows stages every command starts with: (frame, dataset)."""
+    config_stage(layout, experiment)
+    with timed(timings, "data"):
+        frame = data_stage(layout, experiment)
+    with timed(timings, "windows"):
+        dataset = windows_stage(layout, experiment, frame)
+    return frame, dataset

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from niftycnn.backtest.prediction_metrics import classification_scores, regression_scores
-from niftycnn.config import Experiment, load_experiment
+from niftycnn.config import Experiment
 from niftycnn.errors import ConfigError
 from niftycnn.files import write_json
 from niftycnn.models import summary_table, sweep_grid
@@ -17,7 +17,8 @@ from niftycnn.rundir import RunLayout, new_run_dir, write_csv
 from niftycnn.schema import labelled, n_classes_of, proba_columns
 from niftycnn.walkforward import WalkForwardSplit, run_walkforward, splits_table
 from niftycnn.windows import labeler_for
-from niftycnn.workflow.run import prepare, timed
+from niftycnn.workflow.plan import architecture, load_experiment
+from niftycnn.workflow.stages import prepare, timed
 
 
 def run_sweep_file(
@@ -40,7 +41,7 @@ def run_sweep(experiment: Experiment, layout: RunLayout, *, progress: bool = Tru
     with timed(timings, "sweep"):
         for point in sweep_grid(experiment.sweep, experiment.windows.length):
             at = experiment.with_overrides(model={"preset": None, "layers": list(point.layers)})
-            arch = at.architecture()
+            arch = architecture(at)
             out = layout.point(point.name)
             predictions = run_walkforward(
                 dataset,
