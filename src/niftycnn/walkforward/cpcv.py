@@ -33,10 +33,11 @@ from math import comb
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from niftycnn.config import WalkForwardConfig
 from niftycnn.errors import SplitError
-from niftycnn.walkforward.splits import NEVER, Fold, sample_keys
+from niftycnn.walkforward.splits import NEVER, Fold, Splitter, WalkForwardSplit, sample_keys
 from niftycnn.windows import WindowDataset
 
 _DEFAULTS = WalkForwardConfig()
@@ -195,3 +196,11 @@ def _label_end(X: Any, end: np.ndarray, exp: np.ndarray) -> np.ndarray:
         keys = np.asarray(X.label_end.as_unit("ns").asi8, dtype=np.int64)
         return np.where(np.asarray(known), keys, end)
     return np.where(exp == NEVER, end, exp)
+
+
+def splitter_for(cfg: WalkForwardConfig, sessions: pd.DatetimeIndex) -> Splitter:
+    """The splitter of a ``[walkforward]`` table: CPCV for ``scheme = "cpcv"``, else the
+    walk-forward (refits on the expiry calendar of the data's ``sessions``)."""
+    if cfg.scheme == "cpcv":
+        return CombinatorialPurgedSplit.from_config(cfg)
+    return WalkForwardSplit.from_config(cfg, sessions)

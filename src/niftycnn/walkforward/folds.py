@@ -108,6 +108,7 @@ def fold_rows(
         "model": model,
         "task": task,
         "fold": f.index,
+        "path": f.paths,
         "n_seeds": n_seeds,
         "train_start": f.train_start,
         "train_end": f.train_end,

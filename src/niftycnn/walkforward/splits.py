@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -76,6 +76,13 @@ class Fold:
         if self.test_path is None:
             return np.zeros(len(self.test_idx), dtype=np.int64)
         return np.asarray(self.test_path, dtype=np.int64)
+
+
+class Splitter(Protocol):
+    """What the walk-forward runner needs of a splitter: its folds over a dataset
+    (:class:`WalkForwardSplit`, :class:`~niftycnn.walkforward.cpcv.CombinatorialPurgedSplit`)."""
+
+    def folds(self, dataset: WindowDataset) -> list[Fold]: ...
 
 
 def sample_keys(X: Any, groups: Any) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex | None]:
@@ -147,7 +154,10 @@ class WalkForwardSplit:
     @classmethod
     def from_config(cls, cfg: WalkForwardConfig, sessions: pd.DatetimeIndex) -> WalkForwardSplit:
         """The splitter of a ``[walkforward]`` table; weekly or monthly refits fall on the
-        expiry calendar of the data's ``sessions``."""
+        expiry calendar of the data's ``sessions``. ``scheme = "cpcv"`` is not a
+        walk-forward: ``niftycnn.walkforward.splitter_for`` picks the splitter."""
+        if cfg.scheme == "cpcv":
+            raise SplitError("scheme = 'cpcv' is not a walk-forward; use splitter_for(cfg)")
         refit: int | list[pd.Timestamp] = cfg.refit_every
         if cfg.refit != "every":
             refit = list(expiry_dates(cfg.refit, sessions[0], sessions[-1], trading_days=sessions))
@@ -301,30 +311,33 @@ class WalkForwardSplit:
 
 
 def splits_table(folds: list[Fold], dataset: WindowDataset) -> pd.DataFrame:
-    """Fold boundaries (dates and sizes): the run directory's ``splits.csv``."""
+    """Fold boundaries (dates and sizes): the run directory's ``splits.csv``. One row per
+    contiguous test block of one path: a walk-forward fold is one row; a CPCV split has
+    a row per run of adjacent test groups on the same path."""
 
     def span(idx: np.ndarray) -> tuple[Any, Any]:
         return (dataset.end_dates[idx[0]], dataset.end_dates[idx[-1]]) if len(idx) else (None, None)
 
     rows = []
     for fold in folds:
-        (tr0, tr1), (va0, va1), (te0, te1) = (
-            span(fold.train_idx),
-            span(fold.val_idx),
-            span(fold.test_idx),
-        )
-        rows.append(
-            {
-                "fold": fold.index,
-                "train_start": tr0,
-                "train_end": tr1,
-                "val_start": va0,
-                "val_end": va1,
-                "test_start": te0,
-                "test_end": te1,
-                "n_train": len(fold.train_idx),
-                "n_val": len(fold.val_idx),
-                "n_test": len(fold.test_idx),
-            }
-        )
+        (tr0, tr1), (va0, va1) = span(fold.train_idx), span(fold.val_idx)
+        test, paths = fold.test_idx, fold.paths
+        breaks = np.flatnonzero((np.diff(test) != 1) | (np.diff(paths) != 0)) + 1
+        for block in np.split(np.arange(len(test)), breaks):
+            te0, te1 = span(test[block])
+            rows.append(
+                {
+                    "fold": fold.index,
+                    "path": int(paths[block[0]]),
+                    "train_start": tr0,
+                    "train_end": tr1,
+                    "val_start": va0,
+                    "val_end": va1,
+                    "test_start": te0,
+                    "test_end": te1,
+                    "n_train": len(fold.train_idx),
+                    "n_val": len(fold.val_idx),
+                    "n_test": len(block),
+                }
+            )
     return pd.DataFrame(rows)

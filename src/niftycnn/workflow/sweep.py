@@ -15,7 +15,7 @@ from niftycnn.models import summary_table, sweep_grid
 from niftycnn.report import render_report
 from niftycnn.rundir import RunLayout, new_run_dir, write_csv
 from niftycnn.schema import labelled, n_classes_of, proba_columns
-from niftycnn.walkforward import WalkForwardSplit, run_walkforward, splits_table
+from niftycnn.walkforward import run_walkforward, splits_table, splitter_for
 from niftycnn.windows import labeler_for
 from niftycnn.workflow.plan import architecture, load_experiment
 from niftycnn.workflow.stages import prepare, timed
@@ -35,7 +35,7 @@ def run_sweep(experiment: Experiment, layout: RunLayout, *, progress: bool = Tru
         raise ConfigError(f"{experiment.name} has no [sweep] table; add one or use `run`")
     timings: dict[str, float] = {}
     _, dataset = prepare(layout, experiment, timings)
-    splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
+    splitter = splitter_for(experiment.walkforward, dataset.end_dates)
     write_csv(layout.splits, splits_table(splitter.folds(dataset), dataset), index=False)
     rows = []
     with timed(timings, "sweep"):
