@@ -37,7 +37,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from arch.bootstrap import SPA, StepM
+from arch.bootstrap import SPA
 
 from niftycnn.backtest.losses import available_losses, loss_table
 from niftycnn.backtest.significance import Interval, bootstrap_ci, diebold_mariano
@@ -70,10 +70,7 @@ def spa_tests(
     ):
         spa = SPA(benchmark, models, block_size=size, reps=reps, bootstrap=boot, seed=seed)
         spa.compute()
-        stepm = StepM(
-            benchmark, models, alpha, block_size=size, reps=reps, bootstrap=boot, seed=seed
-        )
-        stepm.compute()
+        superior = _stepm(benchmark, models, alpha, size, reps, boot, seed)
         p = spa.pvalues
         rows.append(
             {
@@ -83,10 +80,44 @@ def spa_tests(
                 "p_value": float(p["consistent"]),
                 "p_lower": float(p["lower"]),
                 "p_upper": float(p["upper"]),
-                "stepm": ", ".join(str(m) for m in stepm.superior_models),
+                "stepm": ", ".join(superior),
             }
         )
     return rows
+
+
+def _stepm(
+    benchmark: np.ndarray,
+    models: pd.DataFrame,
+    alpha: float,
+    block: int,
+    reps: int,
+    bootstrap: Literal["stationary", "mbb"],
+    seed: int,
+) -> list[str]:
+    """Romano-Wolf stepdown: the models better than the benchmark at family-wise error
+    ``alpha``. Each step runs SPA on the models not yet found and moves those above its
+    critical value to the superior set, until a step finds none. (arch 8.0's ``StepM``
+    does the same but fails when the last models left are all superior: its loop checks
+    the step's count against the total instead of what is left.)"""
+    superior: list[str] = []
+    remaining = list(models.columns)
+    while remaining:
+        spa = SPA(
+            benchmark,
+            models[remaining].to_numpy(),
+            block_size=block,
+            reps=reps,
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+        spa.compute()
+        found = [remaining[i] for i in spa.better_models(alpha)]
+        if not found:
+            break
+        superior += found
+        remaining = [m for m in remaining if m not in found]
+    return [str(m) for m in models.columns if m in superior]
 
 
 def multiple_comparisons(
