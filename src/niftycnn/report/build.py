@@ -154,7 +154,9 @@ def _metrics(run: RunLayout) -> Section | None:
     if summary is None:
         return None
     section = Section("Metrics: CNN vs baselines", anchor="metrics")
-    section.add(Table(summary.T, "Out-of-sample metrics (columns: models)"))
+    paths = validation.n_paths(run)
+    mean = f"; the mean over the {paths} CPCV paths" if paths > 1 else ""
+    section.add(Table(summary.T, f"Out-of-sample metrics (columns: models{mean})"))
     significance = _csv(run.metric("significance"))
     if significance is not None:
         section.add(Table(significance, "Significance", index=False))

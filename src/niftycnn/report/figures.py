@@ -134,9 +134,12 @@ def path_distribution(paths: pd.DataFrame, loss: str) -> bytes:
     for ax, column in zip(axes, ("sharpe", loss), strict=True):
         for x, model in enumerate(models):
             values = paths.loc[paths["model"] == model, column].to_numpy(float)
+            values = values[np.isfinite(values)]
+            if not len(values):
+                continue
             color = "black" if model == "cnn" else "#4c72b0"
             ax.plot(np.full(len(values), x), values, "o", color=color, alpha=0.6, ms=4)
-            ax.plot([x - 0.3, x + 0.3], [np.nanmean(values)] * 2, color=color, lw=2)
+            ax.plot([x - 0.3, x + 0.3], [values.mean()] * 2, color=color, lw=2)
         ax.set_xticks(range(len(models)), models, rotation=30, fontsize=8)
         ax.set_title(f"{column.replace('_', ' ')} per path", fontsize=9)
     axes[0].axhline(0.0, color="grey", lw=0.8, ls="--")

@@ -15,6 +15,7 @@ from niftycnn.report.document import Figure, Paragraph, Section, Table
 from niftycnn.rundir import RunLayout
 
 ALPHA = 0.05
+LOSS_NAMES = {"log_loss": "log loss", "zero_one": "zero-one loss", "squared_error": "squared error"}
 CPCV_CAVEAT = (
     "CPCV trains on data after the test block (a split's model has seen the future of "
     "most of its test samples): it is a model-selection tool that shows how stable "
@@ -38,27 +39,30 @@ def _names(text: object) -> str:
 
 
 def spa_sentences(multiple: pd.DataFrame) -> list[str]:
-    """One sentence per loss family and direction of the SPA / StepM table."""
+    """One sentence per loss family of the SPA / StepM table: does the CNN beat any
+    baseline, which (StepM), and does any baseline beat the CNN."""
     out = []
-    for row in multiple.itertuples():
-        loss = str(row.loss).replace("_", " ")
-        where = f"all baselines at once ({row.baselines}; {loss}; Hansen's SPA)"
-        if row.null.startswith("every baseline"):
-            if row.p_value < ALPHA:
-                out.append(
-                    f"Against {where}: the CNN beats at least one ({_p(row.p_value)}); "
-                    f"with the family-wise error held at {ALPHA:.0%} (Romano-Wolf StepM) it "
-                    f"beats: {_names(row.stepm)}."
-                )
-            else:
-                out.append(
-                    f"Against {where}: the CNN beats none of them once all are tested "
-                    f"together ({_p(row.p_value)}; StepM: {_names(row.stepm)})."
-                )
+    for loss, family in multiple.groupby("loss", sort=False):
+        beats = family[family["null"].str.startswith("every")].iloc[0]
+        better = family[~family["null"].str.startswith("every")].iloc[0]
+        where = (
+            f"All baselines at once ({beats.baselines}; {LOSS_NAMES.get(str(loss), loss)}; "
+            "Hansen's SPA)"
+        )
+        if beats.p_value < ALPHA:
+            first = (
+                f"the CNN beats at least one ({_p(beats.p_value)}) and, with the family-wise "
+                f"error held at {ALPHA:.0%} (Romano-Wolf StepM), it beats: {_names(beats.stepm)}"
+            )
         else:
-            verb = "some baseline beats" if row.p_value < ALPHA else "no baseline beats"
-            extra = f"; StepM: {_names(row.stepm)}" if row.p_value < ALPHA else ""
-            out.append(f"Against {where}: {verb} the CNN ({_p(row.p_value)}{extra}).")
+            first = f"the CNN beats none of them once all are tested together ({_p(beats.p_value)})"
+        if better.p_value < ALPHA:
+            second = (
+                f"some baseline beats the CNN ({_p(better.p_value)}; StepM: {_names(better.stepm)})"
+            )
+        else:
+            second = f"no baseline beats the CNN ({_p(better.p_value)})"
+        out.append(f"{where}: {first}; {second}.")
     return out
 
 
@@ -80,10 +84,11 @@ def overfitting_sentence(overfitting: pd.DataFrame) -> str:
     """PBO across the models (or sweep points) and their deflated Sharpe ratios."""
     r = overfitting.iloc[0]
     dsr = [f"{r.reference} {r.reference_dsr:.3f}"] if "reference_dsr" in r else []
-    if r.best != r.reference and "best_dsr" in r:
+    if r.best != r.reference and "best_dsr" in r and pd.notna(r.best_dsr):
         dsr.append(f"the best, {r.best}, {r.best_dsr:.3f}")
     return (
-        f"Backtest overfitting across the run's {int(r.n_strategies)} {r.set} (CSCV, "
+        f"Backtest overfitting across the run's {int(r.n_strategies)} {r.set} (daily net "
+        f"returns; CSCV, "
         f"{int(r.n_blocks)} blocks, {int(r.n_combinations):,} combinations): PBO = {r.pbo:.2f} "
         f"(the in-sample best Sharpe is at or below the median out of sample in "
         f"{r.pbo:.0%} of combinations; its out-of-sample Sharpe is negative in "
@@ -160,3 +165,9 @@ def tables_section(run: RunLayout) -> Section | None:
         if table is not None:
             section.add(Table(table, caption, index=False))
     return section if section.blocks else None
+
+
+def n_paths(run: RunLayout) -> int:
+    """How many backtest paths the run has (1 for a walk-forward)."""
+    paths = _csv(run.metric("paths"))
+    return 1 if paths is None else int(paths["path"].nunique())
