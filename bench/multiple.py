@@ -11,8 +11,12 @@ a CNN hit rate of 52 / 53 / 55 % against 50 % baselines, the share rejecting "th
 no baseline" ("power"). PBO: mean and spread over seeds for 10 strategies of pure noise,
 and with one strategy of daily Sharpe 0.05 / 0.1 (annualised 0.8 / 1.6).
 
-Last run (2 shared CPU cores, 2026-11-26, --seeds 1000 --days 2000): see the report of
-the branch that added this script.
+Last run (2 shared CPU cores, ``--seeds 600 --days 1000 --reps 300``, 509 s): size 0.038
+("the CNN beats no baseline") and 0.068 ("no baseline beats the CNN") over 600 seeds
+(binomial sd 0.009); power to reject "beats no baseline" 0.25 / 0.44 / 0.83 at a CNN hit
+rate of 52 / 53 / 55 % (120 seeds each), the reverse test never rejecting there. PBO:
+0.52 (sd 0.22) on noise; 0.40 and 0.16 with one strategy of daily Sharpe 0.05 / 0.10
+(100 seeds; over 2,500 days the latter falls to 0.016).
 """
 
 from __future__ import annotations

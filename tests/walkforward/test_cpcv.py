@@ -59,9 +59,15 @@ def test_every_sample_appears_once_per_path(frame, target):
     paths = np.concatenate([f.paths for f in folds])
     for p in range(5):
         np.testing.assert_array_equal(np.sort(rows[paths == p]), np.arange(len(ds)))
-    for f in folds:
+    bounds = sp.group_bounds(len(ds))
+    for f, tested in zip(folds, sp.test_groups(), strict=True):
         fit = np.concatenate([f.train_idx, f.val_idx])
         assert not np.isin(fit, f.test_idx).any() and (ds.y_class[fit] >= 0).all()
+        for g in tested:  # on dates: no fit label interval meets [group start, its last label end]
+            a, b = bounds[g], bounds[g + 1]
+            span_end = max(ds.end_dates[b - 1], ds.label_end[a:b].max())
+            starts, ends = ds.end_dates[fit], ds.label_end[fit]
+            assert not ((starts <= span_end) & (ends >= ds.end_dates[a])).any()
         # the training labels never reach the validation tail's first date
         assert (ds.label_end[f.train_idx] < ds.end_dates[f.val_idx[0]]).all()
 
