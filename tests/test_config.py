@@ -56,6 +56,14 @@ BAD_FILES = [
     ('[train]\ndevice = "tpu"\n', "Input should be 'auto', 'cpu' or 'cuda'"),
     ("[backtest]\ncost_bps = -1\n", "[backtest] cost_bps = -1"),
     ("[train\nepochs = 3\n", "not valid TOML"),
+    ('[labels]\ntarget = "week"\n', "'expiry', 'horizon' or 'triple_barrier'"),
+    ("[labels]\nhorizon = 0\n", "[labels] horizon = 0: Input should be greater than or equal to 1"),
+    ("[labels]\nprofit_take = 0\n", "[labels] profit_take = 0: Input should be greater than 0"),
+    (
+        '[walkforward]\nscheme = "cpcv"\ngroups = 4\ntest_groups = 4\n',
+        "test_groups (4) must be below",
+    ),
+    ('[backtest]\nholding = "weekly"\n', "'daily', 'label_end' or 'expiry'"),
 ]
 
 
@@ -108,3 +116,20 @@ def test_overrides_merge_nested_tables_key_by_key():
     # the rest of [data.synthetic] and [train] is the file's, not the defaults
     assert quick.data.synthetic.lookback == experiment.data.synthetic.lookback == 20
     assert quick.train.lr == experiment.train.lr
+
+
+def test_triple_barrier_three_classes_default_to_the_barriers_as_cuts():
+    labels = parse_experiment(
+        {
+            "name": "tb",
+            "labels": {
+                "target": "triple_barrier",
+                "classes": 3,
+                "profit_take": 2.0,
+                "stop_loss": 0.5,
+            },
+        }
+    ).labels
+    assert labels.cut_points == (-0.5, 2.0)  # Down = stop-loss, Flat = vertical, Up = profit
+    five = labels.model_copy(update={"classes": 5})
+    assert five.cut_points == (-1.0, -0.3, 0.3, 1.0)  # small / large as for any target

@@ -66,12 +66,15 @@ class Run:
 
     @property
     def verdict(self) -> dict[str, Any]:
-        """``comparisons`` (one dict per baseline) and the ``filters`` sentence."""
+        """``verdict.json``: ``comparisons`` (one dict per baseline), ``multiple`` (SPA /
+        StepM against all baselines at once), ``accuracy``, ``overfitting`` (PBO,
+        deflated Sharpe), ``paths`` (CPCV), ``scheme`` and the ``filters`` sentence."""
+        path = self.layout.verdict
+        out = dict(read_json(path)) if path.is_file() else {}
+        out.setdefault("comparisons", self.comparison.to_dict(orient="records"))
         filters = self.layout.filter_verdict
-        return {
-            "comparisons": self.comparison.to_dict(orient="records"),
-            "filters": read_json(filters)["verdict"] if filters.is_file() else None,
-        }
+        out["filters"] = read_json(filters)["verdict"] if filters.is_file() else None
+        return out
 
     @property
     def report(self) -> Path:

@@ -17,7 +17,12 @@ artefact and ``--resume`` can trust whatever is there. Layout::
                          first_layer[_<model>].npy, curves.csv, state.pt (weights)
     predictions.parquet  out-of-sample predictions, every model (``niftycnn.schema``)
     metrics/             summary, per_fold, per_year, equity, significance,
-                         diebold_mariano, comparison, confusion (CSV)
+                         diebold_mariano, comparison, confusion, paths (one row per
+                         backtest path and model), multiple (SPA / StepM), accuracy
+                         (against the majority class and chance), overfitting (PBO,
+                         deflated Sharpe) (CSV)
+    verdict.json         the verdict's numbers: pairwise comparisons, the tests of all
+                         baselines at once, accuracy, overfitting, paths, filters
     filters/             summary.json (verdict), channel_summary.csv, filters_*.csv,
                          filters_table.parquet, figures (PNG)
     points/<name>/       a sweep's grid points (each its own folds/ and manifest.json)
@@ -54,6 +59,10 @@ METRIC_TABLES = (
     "diebold_mariano",
     "comparison",
     "confusion",
+    "paths",
+    "multiple",
+    "accuracy",
+    "overfitting",
 )
 FILTER_TABLES = ("summary", "by_fold", "matches")
 FILTER_FIGURES = ("heatmaps_last_fold", "null_histograms", "momentum_share_by_fold")
@@ -103,6 +112,7 @@ class RunLayout:
     manifest = property(lambda self: self.root / "manifest.json")
     predictions = property(lambda self: self.root / "predictions.parquet")
     timings = property(lambda self: self.root / "timings.json")
+    verdict = property(lambda self: self.root / "verdict.json")
     sweep = property(lambda self: self.root / "sweep.csv")
     folds_dir = property(lambda self: self.root / "folds")
     points_dir = property(lambda self: self.root / "points")

@@ -39,7 +39,7 @@ from niftycnn.walkforward.baselines import (
 )
 from niftycnn.walkforward.batched import train_batched
 from niftycnn.walkforward.folds import FoldData, fold_rows, prepare_fold
-from niftycnn.walkforward.splits import Fold, WalkForwardSplit
+from niftycnn.walkforward.splits import Fold, Splitter
 from niftycnn.walkforward.train import (
     FoldResult,
     predict_members,
@@ -58,7 +58,7 @@ def _on_fold_written(fold: int) -> None:
 def run_walkforward(
     dataset: WindowDataset,
     arch: Architecture,
-    splitter: WalkForwardSplit,
+    splitter: Splitter,
     train: TrainConfig,
     *,
     seed: int = 0,
@@ -67,11 +67,13 @@ def run_walkforward(
     out: RunLayout | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Out-of-sample predictions of the CNN (seeds averaged) and the baselines, per fold.
+    """Out-of-sample predictions of the CNN (seeds averaged) and the baselines, per fold
+    (a walk-forward refit or a CPCV split: ``splitter.folds(dataset)``).
 
     ``baselines``: names from ``niftycnn.walkforward.baselines.BASELINES`` (default: every
     one that fits the head and the features). Returns the predictions table
-    (:mod:`niftycnn.schema`), indexed by the window end date, rows ordered by fold, model.
+    (:mod:`niftycnn.schema`), indexed by the window end date, rows ordered by fold, model;
+    under CPCV a date recurs once per path (the ``path`` column).
     """
     if baselines is None:
         baselines = default_baselines(arch.head, dataset.features)
@@ -183,7 +185,7 @@ def _load_fold(out: RunLayout | None, index: int, n_classes: int) -> pd.DataFram
 def _check_manifest(
     out: RunLayout,
     arch: Architecture,
-    splitter: WalkForwardSplit,
+    splitter: Splitter,
     train: TrainConfig,
     seed: int,
     baselines: Sequence[str],

@@ -12,7 +12,14 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from niftycnn.backtest import comparison_table, evaluate
+from niftycnn.backtest import (
+    BENCHMARK,
+    accuracy_table,
+    comparison_table,
+    evaluate,
+    multiple_comparisons,
+    overfitting_table,
+)
 from niftycnn.config import Experiment, to_toml
 from niftycnn.data import format_report, load_ohlcv
 from niftycnn.data.validate import report_for
@@ -24,7 +31,7 @@ from niftycnn.models import summary_table
 from niftycnn.report.figures import to_png
 from niftycnn.rundir import RunLayout, environment, read_json, write_csv, write_parquet
 from niftycnn.schema import LabelVocabulary
-from niftycnn.walkforward import WalkForwardSplit, run_walkforward, splits_table
+from niftycnn.walkforward import run_walkforward, splits_table, splitter_for
 from niftycnn.walkforward.train import torch_device
 from niftycnn.windows import WindowDataset, build_dataset, labeler_for
 from niftycnn.workflow.plan import architecture, baselines
@@ -88,7 +95,7 @@ def walkforward_stage(
 ) -> pd.DataFrame:
     """Trains the CNN and the baselines fold by fold (resumable). Writes ``splits.csv``,
     ``architecture.csv``, ``manifest.json``, ``folds/`` and ``predictions.parquet``."""
-    splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
+    splitter = splitter_for(experiment.walkforward, dataset.end_dates)
     write_csv(layout.splits, splits_table(splitter.folds(dataset), dataset), index=False)
     arch = architecture(experiment)
     channels, length = len(dataset.features), dataset.X.shape[-1]
@@ -111,29 +118,61 @@ def walkforward_stage(
 def backtest_stage(
     layout: RunLayout, experiment: Experiment, predictions: pd.DataFrame, frame: pd.DataFrame
 ) -> None:
-    """Backtests every model, scores it, tests the CNN against each baseline. Writes
-    ``metrics/`` (summary, per_fold, per_year, equity, significance, diebold_mariano,
-    comparison, confusion)."""
+    """Backtests every model (each path on its own), scores it, tests the CNN against
+    each baseline and against all at once, and measures overfitting across the models.
+    Writes ``metrics/`` (summary, per_fold, per_year, equity, significance,
+    diebold_mariano, comparison, confusion, paths, multiple, accuracy, overfitting) and
+    ``verdict.json``."""
+    config, seed = experiment.backtest, experiment.seed
     result = evaluate(
         predictions,
         frame["close"],
-        experiment.backtest,
+        config,
         n_trials=experiment.sweep.size if experiment.sweep else 1,
-        seed=experiment.seed,
+        seed=seed,
     )
-    write_csv(layout.metric("summary"), result.metrics)
-    write_csv(layout.metric("per_fold"), result.per_fold, index=False)
-    write_csv(layout.metric("per_year"), result.per_year, index=False)
-    write_csv(layout.metric("equity"), result.equity)
-    write_csv(layout.metric("significance"), result.significance)
-    write_csv(layout.metric("diebold_mariano"), result.diebold_mariano, index=False)
-    write_csv(layout.metric("comparison"), comparison_table(result.diebold_mariano), index=False)
+    comparison = comparison_table(result.diebold_mariano)
+    tables = {
+        "summary": (result.metrics, True),
+        "per_fold": (result.per_fold, False),
+        "per_year": (result.per_year, False),
+        "equity": (result.equity, True),
+        "significance": (result.significance, True),
+        "diebold_mariano": (result.diebold_mariano, False),
+        "comparison": (comparison, False),
+        "paths": (result.paths, False),
+        "multiple": (multiple_comparisons(predictions, config, seed=seed), False),
+        "accuracy": (accuracy_table(predictions, config, seed=seed), False),
+        "overfitting": (_overfitting(result.returns), False),
+    }
+    for name, (table, index) in tables.items():
+        write_csv(layout.metric(name), table, index=index)
     cnn = result.confusion[result.confusion["model"] == "cnn"] if len(result.confusion) else None
     if cnn is not None and len(cnn):
         matrix = cnn.pivot(index="true", columns="pred", values="count")
         names = list(LabelVocabulary(experiment.n_classes).names)
         matrix.index, matrix.columns = names, names
         write_csv(layout.metric("confusion"), matrix)
+    verdict: dict[str, object] = {
+        name: records(tables[name][0]) for name in ("multiple", "accuracy", "overfitting")
+    }
+    verdict |= {"comparisons": records(comparison), "scheme": experiment.walkforward.scheme}
+    verdict["paths"] = records(result.paths) if result.paths["path"].nunique() > 1 else []
+    write_json(layout.verdict, verdict)
+
+
+def _overfitting(returns: pd.DataFrame) -> pd.DataFrame:
+    """PBO and deflated Sharpe across the run's models (not buy-and-hold)."""
+    models = returns.drop(columns=BENCHMARK, errors="ignore")
+    if models.shape[1] < 2 or len(models) < 16:
+        return pd.DataFrame()
+    return overfitting_table(models, "cnn", "models")
+
+
+def records(table: pd.DataFrame) -> list[dict[str, object]]:
+    """A table's rows as JSON-ready dicts (NaN as null)."""
+    clean = table.astype(object).where(table.notna(), None)
+    return [{str(k): v for k, v in row.items()} for row in clean.to_dict(orient="records")]
 
 
 def filters_stage(layout: RunLayout, experiment: Experiment, dataset: WindowDataset) -> None:
@@ -175,14 +214,13 @@ def filters_stage(layout: RunLayout, experiment: Experiment, dataset: WindowData
     columns = ["channel", "reference", "n", "mean_learned", "mean_null", "p_mean", "n_bh"]
     write_csv(layout.filter_channels, summary[columns].round(4), index=False)
     sentences = " ".join(verdict(analysis, c) for c in channels)
+    filter_verdict = f"First-layer filters (against untrained filters): {sentences}"
     write_json(
         layout.filter_verdict,
-        {
-            "verdict": f"First-layer filters (against untrained filters): {sentences}",
-            "models": len(index),
-            "notes": list(analysis.notes),
-        },
+        {"verdict": filter_verdict, "models": len(index), "notes": list(analysis.notes)},
     )
+    if layout.verdict.is_file():
+        write_json(layout.verdict, {**read_json(layout.verdict), "filters": filter_verdict})
     _filter_figures(layout, analysis, channels)
 
 
