@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from niftycnn.backtest.engine import BacktestResult, backtest, buy_and_hold, validate_close
 from niftycnn.backtest.metrics import per_year_table, sharpe_ratio, trading_metrics
@@ -237,12 +238,14 @@ def evaluate(
     seed: int = 0,
     reference: str = "cnn",
     significance: bool = True,
+    progress: bool = False,
 ) -> EvaluationResult:
     """Backtest, score and test every model of ``predictions`` (see the module docstring).
 
     ``n_trials``: how many configurations were tried (a sweep's size), for the deflated
     Sharpe ratio; ``seed`` seeds the resampling; ``reference``: the model the
-    Diebold-Mariano tests compare with each baseline.
+    Diebold-Mariano tests compare with each baseline; ``progress`` shows a bar over the
+    models' significance tests (the slow part: bootstrap and permutation resamples).
     """
     config = config or BacktestConfig()
     require_columns(predictions, prediction_columns(n_classes_of(predictions)))
@@ -259,8 +262,9 @@ def evaluate(
     rs = _Resampling(config, config.block or median_h, n_trials)
     sig_table, dm_table = pd.DataFrame(), pd.DataFrame()
     if significance:
+        models = tqdm(list(results), desc="significance", unit="model", disable=not progress)
         sig_rows = {
-            m: _significance_row(groups[m], results[m], rs, seed + i) for i, m in enumerate(results)
+            m: _significance_row(groups[m], results[m], rs, seed + i) for i, m in enumerate(models)
         }
         sig_table = pd.DataFrame.from_dict(sig_rows, orient="index")
         sig_table.index.name = "model"
