@@ -10,7 +10,7 @@ from niftycnn.data.cache import DEFAULT_CACHE_DIR
 from niftycnn.data.load import bar_check, import_csv, load_ohlcv
 from niftycnn.data.plausibility import enforce
 from niftycnn.data.validate import report_for
-from niftycnn.errors import ConfigError
+from niftycnn.errors import ConfigError, DataSourceError
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -130,7 +130,11 @@ def _import(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     """A data-quality report; an argument that names an existing file is a CSV."""
     checks = _checks(args)
-    csv = args.csv or (args.target if args.target and Path(args.target).is_file() else None)
+    target = args.target
+    a_path = target is not None and (target.lower().endswith(".csv") or "/" in target)
+    if a_path and not Path(target).is_file():  # symbols have neither (^NSEI, M&M)
+        raise DataSourceError(f"no such file: {target}; pass an existing CSV file or a symbol")
+    csv = args.csv or (target if target and Path(target).is_file() else None)
     if csv:
         symbol = args.symbol or Path(csv).stem
         frame, prov = load_ohlcv("csv", symbol=symbol, path=csv, checks=checks, check_bars=False)

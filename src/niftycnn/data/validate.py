@@ -78,9 +78,9 @@ def clean_ohlcv(
             f"values or dates are not numbers/dates ({str(exc).splitlines()[0][:80]}); "
             "parse the source with niftycnn.data.read_csv first"
         )
-    frame = _fix_order_and_duplicates(frame, fixes)
     if drop_missing:
         frame = _drop_missing(frame, fixes)
+    frame = _fix_order_and_duplicates(frame, fixes)
     _check_values(frame)
     _check_dates(frame, today)
     if len(frame) < min_rows:
@@ -134,7 +134,7 @@ def _drop_missing(frame: pd.DataFrame, fixes: list[str]) -> pd.DataFrame:
     if missing.any() and not missing.all():
         fixes.append(
             f"dropped {int(missing.sum())} row(s) with missing prices: "
-            f"{_dates(frame.index[missing], 30)}"
+            f"{_dates(frame.index[missing].sort_values(), 30)}"
         )
         frame = frame[~missing]
     return frame
