@@ -157,7 +157,9 @@ def _folds(
         splitter = WalkForwardSplit.from_config(cfg, dates)
         return splitter, splitter.folds(dataset)
     except (SplitError, NiftyCNNError) as exc:
-        raise ConfigError(f"{origin}: [walkforward]: {exc} ({span})") from None
+        message = str(exc).replace("min_train_size", "[walkforward] min_train")
+        message = message.replace("first_test_date", "first_test")
+        raise ConfigError(f"{origin}: [walkforward]: {message} ({span})") from None
 
 
 def _check_stages(experiment: Experiment, dataset: WindowDataset, origin: str) -> None:

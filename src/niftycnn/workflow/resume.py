@@ -106,4 +106,4 @@ def config_diff(before: dict[str, Any], after: dict[str, Any], table: str = "") 
 
 def _show(value: Any) -> str:
     text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return text if len(text) <= 80 else text[:77] + "..."
