@@ -80,6 +80,20 @@ def test_resume_refuses_changed_data_and_warns_about_a_missing_volume_column(tmp
     assert tree_digest(run) == before
 
 
+def test_an_older_run_without_a_record_resumes_with_a_warning(
+    quick_run: FinishedRun, tmp_path, capsys
+):
+    run = quick_run.copy(tmp_path)
+    (run / "run.json").unlink()
+    result = cli(["run", "--resume", run, "--quiet"], capsys)
+    assert result.code == 0, result.err
+    assert warning_lines(result.err) == [
+        f"warning: {run} has no run.json (an older run): its config.toml cannot be checked "
+        "against the config its folds were trained with"
+    ]
+    assert (run / "run.json").is_file()  # from now on it is held to this config
+
+
 def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 

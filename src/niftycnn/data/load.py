@@ -110,7 +110,13 @@ def load_ohlcv(
         raise DataSourceError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     frame = _cut(frame, start, end)
     if check_bars and source != "yahoo":
-        _vet(frame, symbol, checks, fetched_at)
+        _vet(
+            frame,
+            symbol,
+            checks,
+            fetched_at,
+            where="synthetic data" if label == "synthetic" else "",
+        )
     return frame, provenance_of(frame, label, symbol, fetched_at)
 
 
@@ -132,10 +138,11 @@ def _vet(
     symbol: str,
     checks: DataChecksConfig,
     captured_at: str | pd.Timestamp | None,
+    where: str = "",
 ) -> None:
     """Warn about implausible bars, or raise under ``strict``."""
     table, limits = bar_check(frame, symbol, checks, captured_at)
-    message = enforce(table, limits, checks.strict, where=symbol)
+    message = enforce(table, limits, checks.strict, where=where or symbol)
     if message:
         warnings.warn(message, stacklevel=3)
 

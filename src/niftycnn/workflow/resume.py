@@ -47,7 +47,9 @@ def check_config(layout: RunLayout, experiment: Experiment) -> None:
             stacklevel=2,
         )
         return
-    diff = config_diff(record["config"], experiment.resolved_dict())
+    # through the tables again, so a key a later version added compares at its default
+    recorded = parse_experiment(record["config"], origin=str(layout.run_record))
+    diff = config_diff(recorded.resolved_dict(), experiment.resolved_dict())
     if diff:
         shown = "; ".join(diff[:_SHOW]) + (
             f"; +{len(diff) - _SHOW} more" if len(diff) > _SHOW else ""
