@@ -101,20 +101,26 @@ class Plan:
 
 def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
     """Check ``experiment`` as far as a run can be checked without training (module
-    docstring); writes nothing."""
+    docstring); writes nothing. What needs no data is checked before the data is loaded
+    (a Yahoo source refreshes its cache)."""
     check_experiment(experiment, origin)
     try:
         torch_device(experiment.train.device)
     except NiftyCNNError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
+    _check_stages(experiment, origin)
     frame, provenance = _load(experiment, origin)
+    _warn_about_volume(experiment, frame)
     try:
         dataset = build_dataset(frame, experiment.windows, experiment.labels)
     except LabelError as exc:
         raise ConfigError(f"{origin}: [windows] / [labels]: {exc}") from None
+    if experiment.model.head == "classification" and dataset.n_classes != experiment.n_classes:
+        raise ConfigError(
+            f"{origin}: the labels have {dataset.n_classes} classes but [model] predicts "
+            f"{experiment.n_classes}; set [model] n_classes to [labels] classes"
+        )
     splitter, folds = _folds(experiment, dataset, origin)
-    _check_stages(experiment, dataset, origin)
-    _warn_about_volume(experiment, frame)
     return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds))
 
 
@@ -162,15 +168,13 @@ def _folds(
         raise ConfigError(f"{origin}: [walkforward]: {message} ({span})") from None
 
 
-def _check_stages(experiment: Experiment, dataset: WindowDataset, origin: str) -> None:
-    """The preconditions of the training, filter and sweep stages."""
-    arch = architecture(experiment)
-    if arch.head == "classification" and arch.n_outputs != dataset.n_classes:
-        raise ConfigError(
-            f"{origin}: [model] predicts {arch.n_outputs} classes but the labels have "
-            f"{dataset.n_classes}; set [model] n_classes to [labels] classes"
-        )
-    steps = validate_architecture(arch, len(dataset.features), dataset.X.shape[-1])
+def _check_stages(experiment: Experiment, origin: str) -> None:
+    """The preconditions of the training and filter stages that need no data: the first
+    layer holds filters, and the windows are long enough to analyse them."""
+    features = experiment.windows.features
+    steps = validate_architecture(
+        architecture(experiment), len(features), experiment.windows.length
+    )
     first = next((s for s in steps if isinstance(s.spec, Conv | GramConv | Residual)), None)
     if first is None or not isinstance(first.spec, Conv | GramConv | Residual):
         raise ConfigError(
@@ -185,10 +189,10 @@ def _check_stages(experiment: Experiment, dataset: WindowDataset, origin: str) -
             f"of at least {k + 1} days: raise length or use a shorter kernel"
         )
     channel = experiment.filters.channel
-    if k >= FILTER_MIN_TAPS and channel not in dataset.features:
+    if k >= FILTER_MIN_TAPS and channel not in features:
         raise ConfigError(
             f"{origin}: [filters] channel = {channel!r} is not among [windows] features "
-            f"{list(dataset.features)}; set it to one of them"
+            f"{list(features)}; set it to one of them"
         )
 
 
