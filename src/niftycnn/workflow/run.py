@@ -36,7 +36,6 @@ from niftycnn.workflow.plan import Plan, check_experiment, load_experiment, plan
 
 OnStart = Callable[[RunLayout], None]
 """Called with the run directory once it exists, before any stage runs (the CLI prints it)."""
-COMMANDS = ("run", "sweep")
 
 stored_experiment = resume.stored_experiment
 
