@@ -46,7 +46,7 @@ BAD_FILES = [
     ('[data]\nstart = "2020-01-01"\nend = "2019-01-01"\n', "start 2020-01-01 must be before end"),
     ('[walkforward]\nfirst_test = "2020-13-01"\n', "'2020-13-01' is not a YYYY-MM-DD date"),
     ("[labels]\nsmall = 1.5\nlarge = 1.0\n", "small (1.5) must be below large (1.0)"),
-    ("[labels]\nquantiles = [0.5, 0.4, 0.6, 0.8]\n", "quantiles must be 4 strictly increasing"),
+    ("[labels]\nquantiles = [0.5, 0.4, 0.6, 0.8]\n", "quantiles needs 4 strictly increasing"),
     ('[windows]\nfeatures = ["close", "vol"]\n', "Input should be 'open', 'high'"),
     ('[windows]\nfeatures = ["close", "close"]\n', "features repeat"),
     ("[windows]\nlength = 2\n", "[windows] length = 2: Input should be greater than or equal to 3"),
@@ -98,7 +98,7 @@ def test_a_multi_line_description_round_trips_through_the_resolved_toml():
             "[model] n_classes = 5 but [labels] classes = 3",
         ),
         ("[labels]\nclasses = 7\n", "classes = 7 with mode = 'volatility' needs cuts"),
-        ("[labels]\nclasses = 3\ncuts = [0.0]\n", "cuts must be 2 strictly increasing values"),
+        ("[labels]\nclasses = 3\ncuts = [0.0]\n", "cuts needs 2 strictly increasing values"),
     ],
 )
 def test_class_counts_must_agree_and_fit_the_thresholds(tmp_path, body, message):

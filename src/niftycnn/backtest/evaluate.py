@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from niftycnn.backtest.engine import BacktestResult, backtest, buy_and_hold, validate_close
 from niftycnn.backtest.losses import loss_kind, loss_table
@@ -159,13 +160,15 @@ def evaluate(
     seed: int = 0,
     reference: str = "cnn",
     significance: bool = True,
+    progress: bool = False,
 ) -> EvaluationResult:
     """Backtest, score and test every model of ``predictions`` (see the module docstring),
     each path on its own.
 
     ``n_trials``: how many configurations were tried (a sweep's size), for the deflated
     Sharpe ratio; ``seed`` seeds the resampling; ``reference``: the model the
-    Diebold-Mariano tests compare with each baseline.
+    Diebold-Mariano tests compare with each baseline; ``progress`` shows a bar over the
+    models' significance tests (the slow part: bootstrap and permutation resamples).
     """
     config = config or BacktestConfig()
     predictions = with_path(predictions)
@@ -176,7 +179,8 @@ def evaluate(
     rs = Resampling(config, config.block or median_h, n_trials)
     by_path = {int(p): rows for p, rows in predictions.groupby("path", sort=True)}
     results = {
-        p: _evaluate_path(rows, close, rs, seed, significance) for p, rows in by_path.items()
+        p: _evaluate_path(rows, close, rs, seed, significance, progress)
+        for p, rows in by_path.items()
     }
     result = results[min(results)] if len(results) == 1 else _combine(results)
     if significance:
@@ -187,7 +191,12 @@ def evaluate(
 
 
 def _evaluate_path(
-    predictions: pd.DataFrame, close: pd.Series, rs: Resampling, seed: int, significance: bool
+    predictions: pd.DataFrame,
+    close: pd.Series,
+    rs: Resampling,
+    seed: int,
+    significance: bool,
+    progress: bool,
 ) -> EvaluationResult:
     """Every table but the Diebold-Mariano tests, for one path's predictions."""
     config = rs.config
@@ -199,8 +208,9 @@ def _evaluate_path(
     metrics, fold_rows, cm_frames = _model_tables(groups, results_all, config)
     sig_table = pd.DataFrame()
     if significance:
+        models = tqdm(list(results), desc="significance", unit="model", disable=not progress)
         sig_rows = {
-            m: significance_row(groups[m], results[m], rs, seed + i) for i, m in enumerate(results)
+            m: significance_row(groups[m], results[m], rs, seed + i) for i, m in enumerate(models)
         }
         sig_table = pd.DataFrame.from_dict(sig_rows, orient="index")
         sig_table.index.name = "model"

@@ -69,6 +69,24 @@ class SyntheticConfig(Table):
         return self
 
 
+class DataChecksConfig(Table):
+    """What the data check does beyond the fatal errors (``niftycnn.data.plausibility``).
+
+    Implausible bars: a close-to-close move beyond ``max_move``; a bar more than
+    ``max_spike`` away from both neighbours that reverts the next day; a flat bar
+    (open = high = low = close) with zero volume on an exchange session; a last bar
+    captured before the session closed. Unset thresholds suit the asset: an index
+    (a symbol starting with ``^``, or the synthetic market) 0.25 / 0.10, a stock
+    0.50 / 0.20. They are warnings unless ``strict``. ``drop_missing`` drops rows with
+    missing prices (listed in a warning) instead of refusing the file.
+    """
+
+    max_move: float | None = Field(None, gt=0.0)
+    max_spike: float | None = Field(None, gt=0.0)
+    strict: bool = False
+    drop_missing: bool = False
+
+
 class DataConfig(Table):
     source: Literal["yahoo", "csv", "synthetic", "cache"] = "synthetic"
     symbol: str = Field("^NSEI", min_length=1)
@@ -77,6 +95,7 @@ class DataConfig(Table):
     end: Date = None
     cache_dir: str = "data/cache"
     synthetic: SyntheticConfig = SyntheticConfig()
+    checks: DataChecksConfig = DataChecksConfig()
 
     @model_validator(mode="after")
     def _csv_needs_path(self) -> DataConfig:
@@ -159,8 +178,8 @@ class LabelsConfig(Table):
                 continue
             if len(values) != k - 1 or not all(a < b for a, b in pairwise(values)):
                 raise ValueError(
-                    f"{key} must be {k - 1} strictly increasing values for classes = {k}, "
-                    f"got {list(values)}"
+                    f"{key} needs {k - 1} strictly increasing values for classes = {k} "
+                    f"(one per boundary between classes), got {list(values)}"
                 )
         if self.quantiles is not None and not all(0.0 < q < 1.0 for q in self.quantiles):
             raise ValueError(f"quantiles must lie inside (0, 1), got {list(self.quantiles)}")

@@ -21,63 +21,50 @@ from niftycnn.backtest import (
     overfitting_table,
 )
 from niftycnn.config import Experiment, to_toml
-from niftycnn.data import format_report, load_ohlcv
+from niftycnn.data import format_report
+from niftycnn.data.load import bar_check
 from niftycnn.data.validate import report_for
-from niftycnn.errors import RunDirError
 from niftycnn.files import write_bytes, write_json, write_text
 from niftycnn.filters import FilterAnalysis, analyze_filters, stack_folds, verdict
 from niftycnn.filters import figures as filter_figures
 from niftycnn.models import summary_table
 from niftycnn.report.figures import to_png
-from niftycnn.rundir import RunLayout, environment, read_json, write_csv, write_parquet
+from niftycnn.rundir import RunLayout, environment, read_json, read_npy, write_csv, write_parquet
 from niftycnn.schema import LabelVocabulary
-from niftycnn.walkforward import run_walkforward, splits_table, splitter_for
+from niftycnn.walkforward import run_walkforward, splits_table
 from niftycnn.walkforward.train import torch_device
-from niftycnn.windows import WindowDataset, build_dataset, labeler_for
-from niftycnn.workflow.plan import architecture, baselines
+from niftycnn.windows import WindowDataset, labeler_for
+from niftycnn.workflow.plan import FILTER_MIN_TAPS, Plan
 
 
-def config_stage(layout: RunLayout, experiment: Experiment) -> None:
-    """Writes ``config.toml`` (the resolved experiment) and ``environment.json``; on a
-    resumed run, refuses a directory that holds another experiment."""
-    text = to_toml(experiment.resolved_dict())
-    if layout.config.is_file() and layout.config.read_text(encoding="utf-8") != text:
-        raise RunDirError(f"{layout.config} holds a different experiment; start a new run instead")
-    write_text(layout.config, text)
+def record_stage(layout: RunLayout, plan: Plan, command: str) -> None:
+    """Writes ``config.toml`` (the resolved experiment), ``run.json`` (the command, that
+    config and the data fingerprint: what ``--resume`` holds the run to) and
+    ``environment.json``, each once: a resumed run keeps the ones it started with."""
+    experiment = plan.experiment
+    if not layout.run_record.is_file():
+        resolved = experiment.resolved_dict()
+        write_text(layout.config, to_toml(resolved))
+        record = {"command": command, "config": resolved, "data": asdict(plan.provenance)}
+        write_json(layout.run_record, record)
     if not layout.environment.is_file():
         device = str(torch_device(experiment.train.device))
         write_json(layout.environment, environment(experiment.seed, device, sys.argv))
 
 
-def data_stage(layout: RunLayout, experiment: Experiment) -> pd.DataFrame:
-    """Loads and checks the OHLCV frame. Writes ``data.json`` (fingerprint and check);
-    refuses data whose fingerprint differs from the one a resumed run recorded."""
-    cfg = experiment.data
-    frame, provenance = load_ohlcv(
-        cfg.source,
-        symbol=cfg.symbol,
-        path=cfg.path,
-        start=cfg.start,
-        end=cfg.end,
-        cache_dir=cfg.cache_dir,
-        synthetic={**cfg.synthetic.model_dump(), "seed": experiment.seed},
-    )
-    if (
-        layout.data.is_file()
-        and read_json(layout.data)["provenance"]["sha256"] != provenance.sha256
-    ):
-        raise RunDirError(
-            f"the data changed since {layout.root} started (sha256 differs); start a new run"
-        )
-    check = format_report(report_for(frame))
-    write_json(layout.data, {"provenance": asdict(provenance), "check": check})
-    return frame
+def data_stage(layout: RunLayout, plan: Plan) -> None:
+    """Writes ``data.json``: the data's provenance (fingerprint) and its check, with the
+    implausible bars by date."""
+    cfg, frame = plan.experiment.data, plan.frame
+    bars, limits = bar_check(frame, plan.provenance.symbol, cfg.checks, plan.provenance.fetched_at)
+    check = format_report(report_for(frame, implausible=bars, limits=limits.describe()))
+    write_json(layout.data, {"provenance": asdict(plan.provenance), "check": check})
 
 
-def windows_stage(layout: RunLayout, experiment: Experiment, frame: pd.DataFrame) -> WindowDataset:
-    """Builds windows and labels. Writes ``labels.csv`` (count, share and mean return of
-    each class among the labelled windows)."""
-    dataset = build_dataset(frame, experiment.windows, experiment.labels)
+def windows_stage(layout: RunLayout, plan: Plan) -> None:
+    """Writes ``labels.csv`` (count, share and mean return of each class among the
+    labelled windows)."""
+    dataset = plan.dataset
     labelled = dataset.y_class[dataset.labelled]
     returns = dataset.y_return[dataset.labelled]
     k = dataset.n_classes
@@ -87,17 +74,14 @@ def windows_stage(layout: RunLayout, experiment: Experiment, frame: pd.DataFrame
         {"class": range(k), "name": dataset.vocabulary.names, "count": counts}
     ).assign(share=counts / max(int(counts.sum()), 1), mean_return=means)
     write_csv(layout.labels, table, index=False)
-    return dataset
 
 
-def walkforward_stage(
-    layout: RunLayout, experiment: Experiment, dataset: WindowDataset, progress: bool
-) -> pd.DataFrame:
+def walkforward_stage(layout: RunLayout, plan: Plan, progress: bool) -> pd.DataFrame:
     """Trains the CNN and the baselines fold by fold (resumable). Writes ``splits.csv``,
     ``architecture.csv``, ``manifest.json``, ``folds/`` and ``predictions.parquet``."""
-    splitter = splitter_for(experiment.walkforward, dataset.end_dates)
-    write_csv(layout.splits, splits_table(splitter.folds(dataset), dataset), index=False)
-    arch = architecture(experiment)
+    experiment, dataset, splitter = plan.experiment, plan.dataset, plan.splitter
+    write_csv(layout.splits, splits_table(list(plan.folds), dataset), index=False)
+    arch = plan.architecture
     channels, length = len(dataset.features), dataset.X.shape[-1]
     write_csv(layout.architecture, summary_table(arch, channels, length), index=False)
     predictions = run_walkforward(
@@ -107,7 +91,7 @@ def walkforward_stage(
         experiment.train,
         seed=experiment.seed,
         labeler=labeler_for(experiment.labels),
-        baselines=baselines(experiment),
+        baselines=plan.baselines,
         out=layout,
         progress=progress,
     )
@@ -116,20 +100,22 @@ def walkforward_stage(
 
 
 def backtest_stage(
-    layout: RunLayout, experiment: Experiment, predictions: pd.DataFrame, frame: pd.DataFrame
+    layout: RunLayout, plan: Plan, predictions: pd.DataFrame, progress: bool
 ) -> None:
     """Backtests every model (each path on its own), scores it, tests the CNN against
     each baseline and against all at once, and measures overfitting across the models.
     Writes ``metrics/`` (summary, per_fold, per_year, equity, significance,
     diebold_mariano, comparison, confusion, paths, multiple, accuracy, overfitting) and
     ``verdict.json``."""
+    experiment = plan.experiment
     config, seed = experiment.backtest, experiment.seed
     result = evaluate(
         predictions,
-        frame["close"],
+        plan.frame["close"],
         config,
         n_trials=experiment.sweep.size if experiment.sweep else 1,
         seed=seed,
+        progress=progress,
     )
     comparison = comparison_table(result.diebold_mariano)
     tables = {
@@ -175,7 +161,9 @@ def records(table: pd.DataFrame) -> list[dict[str, object]]:
     return [{str(k): v for k, v in row.items()} for row in clean.to_dict(orient="records")]
 
 
-def filters_stage(layout: RunLayout, experiment: Experiment, dataset: WindowDataset) -> None:
+def filters_stage(
+    layout: RunLayout, experiment: Experiment, dataset: WindowDataset, progress: bool = False
+) -> None:
     """Compares the CNN's first-layer filters (every fold x seed) with the reference
     kernels. Reads ``folds/*/first_layer.npy`` and ``splits.csv``; writes ``filters/``.
 
@@ -187,9 +175,16 @@ def filters_stage(layout: RunLayout, experiment: Experiment, dataset: WindowData
     folds = [f for f in layout.folds() if f.first_layer().is_file()]
     if not folds:
         return
-    weights, index = stack_folds({f.index: np.load(f.first_layer()) for f in folds})
-    if weights.shape[-1] < 3:
+    weights, index = stack_folds({f.index: read_npy(f.first_layer()) for f in folds})
+    if weights.shape[-1] < FILTER_MIN_TAPS:
         return  # k < 3 has no curvature reference; the cosine tables would be all we have
+    n_models, n_filters = weights.shape[:2]
+    status(
+        progress,
+        f"filter analysis: {n_models * n_filters:,} first-layer filters ({n_models} networks) "
+        f"against {experiment.filters.null_draws:,} untrained ones ...",
+    )
+    started = time.perf_counter()
     splits = pd.read_csv(layout.splits, parse_dates=["test_start"])
     test = np.asarray(dataset.end_dates >= splits["test_start"].min())
     analysis = analyze_filters(
@@ -222,6 +217,13 @@ def filters_stage(layout: RunLayout, experiment: Experiment, dataset: WindowData
     if layout.verdict.is_file():
         write_json(layout.verdict, {**read_json(layout.verdict), "filters": filter_verdict})
     _filter_figures(layout, analysis, channels)
+    status(progress, f"filter analysis: done in {time.perf_counter() - started:.0f} s")
+
+
+def status(progress: bool, line: str) -> None:
+    """A status line on stderr for a stage that has no progress bar (when ``progress``)."""
+    if progress:
+        print(line, file=sys.stderr, flush=True)
 
 
 def _filter_figures(layout: RunLayout, analysis: FilterAnalysis, channels: list[str]) -> None:
@@ -242,15 +244,3 @@ def timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     timings[stage] = round(time.perf_counter() - start, 3)
-
-
-def prepare(
-    layout: RunLayout, experiment: Experiment, timings: dict[str, float]
-) -> tuple[pd.DataFrame, WindowDataset]:
-    """The config, data and windows stages every command starts with: (frame, dataset)."""
-    config_stage(layout, experiment)
-    with timed(timings, "data"):
-        frame = data_stage(layout, experiment)
-    with timed(timings, "windows"):
-        dataset = windows_stage(layout, experiment, frame)
-    return frame, dataset
