@@ -37,6 +37,7 @@ from niftycnn.models import (
     validate_architecture,
 )
 from niftycnn.models.spec import layer_type
+from niftycnn.models.validate import iter_steps
 from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import check_baselines, cnn_baselines, default_baselines
 from niftycnn.walkforward.train import torch_device
@@ -175,7 +176,8 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
     steps = validate_architecture(
         architecture(experiment), len(features), experiment.windows.length
     )
-    first = next((s for s in steps if isinstance(s.spec, Conv | GramConv | Residual)), None)
+    walk = iter_steps(steps)  # a block's first conv is the network's first layer
+    first = next((s for s in walk if isinstance(s.spec, Conv | GramConv | Residual)), None)
     if first is None or not isinstance(first.spec, Conv | GramConv | Residual):
         raise ConfigError(
             f"{origin}: [model] has no conv layer, so there are no first-layer filters to "
@@ -231,7 +233,7 @@ def _check_network(arch: Architecture | None, channels: int, length: int) -> Non
     (with ``same`` padding torch accepts one, but most taps would see only padding)."""
     if arch is None:
         return  # not a network baseline
-    for step in validate_architecture(arch, channels, length):
+    for step in iter_steps(validate_architecture(arch, channels, length)):
         spec = step.spec
         if isinstance(spec, Conv | GramConv | Residual) and len(step.in_shape) == 2:
             dilation = spec.dilation if isinstance(spec, Conv) else 1
