@@ -40,7 +40,7 @@ from niftycnn.models.spec import layer_type
 from niftycnn.models.validate import iter_steps
 from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import check_baselines, cnn_baselines, default_baselines
-from niftycnn.walkforward.train import torch_device
+from niftycnn.walkforward.train import sequential_reason, torch_device
 from niftycnn.windows import WindowDataset, build_dataset
 
 FILTER_MIN_TAPS = 3  # the filter analysis needs a curvature reference (k >= 3)
@@ -110,6 +110,7 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
     except NiftyCNNError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
     _check_stages(experiment, origin)
+    _warn_about_engine(experiment)
     frame, provenance = _load(experiment, origin)
     _warn_about_volume(experiment, frame)
     try:
@@ -205,6 +206,22 @@ def _warn_about_volume(experiment: Experiment, frame: pd.DataFrame) -> None:
             "day), so that channel is all zeros; drop it from features",
             stacklevel=3,
         )
+
+
+def _warn_about_engine(experiment: Experiment) -> None:
+    """Say which networks the batched engine cannot stack and so train one by one."""
+    if experiment.train.engine != "batched":
+        return
+    channels, length = len(experiment.windows.features), experiment.windows.length
+    for where, build in _networks(experiment):
+        arch = build()
+        reason = None if arch is None else sequential_reason(arch, channels, length)
+        if arch is not None and reason is not None:
+            warnings.warn(
+                f"{where.rstrip(':')} {arch.name} trains with the sequential engine "
+                f"({reason}); expect it to be several times slower than the batched engine",
+                stacklevel=3,
+            )
 
 
 def _networks(experiment: Experiment) -> list[tuple[str, Callable[[], Architecture | None]]]:
