@@ -11,7 +11,12 @@ inside the window only).
 """
 
 from niftycnn.segmentation.metrics import iou, per_class_f1, segmentation_scores
-from niftycnn.segmentation.tasks import PlantedShapes, planted_shapes, trend_regimes
+from niftycnn.segmentation.tasks import (
+    PlantedShapes,
+    normalise_windows,
+    planted_shapes,
+    trend_regimes,
+)
 from niftycnn.segmentation.train import (
     day_features,
     fit_per_day_logistic,
@@ -26,6 +31,7 @@ __all__ = [
     "fit_per_day_logistic",
     "iou",
     "mask_figure",
+    "normalise_windows",
     "per_class_f1",
     "planted_shapes",
     "predict_segments",

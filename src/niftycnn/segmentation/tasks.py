@@ -78,11 +78,12 @@ def planted_shapes(
             log_price[rows[:, None], cols] += height * _profile(name, w)
             mask[rows[:, None], cols] = 1
     start = np.where(planted, start, -1)
-    return PlantedShapes(_normalise(log_price), mask, start, width, kind)
+    return PlantedShapes(normalise_windows(log_price), mask, start, width, kind)
 
 
-def _normalise(log_price: np.ndarray) -> np.ndarray:
-    """(N, L) log prices -> (N, 2, L) windows normalised with their own data only."""
+def normalise_windows(log_price: np.ndarray) -> np.ndarray:
+    """(N, L) log prices -> (N, 2, L): the log price against the window's last one and the
+    daily log return, both over the window's own return std (its own data only)."""
     returns = np.diff(log_price, axis=1, prepend=log_price[:, :1])
     scale = returns[:, 1:].std(axis=1, keepdims=True) + 1e-12
     level = (log_price - log_price[:, -1:]) / scale
