@@ -60,6 +60,11 @@ class TrainConfig:
     seed: int = 0
     chunk_folds: int | None = None
 
+    @property
+    def seeds(self) -> int:
+        """Members per fold (the batched engine's name for ``n_seeds``)."""
+        return self.n_seeds
+
     def validate(self) -> None:
         checks = {
             "epochs": self.epochs >= 1,
