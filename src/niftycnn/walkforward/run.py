@@ -188,7 +188,11 @@ def run_walkforward(
         _check_manifest(root, arch, splitter, cfg, baselines, dataset)
     device = cfg.torch_device()
     X = torch.as_tensor(dataset.X, device=device)
-    engine = train_batched if cfg.engine == "batched" else train_sequential
+    engine = (
+        functools.partial(train_batched, seed=cfg.seed)
+        if cfg.engine == "batched"
+        else train_sequential
+    )
 
     frames: dict[int, pd.DataFrame] = {}
     todo: list[Fold] = []
