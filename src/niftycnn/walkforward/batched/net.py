@@ -291,7 +291,8 @@ class VmapNet(StackedForward):
     """The generic path: ``functional_call`` of a built module under ``vmap`` over members
     (each member draws its own dropout masks)."""
 
-    module: nn.Module
+    module: nn.Module  # a member's network; functional_call swaps in the stacked parameters
+    _batched: Callable[[Params, Tensor], Tensor]  # _one under vmap over the members
 
     def __init__(self, module: nn.Module) -> None:
         self.module = module
