@@ -32,7 +32,6 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +133,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     frame, source = load_frame()
-    ds = build_dataset(frame, length=20, expiry="weekly", labeler=QuantileThresholds())
+    ds = build_dataset(frame)  # 20 x 5 windows, quantile classes at the next weekly expiry
     refit = int(np.ceil((len(ds) - args.min_train) / args.folds))
     splitter = WalkForwardSplit(
         mode="expanding",
@@ -187,7 +186,7 @@ def main() -> None:
 
 def like_for_like(arch, X, ll_tasks, cfg, args) -> dict[str, float]:
     """[1] the same members and steps (early stopping off), sequential vs batched."""
-    ll = replace(cfg, epochs=args.ll_epochs, patience=10_000)
+    ll = cfg.model_copy(update={"epochs": args.ll_epochs, "patience": 10_000})
     steps = (
         sum(int(np.ceil(len(t.train_idx) / 128)) for t in ll_tasks) * args.ll_epochs * args.seeds
     )
