@@ -60,3 +60,7 @@ class RunDirError(NiftyCNNError):
 class UnsafeFileError(RunDirError):
     """A run file holds Python objects (a pickle) where niftycnn writes plain arrays or
     tensors: it is refused, never loaded, since loading it could run code."""
+
+
+class SegmentationError(NiftyCNNError):
+    """Per-day labels or a per-step network cannot be built, trained or scored as asked."""

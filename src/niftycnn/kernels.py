@@ -73,3 +73,16 @@ def orthonormality_error(basis: np.ndarray) -> float:
     """Largest |B B^T - I| entry of a (d, k) basis: 0 for an orthonormal set of rows."""
     gram = basis @ basis.T
     return float(np.max(np.abs(gram - np.eye(basis.shape[0]))))
+
+
+def random_kernel_weights(n: int, channels: int, k: int, seed: int = 0) -> np.ndarray:
+    """``n`` random kernels (n, channels, k) with ROCKET's weight law: every tap drawn from
+    N(0, 1), then mean-centred on each channel (Dempster, Petitjean & Webb 2020, "ROCKET:
+    exceptionally fast and accurate time series classification using random convolutional
+    kernels", sec. 3.1). The ``rocket`` baseline convolves windows with such kernels; the
+    filter analysis uses them, at the learned layer's own k, as a null: "are the learned
+    filters more momentum-like than random kernels?"."""
+    if n < 1 or channels < 1 or k < 1:
+        raise SpecError(f"random kernels need n, channels, k >= 1; got {n}, {channels}, {k}")
+    weights = np.random.default_rng(seed).standard_normal((n, channels, k))
+    return weights - weights.mean(axis=-1, keepdims=True)

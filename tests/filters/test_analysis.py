@@ -9,7 +9,7 @@ import pytest
 from niftycnn.errors import FilterAnalysisError
 from niftycnn.filters import analyze_filters, figures, stack_folds, verdict, write_tables
 from niftycnn.filters.null import draw_init_filters
-from niftycnn.kernels import gram_basis
+from niftycnn.kernels import gram_basis, random_kernel_weights
 
 CHANNELS = ("open", "high", "low", "close", "volume")
 
@@ -166,3 +166,16 @@ def test_trained_null_is_used_by_the_verdict_and_the_effect_floor_applies() -> N
     vs_init = analyze_filters(w, _index(1, 4), CHANNELS, trained_null=untrained, n_resamples=2000)
     assert verdict(vs_init, "price").startswith("price: momentum-like")
     assert ": neither" in verdict(vs_init, "price", min_effect=0.9)  # effect floor
+
+
+def test_random_rocket_kernels_are_a_second_null(planted_analysis) -> None:
+    """Momentum ramps beat random ROCKET kernels on momentum; random kernels fed in as
+    'learned' do not beat their own law."""
+    rows = planted_analysis.summary.set_index(["channel", "reference", "statistic"])
+    ramp = rows.loc[("close", "momentum", planted_analysis.statistic)]
+    assert ramp["p_random_kernels"] < 0.01 and ramp["mean_learned"] > ramp["mean_random_kernels"]
+    assert "Against random ROCKET kernels" in verdict(planted_analysis, "close")
+    w = random_kernel_weights(64, 5, 3, seed=9).reshape(4, 16, 5, 3)
+    same = analyze_filters(w, _index(1, 4), CHANNELS, n_resamples=2000).summary
+    p = same["p_random_kernels"].dropna()
+    assert len(p) > 0 and (p < 0.01).mean() <= 0.1 and p.median() > 0.1

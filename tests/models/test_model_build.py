@@ -77,7 +77,9 @@ def test_unknown_preset_lists_the_valid_names() -> None:
     from niftycnn.errors import SpecError
 
     with pytest.raises(
-        SpecError, match="valid presets: q10, lenet1d, fcn1d, resnet1d, fixed_kernels"
+        SpecError,
+        match="valid presets: q10, lenet1d, fcn1d, resnet1d, fixed_kernels, alexnet1d, "
+        "inception1d, unet1d",
     ):
         preset("alexnet")
 

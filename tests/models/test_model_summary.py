@@ -29,6 +29,56 @@ from niftycnn.models import (
     summarize_module,
 )
 from niftycnn.models.formulas import conv_output_length
+from niftycnn.models.spec import BatchNorm, Block, Parallel, Upsample
+
+ACTS = ["relu", "tanh", "none"]
+
+
+def _same_conv(draw: st.DrawFn) -> Conv:
+    return Conv(
+        draw(st.integers(1, 6)), draw(st.integers(1, 5)), dilation=draw(st.integers(1, 2)),
+        activation=draw(st.sampled_from(ACTS)), batch_norm=draw(st.booleans()),
+    )  # fmt: skip
+
+
+def _keeping(draw: st.DrawFn, c: int, L: int, depth: int) -> tuple[list[LayerSpec], int]:
+    """Layers that keep the length L (a block body or a branch), and their out channels."""
+    layers: list[LayerSpec] = []
+    factor = draw(st.sampled_from([f for f in (1, 2, 3) if L % f == 0 and L // f >= 1]))
+    if factor > 1:  # down, then back up
+        layers.append(Pool(draw(st.sampled_from(["max", "avg"])), factor))
+    for _ in range(draw(st.integers(0, 2))):
+        kind = draw(st.sampled_from(["conv", "bn", "pool", "nested"] if depth else ["conv"]))
+        if kind == "conv":
+            layers.append(conv := _same_conv(draw))
+            c = conv.filters
+        elif kind == "bn":
+            layers.append(BatchNorm(draw(st.sampled_from(ACTS))))
+        elif kind == "pool":  # stride 1, padded: keeps the length
+            layers.append(Pool(draw(st.sampled_from(["max", "avg"])), 3, 1, 1))
+        else:
+            spec, c = _nested(draw, c, L // factor, depth - 1)
+            layers.append(spec)
+    if factor > 1:
+        mode = draw(st.sampled_from(["transposed", "nearest", "linear"]))
+        filters = draw(st.integers(1, 6)) if mode == "transposed" else None
+        layers.append(Upsample(factor, mode, filters, draw(st.sampled_from(ACTS))))
+        c = filters or c
+    return layers, c
+
+
+def _nested(draw: st.DrawFn, c: int, L: int, depth: int) -> tuple[LayerSpec, int]:
+    """A block (add / concat / no skip) or a parallel layer, and its out channels."""
+    if draw(st.booleans()):
+        branches = [_keeping(draw, c, L, depth) for _ in range(draw(st.integers(1, 3)))]
+        return Parallel(tuple(tuple(b) for b, _ in branches)), sum(w for _, w in branches)
+    body, out = _keeping(draw, c, L, depth)
+    skip = draw(st.sampled_from(["add", "concat", "none"]))
+    block = Block(
+        tuple(body), draw(st.sampled_from(["b", "enc"])), skip, draw(st.sampled_from(ACTS))
+    )
+    return block, out + c if skip == "concat" else out
+
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 
@@ -41,7 +91,27 @@ def valid_architectures(draw: st.DrawFn) -> tuple[Architecture, int, int]:
     layers: list[LayerSpec] = []
     c, L = channels, length
     for _ in range(draw(st.integers(0, 4))):
-        kind = draw(st.sampled_from(["conv", "conv", "pool", "residual", "dropout"]))
+        kind = draw(
+            st.sampled_from(["conv", "conv", "pool", "residual", "dropout", "nested", "up", "bn"])
+        )
+        if kind == "nested" and len(layers) < 3:
+            spec, c = _nested(draw, c, L, depth=2)
+            layers.append(spec)
+            continue
+        if kind == "up":
+            factor, mode = (
+                draw(st.integers(1, 3)),
+                draw(st.sampled_from(["transposed", "nearest", "linear"])),
+            )
+            filters = (
+                draw(st.one_of(st.none(), st.integers(1, 6))) if mode == "transposed" else None
+            )
+            layers.append(Upsample(factor, mode, filters))
+            c, L = filters or c, L * factor
+            continue
+        if kind == "bn":
+            layers.append(BatchNorm(draw(st.sampled_from(ACTS))))
+            continue
         if kind == "conv":
             if draw(st.booleans()) and draw(st.booleans()):  # frozen depthwise Gram kernels
                 k = draw(st.integers(1, 4))
@@ -80,6 +150,12 @@ def valid_architectures(draw: st.DrawFn) -> tuple[Architecture, int, int]:
         else:
             spec = Dropout(draw(st.floats(0, 0.9)))
         layers.append(spec)
+    if L == length and draw(st.booleans()) and draw(st.booleans()):  # one label per day
+        return (
+            Architecture(tuple(layers), "segmentation", draw(st.integers(2, 7))),
+            channels,
+            length,
+        )
     end = draw(st.sampled_from(["none", "gap", "flatten"]))
     if end != "none":
         layers.append(GlobalAvgPool() if end == "gap" else Flatten())
@@ -92,7 +168,7 @@ def valid_architectures(draw: st.DrawFn) -> tuple[Architecture, int, int]:
     return arch, channels, length
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_architectures())
 def test_summary_shapes_and_parameters_match_torch(case: tuple[Architecture, int, int]) -> None:
     arch, channels, length = case
@@ -105,7 +181,8 @@ def test_summary_shapes_and_parameters_match_torch(case: tuple[Architecture, int
         child.register_forward_hook(lambda _m, _i, out: shapes.append(tuple(out.shape[1:])))
     with torch.no_grad():
         out = model(torch.randn(3, channels, length))
-    assert out.shape == (3, arch.n_outputs)
+    per_day = (length,) if arch.head == "segmentation" else ()
+    assert out.shape == (3, *per_day, arch.n_outputs)
     assert shapes == [row.output_shape for row in summary.rows]
     assert [sum(p.numel() for p in child.parameters()) for child in model] == [
         row.params for row in summary.rows

@@ -35,7 +35,7 @@ from niftycnn.filters.tables import (
     by_fold_table,
     summary_table,
 )
-from niftycnn.kernels import reference_matrix
+from niftycnn.kernels import random_kernel_weights, reference_matrix
 
 SIGNED = ("cosine", "shape_cosine", "functional_corr", "functional_shape_corr")
 
@@ -56,7 +56,10 @@ class FilterAnalysis:
             ``model`` (row of the weights array). ``channel`` includes group views.
         summary: one row per (channel, reference, statistic): ``n``, ``mean_learned``,
             ``mean_null``, ``p_mean`` (mean test), ``n_significant``, ``p_share``
-            (binomial), ``n_bh`` (BH q <= alpha), ``share_positive`` (of signed values).
+            (binomial), ``n_bh`` (BH q <= alpha), ``share_positive`` (of signed values);
+            ``mean_random_kernels`` / ``p_random_kernels``: the same statistic of random
+            ROCKET kernels (``niftycnn.kernels.random_kernel_weights``, the rocket
+            baseline's law) and the permutation p of learned > random.
         null: one row per (draw, channel, reference) with the null's statistics.
         matches: filter matching across folds/seeds (see ``stability.filter_matches``).
         by_fold: per (fold, channel): share of momentum-/curvature-like filters,
@@ -203,9 +206,12 @@ def _trained_null_tests(
     setup: _Setup,
     n_resamples: int,
     seed: int,
+    name: str = "trained_null",
 ) -> pd.DataFrame:
-    """Add ``mean_trained_null`` / ``p_trained_null``: learned vs the trained null."""
-    summary = summary.assign(mean_trained_null=np.nan, p_trained_null=np.nan)
+    """Add ``mean_<name>`` / ``p_<name>``: learned vs a second sample of filters (the
+    trained null, or random ROCKET kernels), by a permutation test of the means."""
+    mean_col, p_col = f"mean_{name}", f"p_{name}"
+    summary = summary.assign(**{mean_col: np.nan, p_col: np.nan})
     if trained is None:
         return summary
     for i, row in summary.iterrows():  # one row per (view, reference, statistic)
@@ -215,7 +221,7 @@ def _trained_null_tests(
         rows = (table["channel"] == row["channel"]) & (table["reference"] == row["reference"])
         x = table.loc[rows, row["statistic"]].to_numpy()
         mean_ref, p = two_sample_test(x, np.abs(trained[key][:, v, r]), n_resamples, seed)
-        summary.loc[i, ["mean_trained_null", "p_trained_null"]] = (mean_ref, p)
+        summary.loc[i, [mean_col, p_col]] = (mean_ref, p)
     return summary
 
 
@@ -310,6 +316,12 @@ def analyze_filters(
     summary = summary_table(table, null_table, alpha, n_resamples, seed)
     trained = None if trained_null is None else stats(trained_null)
     summary = _trained_null_tests(summary, table, trained, setup, n_resamples, seed)
+    # the rocket baseline's kernel law at this k: are learned filters more aligned with
+    # the references than random kernels are? (an extra null beside the untrained one)
+    rocket = stats(random_kernel_weights(null_draws, n_chan, k, seed))
+    summary = _trained_null_tests(
+        summary, table, rocket, setup, n_resamples, seed, name="random_kernels"
+    )
     matches = filter_matches(weights, index)
     return FilterAnalysis(
         table=table,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from niftycnn.errors import FilterAnalysisError
 from niftycnn.filters.analysis import FilterAnalysis
 
@@ -51,5 +53,16 @@ def verdict(
         f"vs {mom[ref_col]:.3f} {null_name} (p = {mom[p_col]:.4g}), with curvature "
         f"{curv['mean_learned']:.3f} vs {curv[ref_col]:.3f} (p = {curv[p_col]:.4g}); "
         f"{int(mom['n'])} filters, {mom['share_positive']:.0%} with a positive momentum "
-        f"sign, alpha = {analysis.alpha}, minimum effect {min_effect}."
+        f"sign, alpha = {analysis.alpha}, minimum effect {min_effect}.{_random(mom, curv)}"
+    )
+
+
+def _random(mom: pd.Series, curv: pd.Series) -> str:
+    """The random-kernel (rocket) null's clause, where the analysis has it."""
+    if "p_random_kernels" not in mom or pd.isna(mom["p_random_kernels"]):
+        return ""
+    return (
+        f" Against random ROCKET kernels: momentum {mom['mean_random_kernels']:.3f} "
+        f"(p = {mom['p_random_kernels']:.4g}), curvature {curv['mean_random_kernels']:.3f} "
+        f"(p = {curv['p_random_kernels']:.4g})."
     )

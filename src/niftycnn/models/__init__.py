@@ -9,6 +9,8 @@ from niftycnn.models.build import build_model, first_conv
 from niftycnn.models.presets import PRESETS, architecture_for, architecture_from_dict, preset
 from niftycnn.models.spec import (
     Architecture,
+    BatchNorm,
+    Block,
     Conv,
     Dense,
     Dropout,
@@ -16,8 +18,10 @@ from niftycnn.models.spec import (
     GlobalAvgPool,
     GramConv,
     LayerSpec,
+    Parallel,
     Pool,
     Residual,
+    Upsample,
     parse_layers,
 )
 from niftycnn.models.summary import (
@@ -34,6 +38,8 @@ from niftycnn.models.validate import validate_architecture
 __all__ = [
     "PRESETS",
     "Architecture",
+    "BatchNorm",
+    "Block",
     "Conv",
     "Dense",
     "Dropout",
@@ -41,9 +47,11 @@ __all__ = [
     "GlobalAvgPool",
     "GramConv",
     "LayerSpec",
+    "Parallel",
     "Pool",
     "Residual",
     "Summary",
+    "Upsample",
     "architecture_for",
     "architecture_from_dict",
     "build_model",

@@ -9,8 +9,10 @@ Every ``Linear`` gets its ``in_features`` from the spec (no lazy modules), modul
 created in layer order (so one seed gives one initialisation), and no forward does
 anything in place, so the model works with ``torch.func.functional_call`` and ``vmap``
 over stacked parameters, as the batched walk-forward engine uses it. BatchNorm
-(``batch_norm=True``) keeps running statistics in buffers that it updates in place
-while training: the batched engine may not support it, so no preset uses it.
+(``batch_norm=True`` or a ``batch_norm`` layer) keeps running statistics in buffers
+that it updates in place while training: the batched engine trains such networks one by
+one. Blocks (:class:`SkipBlock`), parallel layers (:class:`Branches`) and upsampling are
+modules the batched engine's fast path does not know; it stacks them through vmap.
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ from torch import nn
 from niftycnn.kernels import gram_basis
 from niftycnn.models.spec import (
     Architecture,
+    BatchNorm,
+    Block,
     Conv,
     Dense,
     Dropout,
     Flatten,
     GlobalAvgPool,
     GramConv,
+    Parallel,
     Pool,
     Residual,
+    Upsample,
 )
 from niftycnn.models.validate import Step, validate_architecture
 
@@ -73,6 +79,63 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.convs(x) + self.skip(x))
+
+
+class SkipBlock(nn.Module):
+    """A named block: act(body(x) + skip(x)), act([x, body(x)]) or act(body(x))."""
+
+    def __init__(self, body: nn.Sequential, merge: str, skip: nn.Module, act: nn.Module) -> None:
+        super().__init__()
+        self.body, self.skip, self.act = body, skip, act
+        self.merge = merge
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        if self.merge == "add":
+            return self.act(y + self.skip(x))
+        if self.merge == "concat":
+            return self.act(torch.cat([x, y], dim=1))
+        return self.act(y)
+
+
+class Branches(nn.Module):
+    """Parallel branches on one input, outputs stacked on the channels (an empty branch
+    is the input itself)."""
+
+    def __init__(self, branches: list[nn.Sequential]) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.branches], dim=1)
+
+
+class PerStepLinear(nn.Linear):
+    """The segmentation head: the same Linear at every step, (B, C, L) -> (B, L, K)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.transpose(1, 2))
+
+
+def _block(step: Step) -> nn.Module:
+    spec = step.spec
+    branches = [nn.Sequential(*(_module(s) for s in walk)) for walk in step.inner]
+    if isinstance(spec, Parallel):
+        return Branches(branches)
+    assert isinstance(spec, Block)
+    c_in = step.in_shape[0]
+    c_body = step.inner[0][-1].out_shape[0] if step.inner[0] else c_in
+    project = spec.skip == "add" and c_in != c_body
+    skip: nn.Module = nn.Conv1d(c_in, c_body, 1) if project else nn.Identity()
+    return SkipBlock(branches[0], spec.skip, skip, _ACTIVATIONS[spec.activation]())
+
+
+def _upsample(spec: Upsample, in_channels: int) -> nn.Module:
+    if spec.mode == "transposed":
+        filters = spec.filters or in_channels
+        conv = nn.ConvTranspose1d(in_channels, filters, spec.factor, stride=spec.factor)
+        return nn.Sequential(conv, _ACTIVATIONS[spec.activation]())
+    return nn.Upsample(scale_factor=float(spec.factor), mode=spec.mode)
 
 
 def gram_weight(spec: GramConv, in_channels: int) -> torch.Tensor:
@@ -121,7 +184,15 @@ def _module(step: Step) -> nn.Module:
     """The module for one validated layer, given the shape that reaches it."""
     spec, n_in = step.spec, step.in_shape[0]
     if step.role == "head":
+        if len(step.out_shape) == 2:  # (length, K): a segmentation head
+            return PerStepLinear(n_in, step.out_shape[1])
         return nn.Linear(n_in, step.out_shape[0])
+    if isinstance(spec, Block | Parallel):
+        return _block(step)
+    if isinstance(spec, Upsample):
+        return _upsample(spec, n_in)
+    if isinstance(spec, BatchNorm):
+        return nn.Sequential(nn.BatchNorm1d(n_in), _ACTIVATIONS[spec.activation]())
     if isinstance(spec, Conv):
         return _conv_block(spec, n_in)
     if isinstance(spec, GramConv):
@@ -130,7 +201,7 @@ def _module(step: Step) -> nn.Module:
         return ResidualBlock(n_in, spec)
     if isinstance(spec, Pool):
         pool = nn.MaxPool1d if spec.kind == "max" else nn.AvgPool1d
-        return pool(spec.size, stride=spec.stride or spec.size)
+        return pool(spec.size, stride=spec.stride or spec.size, padding=spec.padding)
     if isinstance(spec, Dropout):
         return nn.Dropout(spec.rate)
     if isinstance(spec, GlobalAvgPool):
@@ -166,7 +237,26 @@ def parameter_names(step: Step) -> tuple[str, ...]:
         return (*names, *norm)
     if isinstance(spec, Residual):
         return _residual_names(prefix, spec, step.in_shape[0])
+    if isinstance(spec, BatchNorm) or (isinstance(spec, Upsample) and spec.mode == "transposed"):
+        return (f"{prefix}.0.weight", f"{prefix}.0.bias")  # Sequential(module, activation)
+    if isinstance(spec, Block | Parallel):
+        return _nested_names(step)
     return ()
+
+
+def _nested_names(step: Step) -> tuple[str, ...]:
+    """A block's body (``i.body.*``, then a projection ``i.skip``) or a parallel layer's
+    branches (``i.branches.b.*``): the inner layers' own names under that prefix."""
+    where = "body" if isinstance(step.spec, Block) else "branches"
+    names = []
+    for b, walk in enumerate(step.inner):
+        inner = f"{step.index}.{where}." if where == "body" else f"{step.index}.{where}.{b}."
+        names += [inner + name for s in walk for name in parameter_names(s)]
+    if isinstance(step.spec, Block) and step.spec.skip == "add":
+        c_body = step.inner[0][-1].out_shape[0] if step.inner[0] else step.in_shape[0]
+        if c_body != step.in_shape[0]:
+            names += [f"{step.index}.skip.weight", f"{step.index}.skip.bias"]
+    return tuple(names)
 
 
 def _residual_names(prefix: str, spec: Residual, in_channels: int) -> tuple[str, ...]:
@@ -184,7 +274,8 @@ def _residual_names(prefix: str, spec: Residual, in_channels: int) -> tuple[str,
 
 
 def build_model(arch: Architecture, in_channels: int = 5, length: int = 20) -> nn.Module:
-    """Build the network for inputs (batch, in_channels, length); outputs (batch, n_outputs).
+    """Build the network for inputs (batch, in_channels, length); outputs (batch, n_outputs),
+    or (batch, length, K) for a segmentation head.
 
     Raises ``SpecError`` (before building anything) when the spec does not fit the input.
     """

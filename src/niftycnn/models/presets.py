@@ -15,20 +15,58 @@ from niftycnn.errors import SpecError
 from niftycnn.models.spec import (
     HEADS,
     Architecture,
+    BatchNorm,
+    Block,
     Conv,
     Dense,
+    Dropout,
     Flatten,
     GlobalAvgPool,
     GramConv,
     LayerSpec,
+    Parallel,
     Pool,
     Residual,
+    Upsample,
     parse_layers,
 )
 
 # q10: Conv(16,3,same)->ReLU->MaxPool(2)->Conv(32,3,same)->ReLU->GAP->Linear(32,K).
 # Keep exactly this: the performance notes are measured on it.
 Q10: tuple[LayerSpec, ...] = (Conv(16, 3), Pool("max", 2), Conv(32, 3), GlobalAvgPool())
+
+
+def _inception_module(filters: int = 16, kernels: tuple[int, ...] = (9, 5, 3)) -> LayerSpec:
+    """InceptionTime's module (Ismail Fawaz et al. 2020): a 1x1 bottleneck feeding three
+    convs of different lengths, beside max pooling (3, stride 1) then a 1x1 conv; the four
+    outputs stacked, batch norm, ReLU. Convs without bias or activation, as in tsai."""
+    convs = tuple((Conv(filters, k, activation="none", bias=False),) for k in kernels)
+    return Block(
+        (
+            Parallel(
+                (
+                    (Conv(filters, 1, activation="none", bias=False), Parallel(convs, "convs")),
+                    (Pool("max", 3, 1, 1), Conv(filters, 1, activation="none", bias=False)),
+                ),
+                "inception",
+            ),
+            BatchNorm("relu"),
+        ),
+        "module",
+        "none",
+    )
+
+
+def _unet_level(width: int, inner: tuple[LayerSpec, ...], name: str) -> LayerSpec:
+    """One U-Net resolution below the top: pool, two convs, the deeper levels, two convs,
+    an up-convolution back to the level above (half the width); its input is stacked
+    beside its output (the skip connection)."""
+    down = (Pool("max", 2), Conv(width, 3), Conv(width, 3))
+    if not inner:  # the bottom: no second pair of convs
+        return Block((*down, Upsample(2, filters=width // 2)), name, "concat")
+    up = (Conv(width, 3), Conv(width, 3), Upsample(2, filters=width // 2))
+    return Block((*down, *inner, *up), name, "concat")
+
 
 PRESETS: dict[str, tuple[tuple[LayerSpec, ...], str]] = {
     "q10": (Q10, "two small conv blocks, max pooling, global average pooling"),
@@ -73,6 +111,59 @@ PRESETS: dict[str, tuple[tuple[LayerSpec, ...], str]] = {
         ),
         "frozen level/momentum/curvature kernels per input channel, then q10's trainable rest",
     ),
+    # Krizhevsky, Sutskever & Hinton (2012), transposed to 1D and scaled to 20-day windows:
+    # five convs (kernels 11/5/3/3/3 -> 5/5/3/3/3, stride 4 -> 1, widths 96/256/384/384/256
+    # -> 24/64/96/96/64), overlapping max pools 3/2 after conv 1, 2 and 5 (20 -> 9 -> 4 ->
+    # 1), dropout 0.5 before the two hidden dense layers (4096 -> 128 each), the head the
+    # third. Local response normalisation is left out, as later re-implementations do.
+    "alexnet1d": (
+        (
+            Conv(24, 5),
+            Pool("max", 3, 2),
+            Conv(64, 5),
+            Pool("max", 3, 2),
+            Conv(96, 3),
+            Conv(96, 3),
+            Conv(64, 3),
+            Pool("max", 3, 2),
+            Flatten(),
+            Dropout(0.5),
+            Dense(128),
+            Dropout(0.5),
+            Dense(128),
+        ),
+        "AlexNet in 1D, scaled to 20-day windows: five convs, three overlapping max pools, "
+        "two dense layers of 128 with dropout 0.5, the head the third",
+    ),
+    # InceptionTime (Ismail Fawaz et al. 2020): six inception modules, a residual shortcut
+    # around every three (a 1x1 conv where the channels change; theirs adds batch norm),
+    # global average pooling. Kernels 40/20/10 -> 9/5/3 and 32 -> 16 filters per branch
+    # for 20-day windows. Batch norm: trained one network at a time.
+    "inception1d": (
+        (
+            Block(tuple(_inception_module() for _ in range(3)), "residual_1", "add", "relu"),
+            Block(tuple(_inception_module() for _ in range(3)), "residual_2", "add", "relu"),
+            GlobalAvgPool(),
+        ),
+        "InceptionTime: six inception modules (kernels 9, 5, 3 and max pooling beside a "
+        "bottleneck), residual shortcuts every three, global average pooling",
+    ),
+    # Ronneberger, Fischer & Brox (2015) U-Net in 1D: two convs per resolution, max pool 2
+    # down, an up-convolution (transposed conv 2, half the width) back up, the encoder's
+    # features stacked beside the decoder's at each resolution (20 -> 10 -> 5 -> 10 -> 20).
+    # Widths 16/32/64 (theirs 64 ... 1024, four levels). With a segmentation head it labels
+    # every day of the window; with the others a global average pool comes first.
+    "unet1d": (
+        (
+            Conv(16, 3),
+            Conv(16, 3),
+            _unet_level(32, (_unet_level(64, (), "level_2"),), "level_1"),
+            Conv(16, 3),
+            Conv(16, 3),
+        ),
+        "U-Net: an encoder-decoder over 20 -> 10 -> 5 days and back, with skip connections "
+        "at each resolution; a per-day (segmentation) head or global average pooling",
+    ),
 }
 
 
@@ -105,7 +196,7 @@ def architecture_from_dict(d: Mapping[str, Any]) -> Architecture:
         raise SpecError(f"[model]: head {head!r} is not valid; expected one of {', '.join(HEADS)}")
     n_classes = d.get("n_classes", 5)
     bad_type = isinstance(n_classes, bool) or not isinstance(n_classes, int)
-    if bad_type or (head == "classification" and n_classes < 2):
+    if bad_type or (head != "regression" and n_classes < 2):
         raise SpecError(f"[model]: n_classes {n_classes!r} is not valid; expected an integer >= 2")
     if d.get("preset") is not None:
         arch = preset(str(d["preset"]), head=head, n_classes=n_classes)

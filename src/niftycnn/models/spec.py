@@ -21,7 +21,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import ConfigDict, Strict, TypeAdapter
+from pydantic import ConfigDict, SkipValidation, Strict, TypeAdapter
 
 from niftycnn.errors import SpecError
 
@@ -31,10 +31,10 @@ Float = Annotated[float, Strict()]
 Bool = Annotated[bool, Strict()]
 Padding = Literal["same", "valid"] | Int
 Activation = Literal["relu", "gelu", "tanh", "elu", "leaky_relu", "none"]
-Head = Literal["classification", "regression"]
+Head = Literal["classification", "regression", "segmentation"]
 
 ACTIVATIONS: tuple[str, ...] = ("relu", "gelu", "tanh", "elu", "leaky_relu", "none")
-HEADS: tuple[str, ...] = ("classification", "regression")
+HEADS: tuple[str, ...] = ("classification", "regression", "segmentation")
 POOL_KINDS: tuple[str, ...] = ("max", "avg")
 _FORBID = ConfigDict(extra="forbid")
 
@@ -73,12 +73,16 @@ class GramConv:
 
 @dataclass(frozen=True)
 class Pool:
-    """Max or average pooling; ``stride`` defaults to ``size``."""
+    """Max or average pooling; ``stride`` defaults to ``size``. ``padding`` (at most
+    size // 2) pads both ends: ``size 3, stride 1, padding 1`` keeps the length, as in
+    the inception module's pooling branch (padded positions never win a max and count
+    as zeros in an average)."""
 
     __pydantic_config__ = _FORBID
     kind: Literal["max", "avg"] = "max"
     size: Int = 2
     stride: Int | None = None
+    padding: Int = 0
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,88 @@ class Residual:
     batch_norm: Bool = False
 
 
-LayerSpec = Conv | GramConv | Pool | Dropout | GlobalAvgPool | Flatten | Dense | Residual
+@dataclass(frozen=True)
+class BatchNorm:
+    """Batch normalisation over the channels (``BatchNorm1d``: a scale and a shift per
+    channel, running statistics in buffers, so networks with it train one by one), then
+    ``activation``."""
+
+    __pydantic_config__ = _FORBID
+    activation: Activation = "none"
+
+
+@dataclass(frozen=True)
+class Upsample:
+    """Lengthen by ``factor``: a transposed conv (``mode = "transposed"``: kernel = stride =
+    ``factor``, ``filters`` outputs, default the input's channels, then ``activation``) or
+    parameter-free interpolation (``"nearest"``, ``"linear"``). The decoder half of U-Net."""
+
+    __pydantic_config__ = _FORBID
+    factor: Int = 2
+    mode: Literal["transposed", "nearest", "linear"] = "transposed"
+    filters: Int | None = None
+    activation: Activation = "none"
+
+
+def _as_tuples(value: Any) -> Any:
+    """Nested lists of specs as tuples (specs are hashable, like the architecture)."""
+    if isinstance(value, list | tuple):
+        return tuple(_as_tuples(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class Block:
+    """A named sub-network with a skip connection around it, out = merge(layers(x), x):
+
+    - ``skip = "add"``: layers(x) + x, x through a 1x1 conv projection when the channel
+      count changes (residual learning, He et al. 2016), then ``activation``;
+    - ``"concat"``: [x, layers(x)] stacked on the channels (U-Net's skip connections,
+      Ronneberger et al. 2015: nest one block per resolution), then ``activation``;
+    - ``"none"``: layers(x) alone, a named group.
+
+    The layers must end with the input's length (pool, then upsample back); the
+    validation says which layer breaks that.
+    """
+
+    __pydantic_config__ = _FORBID
+    layers: Annotated[tuple[Any, ...], SkipValidation]
+    name: str = "block"
+    skip: Literal["add", "concat", "none"] = "add"
+    activation: Activation = "none"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", _as_tuples(self.layers))
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Branches on the same input, their outputs stacked on the channels (the inception
+    module, Szegedy et al. 2015; InceptionTime, Ismail Fawaz et al. 2020). Each branch is
+    a list of layers that must keep the input's length; an empty branch is the input."""
+
+    __pydantic_config__ = _FORBID
+    branches: Annotated[tuple[Any, ...], SkipValidation]
+    name: str = "parallel"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "branches", _as_tuples(self.branches))
+
+
+LayerSpec = (
+    Conv
+    | GramConv
+    | Pool
+    | Dropout
+    | GlobalAvgPool
+    | Flatten
+    | Dense
+    | Residual
+    | BatchNorm
+    | Upsample
+    | Block
+    | Parallel
+)
 
 # The ``type`` names of an experiment file's layer tables, one per spec class.
 LAYER_TYPES: dict[str, type] = {
@@ -141,8 +226,19 @@ LAYER_TYPES: dict[str, type] = {
     "flatten": Flatten,
     "dense": Dense,
     "residual": Residual,
+    "batch_norm": BatchNorm,
+    "upsample": Upsample,
+    "block": Block,
+    "parallel": Parallel,
 }
-_TYPE_ALIASES = {"global_avg_pool": "gap", "globalavgpool": "gap", "linear": "dense"}
+_TYPE_ALIASES = {
+    "global_avg_pool": "gap",
+    "globalavgpool": "gap",
+    "linear": "dense",
+    "batchnorm": "batch_norm",
+    "bn": "batch_norm",
+}
+_NESTED = {"block": "layers", "parallel": "branches"}  # fields that hold layer tables
 
 
 def layer_type(spec: object) -> str:
@@ -155,11 +251,13 @@ def layer_type(spec: object) -> str:
 
 @dataclass(frozen=True)
 class Architecture:
-    """A body (layer specs) plus a head: K class logits or one regression output.
+    """A body (layer specs) plus a head: K class logits, one regression output, or K
+    class logits for every day of the window (``segmentation``, a per-step head).
 
-    The same body serves both heads: the head is a final ``Linear`` to ``n_outputs``. A
+    The same body serves every head: the head is a final ``Linear`` to ``n_outputs``. A
     body that ends with a length axis (no ``GlobalAvgPool`` / ``Flatten``) gets a global
-    average pool before the head.
+    average pool before a classification or regression head; a segmentation head applies
+    its ``Linear`` at every step instead, so the body must end with the input's length.
     """
 
     layers: tuple[LayerSpec, ...]
@@ -169,7 +267,7 @@ class Architecture:
 
     @property
     def n_outputs(self) -> int:
-        return self.n_classes if self.head == "classification" else 1
+        return 1 if self.head == "regression" else self.n_classes
 
 
 # --------------------------------------------------------------------------------------
@@ -193,26 +291,43 @@ def _field_problem(where: str, name: str, errors: list[Any], table: Mapping[str,
 
 
 def _field_names(where: str) -> list[str]:
-    kind = where.split("(", 1)[1].rstrip(")")
+    kind = where.rsplit("(", 1)[1].rstrip(")")
     return [f.name for f in fields(LAYER_TYPES[kind])]
 
 
-def parse_layer(index: int, table: Mapping[str, Any]) -> LayerSpec:
-    """One layer spec from one ``{type = "conv", filters = 16, ...}`` table."""
+def _nested(where: str, kind: str, value: Any) -> tuple[Any, ...]:
+    """The parsed layers of a block (``layers``) or the branches of a parallel layer."""
+    field_name = _NESTED[kind]
+    lists = value if kind == "parallel" else [value]
+    if isinstance(lists, (str, bytes, Mapping)) or not isinstance(lists, Sequence):
+        raise SpecError(f"{where}: {field_name} must be a list of lists of layer tables")
+    parsed = []
+    for b, tables in enumerate(lists):
+        inner = f"{where} > branch {b}" if kind == "parallel" else where
+        if isinstance(tables, (str, bytes, Mapping)) or not isinstance(tables, Sequence):
+            raise SpecError(f"{inner}: expected a list of layer tables, got {tables!r}")
+        parsed.append(tuple(parse_layer(i, t, f"{inner} > ") for i, t in enumerate(tables)))
+    return tuple(parsed) if kind == "parallel" else parsed[0]
+
+
+def parse_layer(index: int, table: Mapping[str, Any], within: str = "") -> LayerSpec:
+    """One layer spec from one ``{type = "conv", filters = 16, ...}`` table (``within``:
+    the enclosing block's location, for messages about nested layers)."""
+    here = f"{within}layer {index}"
     if not isinstance(table, Mapping):
-        raise SpecError(
-            f"layer {index}: expected a table like {{type = 'conv', ...}}, got {table!r}"
-        )
+        raise SpecError(f"{here}: expected a table like {{type = 'conv', ...}}, got {table!r}")
     if "type" not in table:
-        raise SpecError(f"layer {index}: missing 'type'; valid types: {', '.join(LAYER_TYPES)}")
+        raise SpecError(f"{here}: missing 'type'; valid types: {', '.join(LAYER_TYPES)}")
     raw_type = str(table["type"]).lower()
     kind = _TYPE_ALIASES.get(raw_type, raw_type)
     if kind not in LAYER_TYPES:
         raise SpecError(
-            f"layer {index}: unknown layer type {table['type']!r}; "
-            f"valid types: {', '.join(LAYER_TYPES)}"
+            f"{here}: unknown layer type {table['type']!r}; valid types: {', '.join(LAYER_TYPES)}"
         )
     values = {k: v for k, v in table.items() if k != "type"}
+    where = f"{here} ({kind})"
+    if kind in _NESTED and _NESTED[kind] in values:
+        values[_NESTED[kind]] = _nested(where, kind, values[_NESTED[kind]])
     try:
         spec: LayerSpec = _adapter(LAYER_TYPES[kind]).validate_python(values)
     except pydantic.ValidationError as exc:
@@ -220,7 +335,6 @@ def parse_layer(index: int, table: Mapping[str, Any]) -> LayerSpec:
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "unexpected_keyword_argument")
         name = errors[0]["loc"][0]
         same = [e for e in errors if e["loc"][0] == name]
-        where = f"layer {index} ({kind})"
         raise SpecError(_field_problem(where, str(name), same, values)) from None
     return spec
 

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from niftycnn.errors import SpecError
-from niftycnn.models.build import ResidualBlock
+from niftycnn.models.build import Branches, ResidualBlock, SkipBlock
 from niftycnn.models.formulas import (
     conv2d_output_shape,
     conv2d_params,
@@ -29,13 +29,10 @@ from niftycnn.models.formulas import (
     receptive_field_step,
 )
 from niftycnn.models.presets import PRESETS, preset
+from niftycnn.models.rules import detail, step_params, step_span
+from niftycnn.models.span import Span, union
 from niftycnn.models.spec import (
     Architecture,
-    Conv,
-    Dense,
-    GramConv,
-    Pool,
-    Residual,
     layer_type,
 )
 from niftycnn.models.validate import Shape, Step, validate_architecture
@@ -100,83 +97,27 @@ class Summary:
 # From the spec
 
 
-def _conv_detail(spec: Conv) -> str:
-    parts = [f"{spec.filters} @ k{spec.kernel}"]
-    if spec.stride != 1:
-        parts.append(f"s{spec.stride}")
-    if spec.dilation != 1:
-        parts.append(f"d{spec.dilation}")
-    parts.append(f"pad {spec.padding}")
-    if spec.groups != 1:
-        parts.append(f"groups {spec.groups}")
-    if spec.batch_norm:
-        parts.append("bn")
-    parts.append(spec.activation)
-    return ", ".join(parts)
-
-
-def _row(step: Step, rf: int | None, jump: int) -> tuple[SummaryRow, int | None, int]:
-    """The summary row of one validated step, and the receptive field / jump after it."""
-    spec, c_in = step.spec, step.in_shape[0]
-    kind, detail, params, trainable = layer_type(spec), "", 0, None
-    if isinstance(spec, Conv):
-        detail = _conv_detail(spec)
-        params = conv_params(c_in, spec.filters, spec.kernel, spec.bias, spec.groups)
-        params += 2 * spec.filters if spec.batch_norm else 0
-        assert rf is not None
-        rf, jump = receptive_field_step(rf, jump, spec.kernel, spec.stride, spec.dilation)
-    elif isinstance(spec, GramConv):
-        out = step.out_shape[0]
-        detail = f"{out // c_in} per channel @ k{spec.kernel}, pad {spec.padding}, frozen"
-        params, trainable = conv_params(c_in, out, spec.kernel, False, c_in), 0
-        assert rf is not None
-        rf, jump = receptive_field_step(rf, jump, spec.kernel)
-    elif isinstance(spec, Residual):
-        detail = f"{spec.n_convs} x ({spec.filters} @ k{spec.kernel}), {spec.activation}"
-        channels = c_in
-        for _ in range(spec.n_convs):
-            params += conv_params(channels, spec.filters, spec.kernel)
-            params += 2 * spec.filters if spec.batch_norm else 0
-            channels = spec.filters
-            assert rf is not None
-            rf, jump = receptive_field_step(rf, jump, spec.kernel)
-        if c_in != spec.filters:
-            detail += ", 1x1 projection skip"
-            params += conv_params(c_in, spec.filters, 1)
-    elif isinstance(spec, Pool):
-        stride = spec.stride or spec.size
-        detail = f"{spec.kind} {spec.size}" + (f", s{stride}" if stride != spec.size else "")
-        assert rf is not None
-        rf, jump = receptive_field_step(rf, jump, spec.size, stride)
-    elif isinstance(spec, Dense):
-        params = dense_params(c_in, spec.units)
-        detail = f"{c_in} -> {spec.units}" + ("" if step.role == "head" else f", {spec.activation}")
-    elif kind == "dropout":
-        detail = f"rate {spec.rate:g}"  # type: ignore[union-attr]
+def _row(step: Step, span: Span | None) -> tuple[SummaryRow, Span | None]:
+    """The summary row of one validated step, and the receptive span after it."""
+    if span is not None:
+        span = step_span(step, span)
     if len(step.out_shape) == 1:
-        rf = None
+        span = None
+    params, trainable = step_params(step)
+    kind = layer_type(step.spec)
     if step.role != "body":
         kind = {"auto": "gap (auto)", "head": "head"}[step.role]
-    row = SummaryRow(
-        step.index,
-        kind,
-        detail,
-        step.out_shape,
-        params,
-        params if trainable is None else trainable,
-        rf,
-    )
-    return row, rf, jump
+    rf = None if span is None else span.size
+    return SummaryRow(step.index, kind, detail(step), step.out_shape, params, trainable, rf), span
 
 
 def summarize(arch: Architecture, in_channels: int = 5, length: int = 20) -> Summary:
     """The summary table of ``arch`` on inputs (in_channels, length), from the spec alone."""
     steps = validate_architecture(arch, in_channels, length)
     rows: list[SummaryRow] = []
-    rf: int | None = 1
-    jump = 1
+    span: Span | None = Span()
     for step in steps:
-        row, rf, jump = _row(step, rf, jump)
+        row, span = _row(step, span)
         rows.append(row)
     label = f"{arch.name} ({arch.head}, {arch.n_outputs} output{'s' * (arch.n_outputs > 1)})"
     return Summary(label, (in_channels, length), tuple(rows))
@@ -186,37 +127,68 @@ def summarize(arch: Architecture, in_channels: int = 5, length: int = 20) -> Sum
 # From a torch module
 
 
+_WHOLE = (ResidualBlock, SkipBlock, Branches)  # traced as one row each
+
+
 def _units(module: nn.Module) -> list[tuple[str, nn.Module]]:
-    """The modules a summary row stands for: leaves, with residual blocks kept whole."""
+    """The modules a summary row stands for: leaves, with residual blocks, skip blocks and
+    parallel branches kept whole."""
     units: list[tuple[str, nn.Module]] = []
     for name, sub in module.named_modules():
-        if isinstance(sub, ResidualBlock) or not list(sub.children()):
+        if isinstance(sub, _WHOLE) or not list(sub.children()):
             if not any(name.startswith(u + ".") for u, _ in units if u):
                 units.append((name, sub))
     return units
 
 
-def _module_rf(sub: nn.Module, rf: int, jump: int) -> tuple[int, int]:
+def _first(value: int | tuple[int, ...]) -> int:
+    return value if isinstance(value, int) else int(value[0])
+
+
+def _left(mod: nn.Conv1d) -> int:
+    """Left padding of a conv module: torch's "same" puts the smaller half on the left."""
+    k, d = mod.kernel_size[0], mod.dilation[0]
+    if isinstance(mod.padding, str):
+        return d * (k - 1) // 2 if mod.padding == "same" else 0
+    return int(mod.padding[0])
+
+
+def _module_span(sub: nn.Module, span: Span) -> Span:
+    """The span after a torch module, by the rules of ``niftycnn.models.rules.step_span``."""
     if isinstance(sub, nn.Conv1d):
-        return receptive_field_step(rf, jump, sub.kernel_size[0], sub.stride[0], sub.dilation[0])
+        return span.window(sub.kernel_size[0], sub.stride[0], sub.dilation[0], _left(sub))
     if isinstance(sub, (nn.MaxPool1d, nn.AvgPool1d)):
-        k = sub.kernel_size if isinstance(sub.kernel_size, int) else sub.kernel_size[0]
-        s = sub.stride if isinstance(sub.stride, int) else sub.stride[0]
-        d = getattr(sub, "dilation", 1)
-        return receptive_field_step(rf, jump, k, s, d if isinstance(d, int) else d[0])
+        k, s, p = _first(sub.kernel_size), _first(sub.stride), _first(sub.padding)
+        return span.window(k, s, _first(getattr(sub, "dilation", 1)), p)
+    if isinstance(sub, nn.ConvTranspose1d):
+        k, s, p = sub.kernel_size[0], sub.stride[0], int(sub.padding[0])
+        return span.upsampled(s, "transposed", k, p)
+    if isinstance(sub, nn.Upsample):
+        return span.upsampled(int(sub.scale_factor), str(sub.mode))  # type: ignore[arg-type]
+    if isinstance(sub, SkipBlock):
+        body = _chain_span(sub.body, span)
+        return body if sub.merge == "none" else union([span, body])
+    if isinstance(sub, Branches):
+        return union([_chain_span(branch, span) for branch in sub.branches])
     if isinstance(sub, ResidualBlock):
-        for conv in sub.convs:
-            if isinstance(conv, nn.Conv1d):
-                rf, jump = _module_rf(conv, rf, jump)
-    return rf, jump
+        return union([span, _chain_span(sub.convs, span)])
+    if isinstance(sub, nn.Sequential):
+        return _chain_span(sub, span)
+    return span
+
+
+def _chain_span(chain: nn.Module, span: Span) -> Span:
+    for child in chain.children():
+        span = _module_span(child, span)
+    return span
 
 
 def summarize_module(module: nn.Module, input_shape: Sequence[int], name: str = "") -> Summary:
     """Trace ``module`` on one zero batch of per-sample shape ``input_shape`` (C, L).
 
-    Each leaf module (residual blocks kept whole) that runs becomes a row, in execution
-    order, with the shape it returned and its own parameters. Runs in eval mode without
-    gradients and restores the module's training flag.
+    Each leaf module (residual, skip and parallel blocks kept whole) that runs becomes a
+    row, in execution order, with the shape it returned and its own parameters. Runs in
+    eval mode without gradients and restores the module's training flag.
     """
     units = _units(module)
     seen: list[tuple[str, nn.Module, Shape]] = []
@@ -235,12 +207,12 @@ def summarize_module(module: nn.Module, input_shape: Sequence[int], name: str = 
         module.train(was_training)
         for hook in hooks:
             hook.remove()
-    rows, rf, jump = [], 1, 1
+    rows, span = [], Span()
     for i, (n, sub, shape) in enumerate(seen):
-        rf, jump = _module_rf(sub, rf, jump)
+        span = _module_span(sub, span)
         params = sum(p.numel() for p in sub.parameters())
         trainable = sum(p.numel() for p in sub.parameters() if p.requires_grad)
-        row_rf = rf if len(shape) == 2 else None
+        row_rf = span.size if len(shape) == 2 else None
         rows.append(SummaryRow(i, type(sub).__name__, n, shape, params, trainable, row_rf))
     return Summary(name or type(module).__name__, tuple(input_shape), tuple(rows))
 

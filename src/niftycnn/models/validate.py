@@ -12,7 +12,8 @@ It returns the walk itself (one ``Step`` per layer, with input and output shapes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from niftycnn.errors import SpecError
@@ -24,6 +25,8 @@ from niftycnn.models.spec import (
     LAYER_TYPES,
     POOL_KINDS,
     Architecture,
+    BatchNorm,
+    Block,
     Conv,
     Dense,
     Dropout,
@@ -31,8 +34,10 @@ from niftycnn.models.spec import (
     GlobalAvgPool,
     GramConv,
     LayerSpec,
+    Parallel,
     Pool,
     Residual,
+    Upsample,
     layer_type,
 )
 
@@ -44,7 +49,9 @@ class Step:
     """One layer of the walk: its spec and the (per-sample) shapes around it.
 
     ``role`` is "body" for the user's layers, "auto" for the global average pool added
-    when the body ends with a length axis, and "head" for the final Linear.
+    when the body ends with a length axis, and "head" for the final Linear (a
+    segmentation head's out_shape is (length, K): K logits per day). ``inner`` holds the
+    walk inside a block (one branch) or a parallel layer (one per branch).
     """
 
     index: int
@@ -52,6 +59,15 @@ class Step:
     in_shape: Shape
     out_shape: Shape
     role: Literal["body", "auto", "head"] = "body"
+    inner: tuple[tuple[Step, ...], ...] = field(default=())
+
+
+def iter_steps(steps: Sequence[Step]) -> Iterator[Step]:
+    """Every step of a walk, depth first: a block's own step, then the steps inside it."""
+    for step in steps:
+        yield step
+        for branch in step.inner:
+            yield from iter_steps(branch)
 
 
 def _positive(where: str, name: str, value: object, hint: str = "") -> None:
@@ -137,16 +153,107 @@ def _check_pool(where: str, spec: Pool, shape: Shape) -> Shape:
     _positive(where, "size", spec.size)
     stride = spec.size if spec.stride is None else spec.stride
     _positive(where, "stride", stride)
-    if spec.size > length:
+    pad = spec.padding
+    if isinstance(pad, bool) or not isinstance(pad, int) or not 0 <= pad <= spec.size // 2:
+        raise SpecError(
+            f"{where}: padding {pad!r} must be an integer from 0 to size // 2 = {spec.size // 2}"
+        )
+    if spec.size > length + 2 * pad:
         raise SpecError(
             f"{where}: size {spec.size} exceeds input length {length}; "
             "use a smaller size or fewer pooling layers"
         )
-    return (shape[0], conv_output_length(length, spec.size, stride))
+    return (shape[0], conv_output_length(length, spec.size, stride, pad))
 
 
-def _check_layer(where: str, spec: object, shape: Shape) -> Shape:
-    """The output shape of one layer, or a SpecError naming what is wrong with it."""
+def _check_upsample(where: str, spec: Upsample, shape: Shape) -> Shape:
+    length = _needs_length(where, shape)
+    _positive(where, "factor", spec.factor)
+    modes = ("transposed", "nearest", "linear")
+    if spec.mode not in modes:
+        raise SpecError(f"{where}: mode {spec.mode!r} is unknown; valid: {', '.join(modes)}")
+    if spec.filters is not None:
+        _positive(where, "filters", spec.filters)
+        if spec.mode != "transposed":
+            raise SpecError(
+                f"{where}: filters {spec.filters} needs mode 'transposed' (interpolation "
+                "keeps the channels); drop filters or set mode = 'transposed'"
+            )
+    _activation(where, spec.activation)
+    return (spec.filters or shape[0], length * spec.factor)
+
+
+def _walk(where: str, layers: object, shape: Shape) -> tuple[tuple[Step, ...], Shape]:
+    """The walk of a layer list from ``shape`` (``where``: the enclosing location)."""
+    if not isinstance(layers, (tuple, list)):
+        raise SpecError(f"{where}layers must be a tuple of layer specs, got {layers!r}")
+    steps: list[Step] = []
+    for i, spec in enumerate(layers):
+        kind = layer_type(spec)
+        if isinstance(spec, Block | Parallel):
+            kind = f"{kind} {spec.name!r}"
+        known = isinstance(spec, Block | Parallel) or kind in LAYER_TYPES
+        here = f"{where}layer {i} ({kind})" if known else f"{where}layer {i}"
+        out, inner = _check_layer(here, spec, shape)
+        steps.append(Step(i, spec, shape, out, inner=inner))
+        shape = out
+    return tuple(steps), shape
+
+
+def _check_branches(
+    where: str, spec: Block | Parallel, shape: Shape
+) -> tuple[Shape, tuple[tuple[Step, ...], ...]]:
+    """A block's or parallel layer's output shape: every branch keeps the length."""
+    length = _needs_length(where, shape)
+    if isinstance(spec, Block):
+        if spec.skip not in ("add", "concat", "none"):
+            raise SpecError(f"{where}: skip {spec.skip!r} is unknown; valid: add, concat, none")
+        _activation(where, spec.activation)
+        branches: tuple[object, ...] = (spec.layers,)
+        inners = [f"{where} > "]
+    else:
+        branches = spec.branches
+        if not isinstance(branches, (tuple, list)) or not branches:
+            raise SpecError(f"{where}: branches must be a non-empty list of layer lists")
+        inners = [f"{where} > branch {b} > " for b in range(len(branches))]
+    walks, outs = [], []
+    for inner, layers in zip(inners, branches, strict=True):
+        steps, out = _walk(inner, layers, shape)
+        if len(out) != 2 or out[1] != length:
+            got = f"length {out[1]}" if len(out) == 2 else f"a flat output ({out[0]} features)"
+            raise SpecError(
+                f"{inner.removesuffix(' > ')}: ends with {got}, but its output is merged with "
+                f"its input of length {length}; keep the length (padding 'same', upsample "
+                "after pooling) and put gap/flatten/dense layers after the block"
+            )
+        walks.append(steps)
+        outs.append(out)
+    if isinstance(spec, Parallel):
+        return (sum(c for c, _ in outs), length), tuple(walks)
+    channels = outs[0][0]
+    if spec.skip == "concat":
+        channels += shape[0]
+    return (channels, length), tuple(walks)
+
+
+def _check_layer(
+    where: str, spec: object, shape: Shape
+) -> tuple[Shape, tuple[tuple[Step, ...], ...]]:
+    """The output shape of one layer and the walk inside it (blocks, parallel layers),
+    or a SpecError naming what is wrong with it."""
+    if isinstance(spec, Block | Parallel):
+        return _check_branches(where, spec, shape)
+    return _check_plain(where, spec, shape), ()
+
+
+def _check_plain(where: str, spec: object, shape: Shape) -> Shape:
+    """The output shape of one layer without sub-layers."""
+    if isinstance(spec, Upsample):
+        return _check_upsample(where, spec, shape)
+    if isinstance(spec, BatchNorm):
+        _needs_length(where, shape)
+        _activation(where, spec.activation)
+        return shape
     if isinstance(spec, Conv):
         return _check_conv(where, spec, shape)
     if isinstance(spec, GramConv):
@@ -181,32 +288,47 @@ def _check_layer(where: str, spec: object, shape: Shape) -> Shape:
     raise SpecError(f"{where}: unknown layer type {spec!r}; valid types: {', '.join(LAYER_TYPES)}")
 
 
+def _per_step_body(shape: Shape, length: int) -> None:
+    """A segmentation head needs the body to end with one position per input day."""
+    if len(shape) != 2:
+        raise SpecError(
+            f"architecture: a segmentation head labels every day, but the body ends flat "
+            f"({shape[0]} features); drop the gap/flatten/dense layers"
+        )
+    if shape[1] != length:
+        raise SpecError(
+            f"architecture: a segmentation head labels every day of the {length}-day "
+            f"window, but the body ends with length {shape[1]}; keep the length "
+            "(padding 'same') or upsample back after pooling"
+        )
+
+
 def validate_architecture(
     arch: Architecture, in_channels: int = 5, length: int = 20
 ) -> tuple[Step, ...]:
     """Check ``arch`` for inputs (batch, in_channels, length); return the walk of shapes.
 
     The walk ends with the automatic global average pool (when the body keeps a length
-    axis) and the head, a ``Dense(n_outputs, "none")``.
+    axis) and the head, a ``Dense(n_outputs, "none")``; a segmentation head applies that
+    Dense at every step of a body that ends with the input's length, (length, K).
     """
     _positive("input", "in_channels", in_channels)
     _positive("input", "length", length)
     if arch.head not in HEADS:
         raise SpecError(f"architecture: head {arch.head!r} is unknown; valid: {', '.join(HEADS)}")
-    if arch.head == "classification":
+    if arch.head != "regression":
         n = arch.n_classes
         if isinstance(n, bool) or not isinstance(n, int) or n < 2:
             raise SpecError(f"architecture: n_classes {n!r} must be an integer >= 2")
     if not isinstance(arch.layers, (tuple, list)):
         raise SpecError(f"architecture: layers must be a tuple of layer specs, got {arch.layers!r}")
-    steps: list[Step] = []
-    shape: Shape = (in_channels, length)
-    for i, spec in enumerate(arch.layers):
-        kind = layer_type(spec)
-        where = f"layer {i} ({kind})" if kind in LAYER_TYPES else f"layer {i}"
-        out = _check_layer(where, spec, shape)
-        steps.append(Step(i, spec, shape, out))
-        shape = out
+    body, shape = _walk("", arch.layers, (in_channels, length))
+    steps = list(body)
+    if arch.head == "segmentation":
+        _per_step_body(shape, length)
+        head = Dense(arch.n_outputs, "none")
+        steps.append(Step(len(steps), head, shape, (length, arch.n_outputs), "head"))
+        return tuple(steps)
     if len(shape) == 2:
         steps.append(Step(len(steps), GlobalAvgPool(), shape, (shape[0],), "auto"))
         shape = (shape[0],)

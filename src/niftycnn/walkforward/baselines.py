@@ -17,6 +17,9 @@ or None, and ``r_pred`` (n,) (NaN where the fold derives it from the probabiliti
   a return, the sign times the mean absolute training return, and is scored like the
   regression baselines: a rule has no probabilities (one-hot ones would give an
   infinite log loss on every miss).
+- ``rocket`` (classification) / ``rocket_ridge`` (both heads): random convolutional
+  kernels (ROCKET's PPV and max features) with logistic / ridge regression on top
+  (:mod:`niftycnn.walkforward.rocket`): the learned filters' control.
 - ``fixed_kernels``: a network (the preset of that name: frozen level / momentum /
   curvature kernels, then q10's trainable rest) trained by the CNN engine.
 """
@@ -29,10 +32,11 @@ from dataclasses import dataclass
 from typing import Protocol, Self
 
 import numpy as np
-from scipy.special import softmax
 
 from niftycnn.errors import ConfigError
 from niftycnn.models import Architecture, preset
+from niftycnn.walkforward.linear import class_probabilities, rowwise
+from niftycnn.walkforward.rocket import Rocket, RocketRidge
 
 BOTH_HEADS: tuple[str, ...] = ("classification", "regression")
 
@@ -47,12 +51,6 @@ class Baseline(Protocol):
     ) -> Baseline: ...
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]: ...
-
-
-def _rowwise(b: np.ndarray, coef: np.ndarray, intercept: np.ndarray | float) -> np.ndarray:
-    """b @ coef.T + intercept, one row at a time: a BLAS product's rounding depends on the
-    number of rows, and a test block cut by truncated data must give the same bits."""
-    return (b[:, None, :] * coef[None, :, :]).sum(-1) + intercept
 
 
 def _flat(X: np.ndarray) -> np.ndarray:
@@ -115,7 +113,7 @@ class Ridge:
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         b = self.scaler_.transform(_flat(X))
-        return None, _rowwise(b, self.model_.coef_[None, :], self.model_.intercept_)[:, 0]
+        return None, rowwise(b, self.model_.coef_[None, :], self.model_.intercept_)[:, 0]
 
 
 class Logistic:
@@ -135,13 +133,10 @@ class Logistic:
         return self
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        logits = _rowwise(
+        logits = rowwise(
             self.scaler_.transform(_flat(X)), self.model_.coef_, self.model_.intercept_
         )
-        if logits.shape[1] == 1:  # two classes: sklearn's binary parametrisation
-            logits = np.concatenate([np.zeros_like(logits), logits], axis=1)
-        proba = np.zeros((len(X), self.n_classes))
-        proba[:, self.model_.classes_] = softmax(logits, axis=1)
+        proba = class_probabilities(logits, self.model_.classes_, self.n_classes)
         return proba, np.full(len(X), np.nan)
 
 
@@ -173,6 +168,8 @@ BASELINES: dict[str, BaselineInfo] = {
             needs=("close",),
             make=lambda f: Momentum(list(f).index("close")),
         ),
+        BaselineInfo("rocket", ("classification",), make=lambda f: Rocket()),
+        BaselineInfo("rocket_ridge", BOTH_HEADS, make=lambda f: RocketRidge()),
         BaselineInfo("fixed_kernels", BOTH_HEADS, preset="fixed_kernels"),
     )
 }

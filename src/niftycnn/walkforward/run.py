@@ -47,6 +47,7 @@ from niftycnn.walkforward.folds import FoldData, fold_rows, prepare_fold
 from niftycnn.walkforward.splits import Fold, Splitter
 from niftycnn.walkforward.train import (
     FoldResult,
+    engine_for,
     predict_members,
     torch_device,
     train_sequential,
@@ -137,11 +138,13 @@ def _run_chunk(
     out: RunLayout | None,
 ) -> list[tuple[int, pd.DataFrame]]:
     """Train one chunk of folds: every network as one engine call, then the baselines."""
-    engine = train_batched if train.engine == "batched" else train_sequential
+    engines = {"batched": train_batched, "sequential": train_sequential}
     data = [prepare_fold(ds, f, labeler) for f in part]
     regression = networks[0][1].head == "regression"
     tasks = [d.task(ds, regression, train.class_weights) for d in data]
-    trained = {name: engine(a, X, tasks, train, seed) for name, a in networks}
+    trained = {
+        name: engines[engine_for(a, X, train)](a, X, tasks, train, seed) for name, a in networks
+    }
     done = []
     for i, d in enumerate(data):
         results = {name: res[i] for name, res in trained.items()}

@@ -222,6 +222,25 @@ def _template(arch: Architecture, in_channels: int, length: int) -> nn.Module:
     return build_model(arch, in_channels, length).eval()
 
 
+def sequential_reason(arch: Architecture, in_channels: int, length: int) -> str | None:
+    """Why ``arch`` must be trained one network at a time, or None when the batched
+    engine can stack it. Batch norm keeps running statistics in buffers that every
+    training step updates in place: a stacked (functional) forward has nowhere to keep
+    them per member, so such networks go to the sequential engine (same recipe, same
+    results, slower)."""
+    if any(True for _ in _template(arch, in_channels, length).buffers()):
+        return "it has batch norm, whose running statistics are updated in place"
+    return None
+
+
+def engine_for(arch: Architecture, X: torch.Tensor, cfg: TrainConfig) -> str:
+    """The engine that trains ``arch``: ``[train] engine``, except that networks the
+    batched engine cannot stack (:func:`sequential_reason`) train sequentially."""
+    if cfg.engine == "batched" and sequential_reason(arch, X.shape[1], X.shape[2]) is None:
+        return "batched"
+    return "sequential"
+
+
 def predict_members(
     arch: Architecture, X: torch.Tensor, states: list[dict[str, torch.Tensor]]
 ) -> np.ndarray:

@@ -37,9 +37,10 @@ from niftycnn.models import (
     validate_architecture,
 )
 from niftycnn.models.spec import layer_type
+from niftycnn.models.validate import iter_steps
 from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import check_baselines, cnn_baselines, default_baselines
-from niftycnn.walkforward.train import torch_device
+from niftycnn.walkforward.train import sequential_reason, torch_device
 from niftycnn.windows import WindowDataset, build_dataset
 
 FILTER_MIN_TAPS = 3  # the filter analysis needs a curvature reference (k >= 3)
@@ -109,6 +110,7 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
     except NiftyCNNError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
     _check_stages(experiment, origin)
+    _warn_about_engine(experiment)
     frame, provenance = _load(experiment, origin)
     _warn_about_volume(experiment, frame)
     try:
@@ -175,7 +177,8 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
     steps = validate_architecture(
         architecture(experiment), len(features), experiment.windows.length
     )
-    first = next((s for s in steps if isinstance(s.spec, Conv | GramConv | Residual)), None)
+    walk = iter_steps(steps)  # a block's first conv is the network's first layer
+    first = next((s for s in walk if isinstance(s.spec, Conv | GramConv | Residual)), None)
     if first is None or not isinstance(first.spec, Conv | GramConv | Residual):
         raise ConfigError(
             f"{origin}: [model] has no conv layer, so there are no first-layer filters to "
@@ -205,6 +208,22 @@ def _warn_about_volume(experiment: Experiment, frame: pd.DataFrame) -> None:
         )
 
 
+def _warn_about_engine(experiment: Experiment) -> None:
+    """Say which networks the batched engine cannot stack and so train one by one."""
+    if experiment.train.engine != "batched":
+        return
+    channels, length = len(experiment.windows.features), experiment.windows.length
+    for where, build in _networks(experiment):
+        arch = build()
+        reason = None if arch is None else sequential_reason(arch, channels, length)
+        if arch is not None and reason is not None:
+            warnings.warn(
+                f"{where.rstrip(':')} {arch.name} trains with the sequential engine "
+                f"({reason}); expect it to be several times slower than the batched engine",
+                stacklevel=3,
+            )
+
+
 def _networks(experiment: Experiment) -> list[tuple[str, Callable[[], Architecture | None]]]:
     """(where, build) of every network a run or sweep of ``experiment`` trains; building
     may raise the SpecError that ``where`` explains."""
@@ -231,7 +250,7 @@ def _check_network(arch: Architecture | None, channels: int, length: int) -> Non
     (with ``same`` padding torch accepts one, but most taps would see only padding)."""
     if arch is None:
         return  # not a network baseline
-    for step in validate_architecture(arch, channels, length):
+    for step in iter_steps(validate_architecture(arch, channels, length)):
         spec = step.spec
         if isinstance(spec, Conv | GramConv | Residual) and len(step.in_shape) == 2:
             dilation = spec.dilation if isinstance(spec, Conv) else 1
