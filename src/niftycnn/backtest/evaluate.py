@@ -44,7 +44,7 @@ from niftycnn.schema import (
     prediction_columns,
     proba_columns,
     require_columns,
-    with_path,
+    with_defaults,
 )
 
 BENCHMARK = "buy_and_hold"
@@ -171,7 +171,7 @@ def evaluate(
     models' significance tests (the slow part: bootstrap and permutation resamples).
     """
     config = config or BacktestConfig()
-    predictions = with_path(predictions)
+    predictions = with_defaults(predictions)
     require_columns(predictions, prediction_columns(n_classes_of(predictions)))
     validate_close(close)
     horizons = labelled(predictions)["horizon"].to_numpy(dtype=float)
