@@ -1,8 +1,9 @@
 """Experiment files and the stage configs: one TOML file describes a whole run.
 
 ``tables`` (and ``data``, for the ``[data]`` tables) holds one frozen pydantic table per
-``[table]`` (these are the configs the stages take: there is no second copy); ``experiment`` validates them together, loads a
-file and writes the resolved config back as TOML.
+``[table]`` (these are the configs the stages take: there is no second copy);
+``experiment`` validates them together, loads a file and writes the resolved config back
+as TOML.
 """
 
 from niftycnn.config.data import (

@@ -82,13 +82,16 @@ class DataChecksConfig(Table):
     captured before the session closed. Unset thresholds suit the asset: an index
     (a symbol starting with ``^``, or the synthetic market) 0.25 / 0.10, a stock
     0.50 / 0.20. They are warnings unless ``strict``. ``drop_missing`` drops rows with
-    missing prices (listed in a warning) instead of refusing the file.
+    missing prices (listed in a warning) instead of refusing the file; ``drop_stale``
+    drops the flat zero-volume bars on sessions (filled bars, not trades: a stock's
+    history before it listed is often filled so), with a warning counting them.
     """
 
     max_move: float | None = Field(None, gt=0.0)
     max_spike: float | None = Field(None, gt=0.0)
     strict: bool = False
     drop_missing: bool = False
+    drop_stale: bool = False
 
 
 Universe = Literal["nifty50"]
