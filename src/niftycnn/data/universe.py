@@ -67,7 +67,7 @@ def load_universe(cfg: DataConfig, seed: int = 0, replace: bool = False) -> Univ
     details: dict[str, float] = {}
     if cfg.source == "synthetic":
         made = synthetic_universe(cfg.synthetic, seed)
-        raw, skipped = dict(made.frames), {}
+        raw, skipped = dict(made.frames), dict[str, str]()
         details = {"oracle_sharpe": made.oracle_sharpe, "drift_scale": made.scale}
         notes.append(
             f"synthetic universe: planted {cfg.synthetic.pattern} over {cfg.synthetic.lookback}"
