@@ -11,8 +11,8 @@ garch / tail_df: the single-series market), s_gt the factor of sector g (Gaussia
 the planted drift: the pattern kernel (:func:`niftycnn.data.synthetic.pattern_kernel`)
 applied to the stock's last ``lookback`` log closes, standardised across the stocks
 trading that day (mean 0, sd 1, clipped to +-3), times the stock's idiosyncratic
-volatility sigma_it and a scale k. The drift is known before day t and averages zero
-across stocks, so it is a purely cross-sectional edge: no market timing earns it.
+volatility sigma_it and a scale k, less its mean over those stocks. The drift is known
+before day t and averages zero across the stocks trading, so it is a purely cross-sectional edge: no market timing earns it.
 
 The scale k is solved so that the oracle (long the top decile of mu, short the bottom
 decile, equal weights, rebalanced daily, before costs) earns an annualised Sharpe of
@@ -170,7 +170,9 @@ def _simulate(
         i_var = i_omega + alpha * e_prev**2 + b * i_var
         sigma[t] = np.sqrt(i_var)
         if scale and t > k:
-            drift[t] = scale * sigma[t] * _standardised(kernel @ log_close[t - k : t], trading[t])
+            mu = scale * sigma[t] * _standardised(kernel @ log_close[t - k : t], trading[t])
+            live = trading[t]
+            drift[t] = np.where(live, mu - (mu[live].mean() if live.any() else 0.0), 0.0)
         m_prev = float(np.sqrt(m_var) * noise.market[t])
         e_prev = sigma[t] * noise.idio[t]
         sec = u.sector_vol * noise.sector[t, sector]

@@ -48,13 +48,23 @@ def build_panel(
     """
     windows = windows or WindowsConfig()
     labels = labels or LabelsConfig()
+    if "market" in windows.features and market is None:
+        raise LabelError(
+            "the 'market' feature needs a market series: set [data] market (a CSV file, a "
+            "symbol, or 'equal_weight' for a universe)"
+        )
     parts: list[WindowDataset] = []
     too_short: list[str] = []
     for name in sorted(frames):
         frame = frames[name] if market is None else attach_market(frames[name], market)
+        if len(frame) < max(windows.length, labels.vol_window + 1):
+            too_short.append(name)
+            continue
         try:
             parts.append(build_dataset(frame, windows, labels, symbol=name))
-        except LabelError:
+        except LabelError as exc:
+            if not str(exc).startswith("no sample fits"):
+                raise
             too_short.append(name)
     if not parts:
         raise LabelError(
