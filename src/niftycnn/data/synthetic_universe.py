@@ -12,7 +12,8 @@ the planted drift: the pattern kernel (:func:`niftycnn.data.synthetic.pattern_ke
 applied to the stock's last ``lookback`` log closes, standardised across the stocks
 trading that day (mean 0, sd 1, clipped to +-3), times the stock's idiosyncratic
 volatility sigma_it and a scale k, less its mean over those stocks. The drift is known
-before day t and averages zero across the stocks trading, so it is a purely cross-sectional edge: no market timing earns it.
+before day t and averages zero across the stocks trading, so it is a purely
+cross-sectional edge: no market timing earns it.
 
 The scale k is solved so that the oracle (long the top decile of mu, short the bottom
 decile, equal weights, rebalanced daily, before costs) earns an annualised Sharpe of
