@@ -22,9 +22,9 @@ Conventions (``[backtest]``, :class:`~niftycnn.config.BacktestConfig`):
 - **Rank IC**: on every test date with >= 3 symbols, the Spearman correlation between
   score and label return across the symbols. ICIR = mean IC / sd IC (per date, not
   annualised). Consecutive ICs overlap by h - 1 sessions, so the p-value of "mean IC >
-  0" is the Newey-West t-test (lag h - 1; the one-sided Diebold-Mariano of -IC against
-  0, HLN-corrected); so is the long-short's "mean net return > 0" (lag 0: periods do not
-  overlap).
+  0" is a t-test with the long-run variance of that overlap
+  (:func:`niftycnn.backtest.significance.mean_test`); the long-short's "mean net return
+  > 0" is the same test with no overlap (the periods do not overlap).
 - **Sharpe**: of the net period returns, annualised with periods_per_year / rebalance,
   with a block-bootstrap interval over rebalance dates (blocks of the label horizon,
   or ``[backtest] block`` sessions, in periods; at least 1).
@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from niftycnn.backtest.signals import signal_scores
-from niftycnn.backtest.significance import bootstrap_ci, diebold_mariano
+from niftycnn.backtest.significance import bootstrap_ci, mean_test
 from niftycnn.config import BacktestConfig
 from niftycnn.schema import labelled
 
@@ -224,7 +224,7 @@ def _stats(
             periods_per_year=ppy,
         )
         out |= {"sharpe": ci.estimate, "sharpe_low": ci.low, "sharpe_high": ci.high}
-        out["sharpe_p"] = diebold_mariano(-net, np.zeros_like(net), 1).p_less
+        out["sharpe_p"] = mean_test(net, 1)
     years = len(net) / ppy if ppy else nan
     growth = float(np.prod(1.0 + net)) if len(net) else nan
     out["annual_return"] = growth ** (1 / years) - 1 if years and growth > 0 else nan
@@ -233,11 +233,13 @@ def _stats(
     values = ic.to_numpy(float)
     out["ic_dates"] = float(len(values))
     out |= dict.fromkeys(("mean_ic", "ic_sd", "icir", "ic_p"), nan)
+    if len(values):
+        out["mean_ic"] = float(values.mean())
     if len(values) > 2:
         sd = float(values.std(ddof=1))
-        out |= {"mean_ic": float(values.mean()), "ic_sd": sd}
+        out["ic_sd"] = sd
         out["icir"] = float(values.mean() / sd) if sd > 0 else nan
-        out["ic_p"] = diebold_mariano(-values, np.zeros_like(values), h).p_less
+        out["ic_p"] = mean_test(values, h)
     means = quantiles["mean_return"].to_numpy(float)
     ok = np.isfinite(means)
     out["monotonicity"] = (
