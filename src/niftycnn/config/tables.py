@@ -174,7 +174,7 @@ class WalkForwardConfig(Table):
     """
 
     scheme: Literal["expanding", "rolling", "cpcv"] = "expanding"
-    train_size: int = Field(1000, gt=0, description="rolling window length, in samples")
+    train_size: int = Field(1000, gt=0, description="rolling window length, in sessions")
     min_train: int = Field(500, gt=0)
     first_test: Date = None
     refit: Literal["every", "weekly", "monthly"] = "monthly"

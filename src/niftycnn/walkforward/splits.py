@@ -191,7 +191,7 @@ class WalkForwardSplit:
         if self.mode not in ("expanding", "rolling"):
             raise SplitError(f"mode must be 'expanding' or 'rolling', got {self.mode!r}")
         if self.mode == "rolling" and (self.max_train_size is None or self.max_train_size < 1):
-            raise SplitError("rolling mode needs max_train_size >= 1 (samples in the window)")
+            raise SplitError("rolling mode needs max_train_size >= 1 (sessions in the window)")
         if self.first_test_date is None and (
             self.min_train_size is None or self.min_train_size < 1
         ):
