@@ -178,12 +178,12 @@ PLAN_CASES: list[tuple[str, str, str]] = [
     (
         "min_train beyond the data",
         tiny(walkforward={"min_train": 5000}),
-        "[walkforward] min_train = 5000 needs more windows than the data give (620 windows",
+        "[walkforward] min_train = 5000 needs more sessions than the data give (620 windows",
     ),
     (
         "expiry sampling, few windows",
         tiny(windows={"sampling": "expiry"}),
-        "[walkforward] min_train = 380 needs more windows than the data give (",
+        "[walkforward] min_train = 380 needs more sessions than the data give (",
     ),
     (
         "no conv layer",
