@@ -227,7 +227,7 @@ PLAN_CASES: list[tuple[str, str, str]] = [
     (
         "rolling window of 1",
         tiny(walkforward={"scheme": "rolling", "train_size": 1}),
-        "[walkforward]: fold 0 (test from sample 380) has no training sample after purge/embargo;"
+        "[walkforward]: fold 0 (test from session 380) has no training sample after purge/embargo;"
         " start the first test block later ([walkforward] min_train / first_test)",
     ),
 ]
