@@ -79,8 +79,10 @@ def _describe(args: argparse.Namespace) -> int:
     return 0
 
 
-def _source_override(values: list[str] | None) -> dict[str, str] | None:
-    """``--source synthetic``, ``--source yahoo`` or ``--source csv PATH`` -> [data] keys."""
+def _source_override(values: list[str] | None) -> dict[str, str | None] | None:
+    """``--source synthetic``, ``--source yahoo`` or ``--source csv PATH`` -> [data] keys.
+    ``csv PATH`` replaces the experiment's symbols: a file is one series, a folder of
+    CSVs (one per symbol) a universe."""
     from niftycnn.errors import ConfigError
 
     if not values:
@@ -90,8 +92,10 @@ def _source_override(values: list[str] | None) -> dict[str, str] | None:
         raise ConfigError(f"--source {kind}: choose yahoo, synthetic, cache or csv PATH")
     if kind == "csv":
         if len(rest) != 1:
-            raise ConfigError("--source csv needs one path: --source csv path/to/file.csv")
-        return {"source": "csv", "path": rest[0]}
+            raise ConfigError(
+                "--source csv needs one path: --source csv path/to/file.csv (or a folder)"
+            )
+        return {"source": "csv", "path": rest[0], "symbols": None, "universe": None}
     if rest:
         raise ConfigError(f"--source {kind} takes no further argument (got {' '.join(rest)})")
     return {"source": kind}
@@ -106,7 +110,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "--source",
         nargs="+",
         metavar="SOURCE",
-        help="override the data source: yahoo | synthetic | cache | csv PATH",
+        help="override the data source: yahoo | synthetic | cache | csv PATH (a file, or a "
+        "folder of one CSV per symbol: a universe)",
     )
     run.add_argument("--device", choices=["auto", "cpu", "cuda"], help="override [train] device")
     run.add_argument("--engine", choices=["batched", "sequential"], help="override [train] engine")

@@ -9,7 +9,8 @@ artefact and ``--resume`` can trust whatever is there. Layout::
     config.toml          the resolved experiment (defaults filled in)
     run.json             what the run started with: the command, the resolved config and
                          the data fingerprint (``--resume`` refuses anything else)
-    data.json            data fingerprint (source, symbol, sha256, date range) + check
+    data.json            data fingerprint (source, symbol, sha256, date range) + check;
+                         a universe: every member's, the skipped symbols, the notes
     environment.json     package versions, git commit, python, device, seed, command
     labels.csv           class counts, shares and mean returns of the labelled windows
     architecture.csv     per-layer summary of the network
@@ -22,9 +23,14 @@ artefact and ``--resume`` can trust whatever is there. Layout::
                          diebold_mariano, comparison, confusion, paths (one row per
                          backtest path and model), multiple (SPA / StepM), accuracy
                          (against the majority class and chance), overfitting (PBO,
-                         deflated Sharpe) (CSV)
+                         deflated Sharpe) (CSV); a universe's summary is pooled over
+                         its symbols, and it adds cross_section (long-short Sharpe, rank
+                         IC, ICIR per model), quantiles (portfolio returns), long_short
+                         and ic (per date), equity (cumulative long-short), per_symbol
+                         (each symbol as one series) and coverage (symbols x years)
     verdict.json         the verdict's numbers: pairwise comparisons, the tests of all
-                         baselines at once, accuracy, overfitting, paths, filters
+                         baselines at once, accuracy, overfitting, paths, filters; a
+                         universe's cross_section (portfolios, every model, edge)
     filters/             summary.json (verdict), channel_summary.csv, filters_*.csv,
                          filters_table.parquet, figures (PNG)
     points/<name>/       a sweep's grid points (each its own folds/ and manifest.json)
@@ -67,6 +73,13 @@ METRIC_TABLES = (
     "multiple",
     "accuracy",
     "overfitting",
+    # a universe's (``niftycnn.backtest.universe``)
+    "cross_section",
+    "quantiles",
+    "long_short",
+    "ic",
+    "per_symbol",
+    "coverage",
 )
 FILTER_TABLES = ("summary", "by_fold", "matches")
 FILTER_FIGURES = ("heatmaps_last_fold", "null_histograms", "momentum_share_by_fold")

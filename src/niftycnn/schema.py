@@ -8,8 +8,8 @@ Small Up / Large Up; 5 Large Down / Small Down / Flat / Small Up / Large Up; mor
 5: C1 (lowest) ... CK (highest). The *down* classes are the lower half, the *up*
 classes the upper half; with K odd the middle class is neutral (flat).
 
-Predictions table: one row per (window end date, model, path). Index ``date``: the window
-end t, the day the prediction is made at the close. Columns (:data:`BASE_COLUMNS`, then
+Predictions table: one row per (window end date, symbol, model, path). Index ``date``: the
+window end t, the day the prediction is made at the close. Columns (:data:`BASE_COLUMNS`, then
 ``proba_0`` .. ``proba_{K-1}``):
 
 - ``model``: "cnn" or a baseline name; ``task``: "classification" or "regression".
@@ -19,6 +19,9 @@ end t, the day the prediction is made at the close. Columns (:data:`BASE_COLUMNS
   each (date, model) has one row. Under CPCV (``niftycnn.walkforward.cpcv``) a sample is
   tested in several splits, once per path: a (date, model) has one row per path, and
   each path is a full out-of-sample history that is backtested on its own.
+- ``symbol``: the series the window comes from. A single series has one symbol (its
+  name, e.g. ``^NSEI``); a universe (``niftycnn.windows.build_panel``) has one row per
+  symbol trading on the date, so (date, model, path) repeats once per symbol.
 - ``train_start``, ``train_end``: first and last window end date of the training side.
 - ``label_end``: the date the label's return is measured to (the next expiry, the
   horizon's last day, the first barrier touch: ``niftycnn.windows.targets``); purging
@@ -105,6 +108,7 @@ BASE_COLUMNS: dict[str, str] = {
     "task": "str",
     "fold": "int64",
     "path": "int64",
+    "symbol": "str",
     "n_seeds": "int64",
     "train_start": "datetime64[ns]",
     "train_end": "datetime64[ns]",
@@ -144,16 +148,26 @@ def require_columns(frame: pd.DataFrame, columns: list[str], what: str = "predic
         )
 
 
-def with_path(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` itself, or with ``path`` = 0 where it has no path column (a table written
-    before the column existed, or built by hand for one path)."""
-    return frame if "path" in frame.columns else frame.assign(path=0)
+DEFAULTS: dict[str, object] = {"path": 0, "symbol": ""}
+"""The value of a column a table written before it existed (or built by hand for one
+path of one series) lacks."""
+
+
+def with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` itself, or with the :data:`DEFAULTS` of the columns it lacks."""
+    missing = {k: v for k, v in DEFAULTS.items() if k not in frame.columns}
+    return frame.assign(**missing) if missing else frame
+
+
+def n_symbols(frame: pd.DataFrame) -> int:
+    """How many symbols a predictions table holds (1 for a single series)."""
+    return int(frame["symbol"].nunique()) if "symbol" in frame.columns else 1
 
 
 def conform(frame: pd.DataFrame, n_classes: int) -> pd.DataFrame:
     """The table with exactly the schema's columns, in order, one dtype each, so a table
-    built fresh and one read back from Parquet compare equal (see :func:`with_path`)."""
-    frame = with_path(frame)
+    built fresh and one read back from Parquet compare equal (see :func:`with_defaults`)."""
+    frame = with_defaults(frame)
     require_columns(frame, prediction_columns(n_classes))
     out = frame[prediction_columns(n_classes)].copy()
     for column, dtype in BASE_COLUMNS.items():

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from niftycnn.config import LabelsConfig
+from niftycnn.config import LabelsConfig, SyntheticConfig
 from niftycnn.data import synthetic_ohlcv
-from niftycnn.windows import WindowDataset, build_dataset
+from niftycnn.data.synthetic_universe import synthetic_universe
+from niftycnn.windows import WindowDataset, build_dataset, build_panel
 
 
 def market(n_days: int, seed: int) -> pd.DataFrame:
@@ -32,3 +33,27 @@ def truncated(
 ) -> WindowDataset:
     """The dataset as it would have been built from data up to ``last_date`` only."""
     return dataset(frame.loc[:last_date], target)
+
+
+def universe_frames(n_symbols: int, n_days: int, seed: int) -> dict[str, pd.DataFrame]:
+    """A small synthetic universe (planted cross-sectional momentum) whose stocks list
+    late, stop, pause and miss sessions."""
+    cfg = SyntheticConfig(
+        n_symbols=n_symbols,
+        n_days=n_days,
+        start="2019-03-01",
+        pattern="momentum",
+        lookback=20,
+        universe={"late_listings": 0.4, "delistings": 0.2, "suspensions": 0.4, "missing": 0.01},
+    )
+    return synthetic_universe(cfg, seed).frames
+
+
+PANEL_LABELS = LabelsConfig(target="horizon", horizon=5, classes=3, mode="quantile")
+
+
+def panel(frames: dict[str, pd.DataFrame], last_date: pd.Timestamp | None = None) -> WindowDataset:
+    """The panel of ``frames``, as built from data up to ``last_date`` only (if given)."""
+    if last_date is not None:
+        frames = {s: f.loc[:last_date] for s, f in frames.items() if f.index[0] <= last_date}
+    return build_panel(frames, labels=PANEL_LABELS)

@@ -178,12 +178,12 @@ PLAN_CASES: list[tuple[str, str, str]] = [
     (
         "min_train beyond the data",
         tiny(walkforward={"min_train": 5000}),
-        "[walkforward] min_train = 5000 needs more windows than the data give (620 windows",
+        "[walkforward] min_train = 5000 needs more sessions than the data give (620 windows",
     ),
     (
         "expiry sampling, few windows",
         tiny(windows={"sampling": "expiry"}),
-        "[walkforward] min_train = 380 needs more windows than the data give (",
+        "[walkforward] min_train = 380 needs more sessions than the data give (",
     ),
     (
         "no conv layer",
@@ -227,7 +227,7 @@ PLAN_CASES: list[tuple[str, str, str]] = [
     (
         "rolling window of 1",
         tiny(walkforward={"scheme": "rolling", "train_size": 1}),
-        "[walkforward]: fold 0 (test from sample 380) has no training sample after purge/embargo;"
+        "[walkforward]: fold 0 (test from session 380) has no training sample after purge/embargo;"
         " start the first test block later ([walkforward] min_train / first_test)",
     ),
 ]

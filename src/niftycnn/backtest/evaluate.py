@@ -44,7 +44,7 @@ from niftycnn.schema import (
     prediction_columns,
     proba_columns,
     require_columns,
-    with_path,
+    with_defaults,
 )
 
 BENCHMARK = "buy_and_hold"
@@ -94,7 +94,7 @@ class EvaluationResult:
     paths: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _prediction_scores(rows: pd.DataFrame, k: int) -> dict[str, float]:
+def prediction_scores(rows: pd.DataFrame, k: int) -> dict[str, float]:
     lab = labelled(rows)
     y_pred = lab["y_pred"].to_numpy(dtype=np.int64)
     proba = lab[proba_columns(k)].to_numpy(dtype=float)
@@ -122,7 +122,7 @@ def _model_tables(
         if model in groups:
             rows = groups[model]
             k = n_classes_of(rows)
-            row = {"task": rows["task"].iloc[0], **_prediction_scores(rows, k), **row}
+            row = {"task": rows["task"].iloc[0], **prediction_scores(rows, k), **row}
             lab = labelled(rows)
             cm = confusion(lab["y_true"].to_numpy(), lab["y_pred"].to_numpy(), k)
             t, p = np.indices(cm.shape)
@@ -140,7 +140,7 @@ def _model_tables(
                         "fold": int(fold),
                         "start": lo,
                         "end": hi,
-                        **_prediction_scores(frows, k),
+                        **prediction_scores(frows, k),
                         "sharpe": sharpe_ratio(r_fold, ppy, rf),
                         "total_return": float(np.prod(1.0 + r_fold) - 1.0),
                     }
@@ -171,7 +171,7 @@ def evaluate(
     models' significance tests (the slow part: bootstrap and permutation resamples).
     """
     config = config or BacktestConfig()
-    predictions = with_path(predictions)
+    predictions = with_defaults(predictions)
     require_columns(predictions, prediction_columns(n_classes_of(predictions)))
     validate_close(close)
     horizons = labelled(predictions)["horizon"].to_numpy(dtype=float)
@@ -185,7 +185,7 @@ def evaluate(
     result = results[min(results)] if len(results) == 1 else _combine(results)
     if significance:
         groups = dict(tuple(predictions.groupby("model", sort=False)))
-        dm = _dm_table(groups, config, reference, round(median_h), seed)
+        dm = dm_table(groups, config, reference, round(median_h), seed)
         result = replace(result, diebold_mariano=dm)
     return result
 
@@ -271,7 +271,7 @@ def _combine(results: dict[int, EvaluationResult]) -> EvaluationResult:
     )
 
 
-def _dm_table(
+def dm_table(
     groups: dict[str, pd.DataFrame], config: BacktestConfig, ref: str, horizon: int, seed: int
 ) -> pd.DataFrame:
     if ref not in groups:

@@ -5,7 +5,10 @@ The Diebold-Mariano tests (``evaluate``) and the multiple-comparison tests
 the true class), ``zero_one`` (a wrong class) or ``squared_error`` (of the predicted
 return), the first that every model compared has. Under CPCV a date is predicted once
 per path; a model's loss on that date is then the mean over the paths, so each date
-counts once (every path predicts every date, so no path weighs more).
+counts once (every path predicts every date, so no path weighs more). In a universe a
+date is predicted once per symbol; the date's loss is the mean over its symbols (the
+panel's loss per date), so the tests resample dates, whose losses are correlated across
+symbols, never single rows.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from niftycnn.schema import labelled, n_classes_of, proba_columns
+from niftycnn.schema import labelled, n_classes_of, proba_columns, with_defaults
 
 EPS = float(np.finfo(np.float64).eps)
 LOSSES: tuple[str, ...] = ("log_loss", "zero_one", "squared_error")
@@ -53,13 +56,14 @@ def loss_kind(frames: Sequence[pd.DataFrame], preferred: str) -> str:
 
 
 def loss_table(groups: Mapping[str, pd.DataFrame], kind: str) -> pd.DataFrame:
-    """date x model losses on the labelled (date, path) rows every model has, averaged
-    over paths (see the module docstring)."""
+    """date x model losses on the labelled (date, path, symbol) rows every model has,
+    averaged over paths and symbols (see the module docstring)."""
     series = {}
     for name, rows in groups.items():
-        lab = labelled(rows)
+        lab = with_defaults(labelled(rows))
         loss = per_sample_loss(lab, kind)
-        loss.index = pd.MultiIndex.from_arrays([lab.index, lab["path"].to_numpy()])
+        keys = [lab.index, lab["path"].to_numpy(), lab["symbol"].to_numpy()]
+        loss.index = pd.MultiIndex.from_arrays(keys)
         series[name] = loss
     table = pd.DataFrame(series).dropna()
     return table.groupby(level=0, sort=True).mean()

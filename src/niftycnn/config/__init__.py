@@ -1,22 +1,26 @@
 """Experiment files and the stage configs: one TOML file describes a whole run.
 
-``tables`` holds one frozen pydantic table per ``[table]`` (these are the configs the
-stages take: there is no second copy); ``experiment`` validates them together, loads a
-file and writes the resolved config back as TOML.
+``tables`` (and ``data``, for the ``[data]`` tables) holds one frozen pydantic table per
+``[table]`` (these are the configs the stages take: there is no second copy);
+``experiment`` validates them together, loads a file and writes the resolved config back
+as TOML.
 """
 
+from niftycnn.config.data import (
+    DataChecksConfig,
+    DataConfig,
+    SyntheticConfig,
+    SyntheticUniverseConfig,
+)
 from niftycnn.config.experiment import Experiment, parse_experiment, read_experiment, to_toml
 from niftycnn.config.tables import (
     FEATURES,
     BacktestConfig,
     BaselinesConfig,
-    DataChecksConfig,
-    DataConfig,
     FiltersConfig,
     LabelsConfig,
     ModelConfig,
     SweepConfig,
-    SyntheticConfig,
     TrainConfig,
     WalkForwardConfig,
     WindowsConfig,
@@ -35,6 +39,7 @@ __all__ = [
     "ModelConfig",
     "SweepConfig",
     "SyntheticConfig",
+    "SyntheticUniverseConfig",
     "TrainConfig",
     "WalkForwardConfig",
     "WindowsConfig",

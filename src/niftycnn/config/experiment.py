@@ -23,15 +23,15 @@ import pydantic
 import tomli_w
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from niftycnn.config.base import Table
+from niftycnn.config.data import DataConfig
 from niftycnn.config.tables import (
     BacktestConfig,
     BaselinesConfig,
-    DataConfig,
     FiltersConfig,
     LabelsConfig,
     ModelConfig,
     SweepConfig,
-    Table,
     TrainConfig,
     WalkForwardConfig,
     WindowsConfig,
@@ -74,6 +74,18 @@ class Experiment(Table):
             )
         return self
 
+    @model_validator(mode="after")
+    def _universe_labels(self) -> Experiment:
+        """A universe's labels default to a fixed horizon: stocks' options do not expire
+        with the index's, so an index expiry is no natural horizon for them. Only a
+        ``target`` the file leaves unset changes (it stays unset, so the same file run
+        on one series gets the expiry again)."""
+        if self.data.is_universe and "target" not in self.labels.model_fields_set:
+            labels = self.labels.model_copy(update={"target": "horizon"})
+            object.__setattr__(labels, "__pydantic_fields_set__", self.labels.model_fields_set)
+            object.__setattr__(self, "labels", labels)
+        return self
+
     @property
     def n_classes(self) -> int:
         """The label's class count, which is also the classification head's width."""
@@ -85,8 +97,10 @@ class Experiment(Table):
 
     def with_overrides(self, **tables: dict[str, Any]) -> Experiment:
         """A copy with some keys replaced, e.g. ``with_overrides(data={"source": "csv"})``;
-        validated like a file."""
-        return parse_experiment(_merge(self.resolved_dict(), tables), origin="overrides")
+        validated like a file. The keys the experiment set are kept, the others take
+        their defaults for the new values (a folder of CSVs gets a universe's labels)."""
+        given = _drop_none(self.model_dump(mode="json", exclude_unset=True))
+        return parse_experiment(_merge(given, tables), origin="overrides")
 
 
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

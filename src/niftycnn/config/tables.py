@@ -1,4 +1,5 @@
-"""The stage configs: one frozen pydantic table per ``[table]`` of an experiment file.
+"""The stage configs: one frozen pydantic table per ``[table]`` of an experiment file
+(the ``[data]`` tables are in ``niftycnn.config.data``).
 
 These classes *are* the configs the stages take (``train_batched(..., cfg: TrainConfig)``,
 ``evaluate(..., config: BacktestConfig)``): there is no second copy with other defaults.
@@ -8,102 +9,18 @@ strictly (``"20"`` is not an integer) and unknown keys are errors.
 
 from __future__ import annotations
 
-from datetime import date
 from itertools import pairwise
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from niftycnn.config.base import Array, Date, Table
 
-class Table(BaseModel):
-    """Base of every table: frozen, strict, no unknown keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-def _as_tuple(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
-
-
-def _check_date(value: str | None) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a YYYY-MM-DD date") from exc
-    return value
-
-
-# A TOML array read into a tuple (the tables are frozen, so their sequences are too).
-Array = BeforeValidator(_as_tuple)
-Date = Annotated[str | None, AfterValidator(_check_date)]
 # Input channel names (``niftycnn.windows.FEATURES`` holds their transforms).
-Feature = Literal["open", "high", "low", "close", "volume", "returns", "range"]
+# "market": the log close of ``[data] market`` (an index, or the universe's equal-weight
+# index), normalised by its value on the window's last day.
+Feature = Literal["open", "high", "low", "close", "volume", "returns", "range", "market"]
 FEATURES: tuple[str, ...] = get_args(Feature)
-
-
-class SyntheticConfig(Table):
-    """The synthetic market (see ``niftycnn.data.synthetic_ohlcv``): GARCH(1, 1) returns
-    with Student-t innovations and an optional planted drift pattern."""
-
-    n_days: int = Field(3000, ge=30, le=20000)
-    start: Annotated[str, AfterValidator(_check_date)] = "2010-01-01"
-    pattern: Literal["none", "momentum", "curvature"] = "momentum"
-    strength: float = Field(0.5, ge=0.0, le=5.0)
-    lookback: int = Field(5, ge=2, le=60)
-    daily_vol: float = Field(0.011, gt=0.0, le=0.2)
-    garch: Annotated[tuple[float, float], Array] = (0.08, 0.90)
-    tail_df: float = Field(5.0, gt=2.0, le=1000.0)
-    drift: float = Field(0.0003, ge=-0.01, le=0.01)
-    start_price: float = Field(5000.0, gt=0.0)
-    zero_volume_until: Date = None
-
-    @model_validator(mode="after")
-    def _stationary(self) -> SyntheticConfig:
-        alpha, beta = self.garch
-        if not (alpha >= 0 and beta >= 0 and alpha + beta < 1):
-            raise ValueError(
-                f"garch {list(self.garch)} is not stationary; need a, b >= 0, a + b < 1"
-            )
-        return self
-
-
-class DataChecksConfig(Table):
-    """What the data check does beyond the fatal errors (``niftycnn.data.plausibility``).
-
-    Implausible bars: a close-to-close move beyond ``max_move``; a bar more than
-    ``max_spike`` away from both neighbours that reverts the next day; a flat bar
-    (open = high = low = close) with zero volume on an exchange session; a last bar
-    captured before the session closed. Unset thresholds suit the asset: an index
-    (a symbol starting with ``^``, or the synthetic market) 0.25 / 0.10, a stock
-    0.50 / 0.20. They are warnings unless ``strict``. ``drop_missing`` drops rows with
-    missing prices (listed in a warning) instead of refusing the file.
-    """
-
-    max_move: float | None = Field(None, gt=0.0)
-    max_spike: float | None = Field(None, gt=0.0)
-    strict: bool = False
-    drop_missing: bool = False
-
-
-class DataConfig(Table):
-    source: Literal["yahoo", "csv", "synthetic", "cache"] = "synthetic"
-    symbol: str = Field("^NSEI", min_length=1)
-    path: str | None = None
-    start: Date = None
-    end: Date = None
-    cache_dir: str = "data/cache"
-    synthetic: SyntheticConfig = SyntheticConfig()
-    checks: DataChecksConfig = DataChecksConfig()
-
-    @model_validator(mode="after")
-    def _csv_needs_path(self) -> DataConfig:
-        if self.source == "csv" and not self.path:
-            raise ValueError("source = 'csv' needs path = 'file.csv'")
-        if self.start and self.end and self.start >= self.end:
-            raise ValueError(f"start {self.start} must be before end {self.end}")
-        return self
 
 
 class WindowsConfig(Table):
@@ -257,7 +174,7 @@ class WalkForwardConfig(Table):
     """
 
     scheme: Literal["expanding", "rolling", "cpcv"] = "expanding"
-    train_size: int = Field(1000, gt=0, description="rolling window length, in samples")
+    train_size: int = Field(1000, gt=0, description="rolling window length, in sessions")
     min_train: int = Field(500, gt=0)
     first_test: Date = None
     refit: Literal["every", "weekly", "monthly"] = "monthly"
@@ -290,7 +207,13 @@ class BacktestConfig(Table):
 
     ``holding``: ``daily`` re-decides the position every close; ``label_end`` holds each
     trade to its label's end date (the expiry, the horizon, the first barrier touch);
-    ``expiry`` is the older name of ``label_end``, still accepted."""
+    ``expiry`` is the older name of ``label_end``, still accepted.
+
+    A universe is also evaluated across its symbols (``niftycnn.backtest.cross_section``):
+    every ``rebalance`` sessions (0: the median label horizon) the symbols are ranked by
+    ``signal`` and sorted into ``quantiles`` portfolios, weighted equally or by inverse
+    trailing volatility (``weighting``); the long-short portfolio is long the top one and
+    short the bottom one, paying ``cost_bps + slippage_bps`` on each side's turnover."""
 
     signal: Literal["expected_return", "prob_diff", "class"] = "expected_return"
     sizing: Literal["sign", "scaled"] = "sign"
@@ -301,6 +224,9 @@ class BacktestConfig(Table):
     cost_bps: float = Field(5.0, ge=0.0, le=1000.0)
     slippage_bps: float = Field(2.0, ge=0.0, le=1000.0)
     periods_per_year: int = Field(252, gt=0)
+    quantiles: int = Field(10, ge=2, le=100, description="cross-sectional portfolios")
+    weighting: Literal["equal", "volatility"] = "equal"
+    rebalance: int = Field(0, ge=0, description="sessions between rebalances; 0 = horizon")
     risk_free: float = Field(0.0, ge=-1.0, le=1.0, description="annual rate")
     bootstrap: int = Field(1000, ge=1, le=100000)
     permutations: int = Field(1000, ge=1, le=100000)

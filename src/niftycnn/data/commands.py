@@ -39,7 +39,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     check = sub.add_parser("check", help="validate a cached symbol, a CSV file or synthetic data")
     what = check.add_mutually_exclusive_group()
     what.add_argument(
-        "target", nargs="?", help="cached symbol (e.g. ^NSEI), or the path of a CSV file"
+        "target",
+        nargs="?",
+        help="cached symbol (e.g. ^NSEI), the path of a CSV file, or a folder of CSVs (a "
+        "universe: one file per symbol)",
     )
     what.add_argument("--csv", metavar="PATH", help="check a CSV file")
     what.add_argument("--source", choices=["synthetic"], help="check the synthetic market")
@@ -128,9 +131,13 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    """A data-quality report; an argument that names an existing file is a CSV."""
+    """A data-quality report; an argument that names an existing file is a CSV, one that
+    names a folder a universe of CSVs (one per symbol)."""
     checks = _checks(args)
     target = args.target
+    folder = args.csv or target
+    if folder is not None and Path(folder).is_dir():
+        return _check_folder(Path(folder), checks)
     a_path = target is not None and (target.lower().endswith(".csv") or "/" in target)
     if a_path and not Path(target).is_file():  # symbols have neither (^NSEI, M&M)
         raise DataSourceError(f"no such file: {target}; pass an existing CSV file or a symbol")
@@ -150,4 +157,32 @@ def _check(args: argparse.Namespace) -> int:
     print(f"source: {prov.source}  symbol: {prov.symbol}  sha256: {prov.sha256[:12]}")
     print(report_for(frame, implausible=bars, limits=limits.describe()))
     enforce(bars, limits, checks.strict, where=csv or symbol)
+    return 0
+
+
+def _check_folder(folder: Path, checks: DataChecksConfig) -> int:
+    """Every CSV of ``folder``: a line per symbol, then each symbol's full report."""
+    import warnings
+
+    from niftycnn.config import DataConfig
+    from niftycnn.data.universe import load_universe
+    from niftycnn.data.universe_check import check_universe
+
+    relaxed = checks.model_copy(update={"strict": False})
+    cfg = DataConfig(source="csv", path=str(folder), checks=relaxed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the report lists what the warnings would say
+        universe = load_universe(cfg)
+    result = check_universe(universe, checks)
+    print(f"source: csv:{folder}  sha256: {universe.provenance.sha256[:12]}")
+    print(result.summary)
+    for symbol, report in result.reports.items():
+        print(f"\n== {symbol}\n{report}")
+    if checks.strict and result.implausible:
+        from niftycnn.errors import DataValidationError
+
+        raise DataValidationError(
+            f"{folder}: {result.implausible} implausible bar(s) (listed above); fix or drop "
+            "them in the files, or turn strict off to only warn"
+        )
     return 0

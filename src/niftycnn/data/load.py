@@ -24,7 +24,7 @@ from niftycnn.data.cache import (
 )
 from niftycnn.data.csv_io import read_csv
 from niftycnn.data.frame import frame_sha256
-from niftycnn.data.plausibility import Limits, enforce, implausible_bars, limits_for
+from niftycnn.data.plausibility import Limits, drop_stale, enforce, implausible_bars, limits_for
 from niftycnn.data.synthetic import synthetic_config, synthetic_ohlcv
 from niftycnn.data.validate import clean_ohlcv
 from niftycnn.data.yahoo import load_yahoo
@@ -85,8 +85,9 @@ def load_ohlcv(
     when the bars were captured (the download, or a CSV file's modification time).
 
     ``checks`` (``[data.checks]``): rows with missing prices are an error unless
-    ``drop_missing``; with ``check_bars`` implausible bars are a warning, or an error
-    under ``strict`` (for Yahoo, before the cache is written).
+    ``drop_missing``; ``drop_stale`` drops flat zero-volume bars; with ``check_bars``
+    implausible bars are a warning, or an error under ``strict`` (for Yahoo, before the
+    cache is written).
     """
     checks = checks or DataChecksConfig()
     fetched_at: str | None = None
@@ -109,6 +110,10 @@ def load_ohlcv(
     else:
         raise DataSourceError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     frame = _cut(frame, start, end)
+    if checks.drop_stale:
+        frame, dropped = drop_stale(frame, symbol)
+        if dropped:
+            warnings.warn(dropped, stacklevel=2)
     if check_bars and source != "yahoo":
         _vet(
             frame,

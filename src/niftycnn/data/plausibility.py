@@ -120,6 +120,24 @@ def _stale(frame: pd.DataFrame) -> np.ndarray:
     return flat & np.asarray(on_session)
 
 
+def drop_stale(frame: pd.DataFrame, where: str = "the data") -> tuple[pd.DataFrame, str | None]:
+    """``frame`` without its stale bars (``[data.checks] drop_stale``), and the warning
+    that says how many went (None when there were none). A frame left with no bar is an
+    error naming the option."""
+    stale = _stale(frame)
+    if not stale.any():
+        return frame, None
+    kept = frame[~stale]
+    if kept.empty:
+        raise DataValidationError(
+            f"{where}: every bar is stale (flat, zero volume); drop_stale would leave "
+            "nothing: check the source, or set [data.checks] drop_stale = false"
+        )
+    dates = pd.DatetimeIndex(frame.index[stale])
+    span = f"{dates[0].date()} to {dates[-1].date()}" if len(dates) > 1 else str(dates[0].date())
+    return kept, f"{where}: dropped {int(stale.sum())} stale bar(s) ({span})"
+
+
 def _mid_session(last_date: pd.Timestamp, captured_at: pd.Timestamp) -> bool:
     at = pd.Timestamp(captured_at)
     at = (at.tz_localize("UTC") if at.tz is None else at).tz_convert(_TZ)

@@ -3,12 +3,14 @@
 ``yfinance.download`` (1.x) returns (Price, Ticker) MultiIndex columns, may return an
 empty frame instead of raising when Yahoo is unreachable, and rate-limits; the loader
 retries with exponential backoff and fails with one clear line, never a KeyError.
+:func:`load_yahoo_many` fetches a universe in one call and reports the symbols it could
+not get instead of failing.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -75,6 +77,26 @@ def normalize_yfinance(raw: pd.DataFrame | None, symbol: str) -> pd.DataFrame:
 Downloader = Callable[..., pd.DataFrame | None]
 
 
+def _download_kwargs(
+    start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
+) -> dict[str, Any]:
+    kwargs: dict[str, Any] = dict(
+        start=None if start is None else pd.Timestamp(start).strftime("%Y-%m-%d"),
+        # yfinance's end is exclusive; ours is inclusive.
+        end=None
+        if end is None
+        else (pd.Timestamp(end) + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
+        interval="1d",
+        auto_adjust=True,
+        progress=False,
+        actions=False,
+        threads=False,
+    )
+    if start is None and end is None:
+        kwargs["period"] = "max"
+    return kwargs
+
+
 def load_yahoo(
     symbol: str,
     start: str | pd.Timestamp | None = None,
@@ -95,20 +117,7 @@ def load_yahoo(
         import yfinance
 
         download = yfinance.download
-    kwargs: dict[str, Any] = dict(
-        start=None if start is None else pd.Timestamp(start).strftime("%Y-%m-%d"),
-        # yfinance's end is exclusive; ours is inclusive.
-        end=None
-        if end is None
-        else (pd.Timestamp(end) + pd.Timedelta(days=1)).strftime("%Y-%m-%d"),
-        interval="1d",
-        auto_adjust=True,
-        progress=False,
-        actions=False,
-        threads=False,
-    )
-    if start is None and end is None:
-        kwargs["period"] = "max"
+    kwargs = _download_kwargs(start, end)
     last_error = "no data"
     for attempt in range(retries + 1):
         if attempt and backoff > 0:
@@ -125,3 +134,63 @@ def load_yahoo(
         f"could not download {symbol!r} from Yahoo after {retries + 1} "
         f"tries ({last_error}); {_FALLBACK}"
     )
+
+
+def load_yahoo_many(
+    symbols: Sequence[str],
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    *,
+    retries: int = 3,
+    backoff: float = 1.0,
+    download: Downloader | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Daily bars of many symbols from one ``yf.download`` call: (frames, failures).
+
+    yfinance returns one frame with (Price, Ticker) columns; a ticker it could not fetch
+    has all-NaN columns (or none), and when nothing could be fetched the frame is empty.
+    Each symbol's columns are normalised on their own (:func:`normalize_yfinance`); the
+    symbols that failed are retried together, ``retries`` times with exponential backoff,
+    and those that still fail are returned in ``failures`` with the reason, not raised.
+    """
+    sleep = time.sleep if sleep is None else sleep
+    if download is None:
+        import yfinance
+
+        download = yfinance.download
+    kwargs = _download_kwargs(start, end)
+    frames: dict[str, pd.DataFrame] = {}
+    failures = {s: "no data" for s in symbols}
+    for attempt in range(retries + 1):
+        todo = [s for s in symbols if s in failures]
+        if not todo:
+            break
+        if attempt and backoff > 0:
+            sleep(backoff * 2 ** (attempt - 1))
+        try:
+            raw = download(todo if len(todo) > 1 else todo[0], **kwargs)
+        except Exception as exc:  # yfinance raises many types on network trouble
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            failures |= dict.fromkeys(todo, reason)
+            continue
+        for symbol in todo:
+            try:
+                frames[symbol] = normalize_yfinance(_columns_of(raw, symbol), symbol)
+                del failures[symbol]
+            except (DataSourceError, DataValidationError) as exc:
+                failures[symbol] = str(exc).split(";")[0]
+    return frames, failures
+
+
+def _columns_of(raw: pd.DataFrame | None, symbol: str) -> pd.DataFrame | None:
+    """One ticker's columns of a multi-ticker download (None when it has none); yfinance
+    upper-cases the tickers it was given."""
+    if raw is None or raw.empty or not isinstance(raw.columns, pd.MultiIndex):
+        return raw
+    for level in range(raw.columns.nlevels):
+        names = {str(t): t for t in raw.columns.get_level_values(level)}
+        for name in (symbol, symbol.upper()):
+            if name in names:
+                return raw.xs(names[name], axis=1, level=level, drop_level=False)
+    return None

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from niftycnn.report import figures as fig
-from niftycnn.report import validation
+from niftycnn.report import universe, validation
 from niftycnn.report.document import (
     Bullets,
     Figure,
@@ -65,6 +65,10 @@ def comparison_sentences(comparison: pd.DataFrame) -> list[str]:
 
 def _verdict(run: RunLayout) -> Section:
     section = Section("Verdict", anchor="verdict")
+    across = universe.universe_sentences(run)
+    if across:
+        section.add(Paragraph("Across the universe's symbols, out of sample:", True))
+        section.add(Bullets(tuple(across)))
     comparison = _csv(run.metric("comparison"))
     if comparison is not None and len(comparison):
         section.add(Paragraph("Out of sample, against each baseline on the same folds:", True))
@@ -94,6 +98,8 @@ def _data(run: RunLayout) -> Section:
             )
         )
     )
+    if data.get("notes"):
+        section.add(Bullets(tuple(f"note: {note}" for note in data["notes"])))
     if data.get("check"):
         section.add(Preformatted(data["check"]))
     return section
@@ -164,7 +170,7 @@ def _metrics(run: RunLayout) -> Section | None:
     if per_year is not None:
         section.add(Table(per_year, "Net return per year", index=False))
     equity = _csv(run.metric("equity"), index_col=0, parse_dates=True)
-    if equity is not None:
+    if equity is not None and not universe.is_universe(run):  # its section has the curves
         section.add(Figure("equity", fig.equity_and_drawdown(equity), "Equity and drawdown"))
     confusion = _csv(run.metric("confusion"), index_col=0)
     if confusion is not None:
@@ -223,6 +229,7 @@ def build_sections(run_dir: str | Path | RunLayout) -> tuple[str, list[Section],
         _labels(run),
         _architecture(run),
         _scheme(run),
+        universe.universe_section(run),
         validation.paths_section(run),
         _metrics(run),
         validation.tables_section(run),

@@ -80,15 +80,15 @@ def accuracy_sentence(accuracy: pd.DataFrame) -> str:
     )
 
 
-def overfitting_sentence(overfitting: pd.DataFrame) -> str:
+def overfitting_sentence(overfitting: pd.DataFrame, returns: str = "daily net returns") -> str:
     """PBO across the models (or sweep points) and their deflated Sharpe ratios."""
     r = overfitting.iloc[0]
     dsr = [f"{r.reference} {r.reference_dsr:.3f}"] if "reference_dsr" in r else []
     if r.best != r.reference and "best_dsr" in r and pd.notna(r.best_dsr):
         dsr.append(f"the best, {r.best}, {r.best_dsr:.3f}")
     return (
-        f"Backtest overfitting across the run's {int(r.n_strategies)} {r.set} (daily net "
-        f"returns; CSCV, "
+        f"Backtest overfitting across the run's {int(r.n_strategies)} {r.set} ({returns}; "
+        f"CSCV, "
         f"{int(r.n_blocks)} blocks, {int(r.n_combinations):,} combinations): PBO = {r.pbo:.2f} "
         f"(the in-sample best Sharpe is at or below the median out of sample in "
         f"{r.pbo:.0%} of combinations; its out-of-sample Sharpe is negative in "
@@ -125,7 +125,9 @@ def verdict_sentences(run: RunLayout) -> list[str]:
         out.append(accuracy_sentence(accuracy))
     overfitting = _csv(run.metric("overfitting"))
     if overfitting is not None:
-        out.append(overfitting_sentence(overfitting))
+        across = run.metric("cross_section").is_file()  # a universe: long-short returns
+        returns = "net long-short period returns" if across else "daily net returns"
+        out.append(overfitting_sentence(overfitting, returns))
     paths = _csv(run.metric("paths"))
     if paths is not None and paths["path"].nunique() > 1:
         out.append(paths_sentence(paths))

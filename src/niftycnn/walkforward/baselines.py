@@ -22,6 +22,18 @@ or None, and ``r_pred`` (n,) (NaN where the fold derives it from the probabiliti
   (:mod:`niftycnn.walkforward.rocket`): the learned filters' control.
 - ``fixed_kernels``: a network (the preset of that name: frozen level / momentum /
   curvature kernels, then q10's trainable rest) trained by the CNN engine.
+
+Rule baselines for universes (ranked across the symbols like every model; the default
+baselines of a universe only), scored like ``momentum``:
+
+- ``xs_momentum``: cross-sectional momentum, the window's L-day return
+  log(close_t / close_{t-L+1}) (Jegadeesh & Titman 1993, on the window's horizon);
+- ``xs_reversal``: short-term reversal, minus the last week's return
+  -log(close_t / close_{t-5}) (Jegadeesh 1990; Lehmann 1990).
+
+Both predict that score times a scale fitted on the training side (the ratio of the
+mean absolute label return to the mean absolute score), so their returns have the
+label's size; the scale is positive, so it changes no ranking.
 """
 
 from __future__ import annotations
@@ -100,6 +112,32 @@ class Momentum:
         return None, np.where(up, 1.0, -1.0) * self.size_
 
 
+class ScoreRule:
+    """A rule whose score is one lagged return of the window's close channel (the
+    windows hold log(close / close_t), so the return from lag j to t is -X[:, c, j])."""
+
+    task = "regression"
+
+    def __init__(self, close_channel: int, lag: int | None, sign: float) -> None:
+        self.close_channel, self.lag, self.sign = close_channel, lag, sign
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        length = X.shape[-1]
+        lag = 0 if self.lag is None else max(length - 1 - self.lag, 0)
+        return self.sign * -X[:, self.close_channel, lag].astype(np.float64)
+
+    def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
+        size = float(np.mean(np.abs(self.score(X))))
+        self.scale_ = float(np.mean(np.abs(y_return))) / size if size > 0 else 1.0
+        return self
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        return None, self.scale_ * self.score(X)
+
+
+REVERSAL_DAYS = 5  # a week of sessions
+
+
 class Ridge:
     task = "regression"
 
@@ -145,7 +183,8 @@ class BaselineInfo:
     """One row of the registry: what a baseline is, which heads it serves, what it reads.
 
     ``make(features)`` builds an estimator; ``preset`` (networks) is trained by the CNN
-    engine instead, with the experiment's head.
+    engine instead, with the experiment's head. ``universe``: a cross-sectional rule,
+    a default baseline of universes only (it can still be asked for on one series).
     """
 
     name: str
@@ -153,6 +192,7 @@ class BaselineInfo:
     needs: tuple[str, ...] = ()
     make: Callable[[Sequence[str]], Baseline] | None = None
     preset: str | None = None
+    universe: bool = False
 
 
 BASELINES: dict[str, BaselineInfo] = {
@@ -171,6 +211,20 @@ BASELINES: dict[str, BaselineInfo] = {
         BaselineInfo("rocket", ("classification",), make=lambda f: Rocket()),
         BaselineInfo("rocket_ridge", BOTH_HEADS, make=lambda f: RocketRidge()),
         BaselineInfo("fixed_kernels", BOTH_HEADS, preset="fixed_kernels"),
+        BaselineInfo(
+            "xs_momentum",
+            BOTH_HEADS,
+            needs=("close",),
+            make=lambda f: ScoreRule(list(f).index("close"), None, 1.0),
+            universe=True,
+        ),
+        BaselineInfo(
+            "xs_reversal",
+            BOTH_HEADS,
+            needs=("close",),
+            make=lambda f: ScoreRule(list(f).index("close"), REVERSAL_DAYS, -1.0),
+            universe=True,
+        ),
     )
 }
 
@@ -200,10 +254,15 @@ def check_baselines(names: Sequence[str], head: str, features: Sequence[str]) ->
             )
 
 
-def default_baselines(head: str, features: Sequence[str]) -> tuple[str, ...]:
-    """Every baseline that serves ``head`` and finds the features it reads."""
+def default_baselines(
+    head: str, features: Sequence[str], universe: bool = False
+) -> tuple[str, ...]:
+    """Every baseline that serves ``head`` and finds the features it reads (the
+    cross-sectional rules only for a ``universe``)."""
     return tuple(
-        n for n, b in BASELINES.items() if head in b.heads and all(c in features for c in b.needs)
+        n
+        for n, b in BASELINES.items()
+        if head in b.heads and all(c in features for c in b.needs) and (universe or not b.universe)
     )
 
 

@@ -1,7 +1,8 @@
 """Combinatorial purged cross-validation (López de Prado, AFML ch. 12), usable wherever a
 scikit-learn CV splitter is.
 
-The samples (in time order) are cut into N contiguous groups of near-equal size. Every
+The sessions (the distinct end dates of the samples, in time order; a panel has one sample
+per symbol and session) are cut into N contiguous groups of near-equal size. Every
 choice of k test groups is one split: C(N, k) splits. A group is tested in C(N-1, k-1)
 of them, so the test predictions assemble into phi = k / N x C(N, k) = C(N-1, k-1)
 *backtest paths*: path p takes, for each group g, the predictions of the p-th split (in
@@ -37,7 +38,14 @@ import pandas as pd
 
 from niftycnn.config import WalkForwardConfig
 from niftycnn.errors import SplitError
-from niftycnn.walkforward.splits import NEVER, Fold, Splitter, WalkForwardSplit, sample_keys
+from niftycnn.walkforward.splits import (
+    NEVER,
+    Fold,
+    Splitter,
+    WalkForwardSplit,
+    sample_keys,
+    session_index,
+)
 from niftycnn.windows import WindowDataset
 
 _DEFAULTS = WalkForwardConfig()
@@ -91,7 +99,7 @@ class CombinatorialPurgedSplit:
         if int(self.embargo) < 0:
             raise SplitError(f"embargo must be >= 0 sessions, got {self.embargo}")
         if n is not None and n < big_n:
-            raise SplitError(f"{n} samples cannot make {big_n} groups; use fewer groups")
+            raise SplitError(f"{n} sessions cannot make {big_n} groups; use fewer groups")
 
     @property
     def n_paths(self) -> int:
@@ -118,7 +126,7 @@ class CombinatorialPurgedSplit:
         return np.where(tested, np.cumsum(tested, axis=0) - 1, -1)
 
     def group_bounds(self, n: int) -> np.ndarray:
-        """(N + 1,) start positions of the contiguous groups of ``n`` samples."""
+        """(N + 1,) start positions of the contiguous groups of ``n`` sessions."""
         self._validate(n)
         sizes = np.full(int(self.n_groups), n // int(self.n_groups))
         sizes[: n % int(self.n_groups)] += 1
@@ -127,9 +135,12 @@ class CombinatorialPurgedSplit:
     def _positions(
         self, end: np.ndarray, exp: np.ndarray, label_end: np.ndarray
     ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        """(split, train, val, test, path of each test row) for every split."""
+        """(split, train, val, test, path of each test row) for every split. Groups,
+        embargo and the validation tail count sessions (distinct end dates), so a panel's
+        group holds every symbol's samples dated in it."""
         n = len(end)
-        bounds = self.group_bounds(n)
+        day, first_of = session_index(end)
+        bounds = first_of[self.group_bounds(len(first_of) - 1)]
         paths = self.path_table()
         group = np.repeat(np.arange(int(self.n_groups)), np.diff(bounds))
         emb = int(self.embargo)
@@ -142,10 +153,13 @@ class CombinatorialPurgedSplit:
                 if self.purge:
                     span_end = max(end[b - 1], int(label_end[a:b].max()))
                     drop |= (end <= span_end) & (exp >= end[a])
-                drop |= ((pos >= a - emb) & (pos < a)) | ((pos >= b) & (pos < b + emb))
+                da, db = day[a], day[b - 1] + 1
+                drop |= ((day >= da - emb) & (day < da)) | ((day >= db) & (day < db + emb))
             cand = pos[~drop]
-            n_val = int(np.floor(float(self.validation) * len(cand)))
-            train, val = cand[: len(cand) - n_val], cand[len(cand) - n_val :]
+            cand_days = np.unique(day[cand])
+            n_val = int(np.floor(float(self.validation) * len(cand_days)))
+            in_val = day[cand] >= (cand_days[len(cand_days) - n_val] if n_val else day.max() + 1)
+            train, val = cand[~in_val], cand[in_val]
             if n_val and self.purge:
                 train = train[exp[train] < end[val[0]]]
             if len(train) == 0:

@@ -109,6 +109,7 @@ def fold_rows(
         "task": task,
         "fold": f.index,
         "path": f.paths,
+        "symbol": ds.symbol_names[test],
         "n_seeds": n_seeds,
         "train_start": f.train_start,
         "train_end": f.train_end,

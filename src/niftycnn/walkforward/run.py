@@ -77,12 +77,14 @@ def run_walkforward(
     (a walk-forward refit or a CPCV split: ``splitter.folds(dataset)``).
 
     ``baselines``: names from ``niftycnn.walkforward.baselines.BASELINES`` (default: every
-    one that fits the head and the features). Returns the predictions table
+    one that fits the head and the features; the cross-sectional rules for a panel).
+    A panel (``niftycnn.windows.build_panel``) pools every symbol's samples in each
+    fold's training side; its rows carry their symbol. Returns the predictions table
     (:mod:`niftycnn.schema`), indexed by the window end date, rows ordered by fold, model;
     under CPCV a date recurs once per path (the ``path`` column).
     """
     if baselines is None:
-        baselines = default_baselines(arch.head, dataset.features)
+        baselines = default_baselines(arch.head, dataset.features, dataset.is_panel)
     check_baselines(baselines, arch.head, dataset.features)
     if arch.head == "classification" and arch.n_classes != dataset.n_classes:
         raise TrainingError(

@@ -1,11 +1,14 @@
 """Purged, embargoed walk-forward splits (usable wherever a scikit-learn CV splitter is).
 
-Semantics, in the order a fold is built (positions are sample indices, one sample per
-trading session, in time order):
+Semantics, in the order a fold is built. Samples are sorted by end date; every count
+below is in *sessions*, the distinct end dates of the samples. A single series has one
+sample per session; a panel (a universe, ``niftycnn.windows.build_panel``) has one per
+symbol trading that day, so a test block holds every symbol's samples dated in it and
+purge and embargo work on dates across the panel:
 
-1. **Test blocks.** The first block starts at ``min_train_size`` (a sample count) or at
-   the first sample dated on/after ``first_test_date``. A new block (a *refit*) starts
-   every ``refit`` samples (int), on each distinct expiry date of the dataset
+1. **Test blocks.** The first block starts at session ``min_train_size`` or at the
+   first session on/after ``first_test_date``. A new block (a *refit*) starts
+   every ``refit`` sessions (int), on each distinct expiry date of the dataset
    (``"expiry"``: a block is then the windows that share one label end date, i.e. the
    sessions [e_{j-1}, e_j): a window ending on an expiry day labels to the next one), or
    on each date of an explicit sequence (e.g. the monthly expiry calendar). A block runs
@@ -13,8 +16,8 @@ trading session, in time order):
    the first test sample to the end.
    Boundaries are anchored at the *start* of the data, so cutting the data after date d
    changes no fold whose test block starts before d (except that the last block is cut).
-2. **Candidates.** Samples before the test block (``expanding``), or only the last
-   ``max_train_size`` of them (``rolling``); unlabelled samples (no expiry / class -1)
+2. **Candidates.** Samples before the test block (``expanding``), or only those of the
+   last ``max_train_size`` sessions (``rolling``); unlabelled samples (no expiry / class -1)
    never train.
 3. **Purge.** A candidate whose label end date (expiry) is on or after the test block's
    first date is dropped: its label overlaps the test period.
@@ -27,8 +30,8 @@ trading session, in time order):
    is trained on what fold j-1 would have been allowed to train on, plus blocks).
    ``gap=n`` (scikit-learn's ``TimeSeriesSplit(gap=)``) drops the last n sessions
    before the test block; with purge on it is rarely needed.
-5. **Validation tail.** The last ``validation`` samples (a fraction of the candidates, or
-   a count) of the remaining candidates are held out for early stopping. They are
+5. **Validation tail.** The candidates of the last ``validation`` sessions (a fraction
+   of the candidates' sessions, or a count) are held out for early stopping. They are
    purged like training (their expiry is before the test start), and training samples
    whose expiry is on or after the first validation date are purged too.
 
@@ -103,6 +106,18 @@ def sample_keys(X: Any, groups: Any) -> tuple[np.ndarray, np.ndarray, pd.Datetim
     return end, exp, None
 
 
+def session_index(end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each sample's session (its position among the distinct end dates) and the first
+    sample of every session, with ``len(end)`` appended: samples must be sorted by end
+    date, so session d's samples are ``first_of[d]:first_of[d + 1]``. For a single series
+    (one sample per session) both are ``arange``."""
+    days, day = np.unique(end, return_inverse=True)
+    if len(end) and np.any(np.diff(end) < 0):
+        raise SplitError("samples must be sorted by end date (a panel: by date, then symbol)")
+    first_of = np.searchsorted(end, days, side="left")
+    return day.astype(np.int64), np.append(first_of, len(end)).astype(np.int64)
+
+
 class WalkForwardSplit:
     """Expanding or rolling walk-forward splits with purge, embargo and a validation tail.
 
@@ -110,13 +125,13 @@ class WalkForwardSplit:
 
     Args:
         mode: "expanding" (train on everything before the test block) or "rolling".
-        min_train_size: samples before the first test block (ignored if
+        min_train_size: sessions before the first test block (ignored if
             ``first_test_date`` is given).
         first_test_date: the first test block starts at the first sample on/after it.
-        refit: int (every n samples = trading sessions), "expiry" (on each distinct
+        refit: int (every n sessions), "expiry" (on each distinct
             expiry date of the dataset), or a sequence of dates (on each of them).
-        max_train_size: rolling window length in samples (required for "rolling").
-        validation: float in [0, 1) (fraction of the candidates) or int (count).
+        max_train_size: rolling window length in sessions (required for "rolling").
+        validation: float in [0, 1) (fraction of the candidates' sessions) or int (count).
         purge: drop training/validation samples whose expiry reaches the test block.
         embargo: sessions dropped after every earlier test block (see module doc).
         gap: sessions dropped right before the test block.
@@ -176,7 +191,7 @@ class WalkForwardSplit:
         if self.mode not in ("expanding", "rolling"):
             raise SplitError(f"mode must be 'expanding' or 'rolling', got {self.mode!r}")
         if self.mode == "rolling" and (self.max_train_size is None or self.max_train_size < 1):
-            raise SplitError("rolling mode needs max_train_size >= 1 (samples in the window)")
+            raise SplitError("rolling mode needs max_train_size >= 1 (sessions in the window)")
         if self.first_test_date is None and (
             self.min_train_size is None or self.min_train_size < 1
         ):
@@ -202,18 +217,21 @@ class WalkForwardSplit:
     def _block_starts(
         self, end: np.ndarray, exp: np.ndarray, dates: pd.DatetimeIndex | None
     ) -> np.ndarray:
-        n = len(end)
+        """The first session (a position in ``np.unique(end)``) of every test block."""
+        days = np.unique(end)
+        n = len(days)
         if self.first_test_date is not None:
             if dates is None:
                 raise SplitError(
                     "first_test_date needs a WindowDataset (dates); use min_train_size"
                 )
-            first = int(np.searchsorted(end, pd.Timestamp(self.first_test_date).value, side="left"))
+            first = int(np.searchsorted(days, pd.Timestamp(self.first_test_date).value, "left"))
         else:
             first = int(self.min_train_size)  # type: ignore[arg-type]
         if first >= n:
             raise SplitError(
-                f"the first test block starts at sample {first} but there are only {n} samples"
+                f"the first test block starts at session {first} but the samples span "
+                f"only {n} sessions"
             )
         if first < 1:
             raise SplitError("the first test block starts at the first sample: nothing to train on")
@@ -228,49 +246,66 @@ class WalkForwardSplit:
                 bounds = np.unique(pd.DatetimeIndex(list(self.refit)).as_unit("ns").asi8)  # type: ignore[arg-type]
             # a block starts on the session of each bound: with expiries, the windows of
             # one block [e_{j-1}, e_j) all share the label end date e_j
-            after = np.searchsorted(end, bounds, side="left")
+            after = np.searchsorted(days, bounds, side="left")
             starts = np.unique(np.concatenate([[first], after[(after > first) & (after < n)]]))
         return starts
 
     def _fold_positions(
         self, end: np.ndarray, exp: np.ndarray, dates: pd.DatetimeIndex | None
     ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+        """(fold, train, validation, test) sample positions. Everything is counted in
+        sessions (distinct end dates; one sample each for a single series), so a panel's
+        test block holds every symbol's samples dated in it."""
         self._validate()
-        n = len(end)
+        day, first_of = session_index(end)
+        n_days = len(first_of) - 1
         starts = self._block_starts(end, exp, dates)
-        stops = np.append(starts[1:], n)
+        stops = np.append(starts[1:], n_days)
         if self.max_folds is not None:
             starts, stops = starts[: int(self.max_folds)], stops[: int(self.max_folds)]
-        embargoed = np.zeros(n, dtype=bool)
+        embargoed = np.zeros(n_days, dtype=bool)
         emb = int(self.embargo)
         for j, (s, e) in enumerate(zip(starts, stops, strict=True)):
             s, e = int(s), int(e)
             lo = 0 if self.mode == "expanding" else max(0, s - int(self.max_train_size))  # type: ignore[arg-type]
             hi = max(lo, s - int(self.gap))
-            cand = np.arange(lo, hi)
-            cand = cand[~embargoed[lo:hi]]
+            cand = np.arange(first_of[lo], first_of[hi])
+            cand = cand[~embargoed[day[cand]]]
             labelled = exp[cand] != NEVER
             if self.purge:
-                cand = cand[labelled & (exp[cand] < end[s])]
+                cand = cand[labelled & (exp[cand] < end[first_of[s]])]
             else:
                 cand = cand[labelled]
-            v = self.validation
-            n_val = int(np.floor(v * len(cand))) if isinstance(v, float) else min(int(v), len(cand))
-            if n_val > 0:
-                val = cand[len(cand) - n_val :]
-                train = cand[: len(cand) - n_val]
-                if self.purge:
-                    train = train[exp[train] < end[val[0]]]
-            else:
-                val, train = cand[:0], cand
+            train, val = self._validation_tail(cand, day, end, exp)
             if len(train) == 0:
                 raise SplitError(
-                    f"fold {j} (test from sample {s}) has no training sample after purge/embargo; "
-                    "start the first test block later (min_train_size / first_test_date)"
+                    f"fold {j} (test from session {s}) has no training sample after "
+                    "purge/embargo; start the first test block later (min_train_size / "
+                    "first_test_date)"
                 )
-            yield j, train, val, np.arange(s, e)
+            yield j, train, val, np.arange(first_of[s], first_of[e])
             if emb:
                 embargoed[e : e + emb] = True  # sessions right after this test block
+
+    def _validation_tail(
+        self, cand: np.ndarray, day: np.ndarray, end: np.ndarray, exp: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(train, validation): the validation tail is the candidates of the last
+        ``validation`` sessions among theirs (a share, or a count)."""
+        cand_days = np.unique(day[cand])
+        v = self.validation
+        n_val = (
+            int(np.floor(v * len(cand_days)))
+            if isinstance(v, float)
+            else min(int(v), len(cand_days))
+        )
+        if n_val <= 0:
+            return cand, cand[:0]
+        in_val = day[cand] >= cand_days[len(cand_days) - n_val]
+        val, train = cand[in_val], cand[~in_val]
+        if self.purge:
+            train = train[exp[train] < end[val[0]]]
+        return train, val
 
     # -- public API -------------------------------------------------------------------
     def split(

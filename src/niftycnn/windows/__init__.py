@@ -1,7 +1,8 @@
 """Windows stage: expiry calendar, normalised windows and labels.
 
-Reads the canonical OHLCV frame (``niftycnn.data``) and the ``[windows]`` / ``[labels]``
-tables; gives a :class:`WindowDataset` (windows, label returns and classes, label end
+Reads the canonical OHLCV frame (``niftycnn.data``), or a universe's frames
+(:func:`build_panel`), and the ``[windows]`` / ``[labels]`` tables; gives a
+:class:`WindowDataset` (windows, label returns and classes, label end
 dates for purging). Writes nothing: the workflow records the label distribution.
 """
 
@@ -15,7 +16,8 @@ from niftycnn.windows.labels import (
     VolatilityThresholds,
     labeler_for,
 )
-from niftycnn.windows.windows import FEATURES, make_windows
+from niftycnn.windows.panel import build_panel
+from niftycnn.windows.windows import FEATURES, attach_market, make_windows
 
 __all__ = [
     "EXPIRY_REGIMES",
@@ -26,7 +28,9 @@ __all__ = [
     "QuantileThresholds",
     "VolatilityThresholds",
     "WindowDataset",
+    "attach_market",
     "build_dataset",
+    "build_panel",
     "expiry_dates",
     "labeler_for",
     "make_windows",

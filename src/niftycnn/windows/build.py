@@ -34,9 +34,11 @@ def build_dataset(
     frame: pd.DataFrame,
     windows: WindowsConfig | None = None,
     labels: LabelsConfig | None = None,
+    symbol: str = "",
 ) -> WindowDataset:
     """Windows, labels and trailing volatility for every sample of ``frame``, as the
-    ``[windows]`` and ``[labels]`` tables say (their defaults when not given).
+    ``[windows]`` and ``[labels]`` tables say (their defaults when not given); ``symbol``
+    names the series (the predictions table's ``symbol`` column).
 
     The label's classes are filled with a labeler fitted on *all* labelled samples. That
     is harmless for fixed and volatility thresholds, which learn nothing; quantile
@@ -82,4 +84,5 @@ def build_dataset(
         features=tuple(windows.features),
         n_classes=labels.classes,
         scale_days=scale,
+        symbols=(symbol,),
     )

@@ -35,6 +35,10 @@ class WindowDataset:
             thresholds divide the return by (int64): the horizon, except for triple
             barrier labels, whose barriers are in units of sigma_t sqrt(H), H the vertical
             barrier. None (the default) means ``horizon``.
+        symbol: each sample's symbol, as a position in ``symbols`` (int64); None (the
+            default) means all 0: a single series.
+        symbols: the symbol names (one for a single series). A panel
+            (:func:`niftycnn.windows.build_panel`) sorts its samples by (end date, symbol).
     """
 
     X: np.ndarray
@@ -47,10 +51,29 @@ class WindowDataset:
     features: tuple[str, ...]
     n_classes: int = 5
     scale_days: np.ndarray | None = None
+    symbol: np.ndarray | None = None
+    symbols: tuple[str, ...] = ("",)
 
     def __post_init__(self) -> None:
         if self.scale_days is None:
             object.__setattr__(self, "scale_days", np.asarray(self.horizon, dtype=np.int64))
+        if self.symbol is None:
+            object.__setattr__(self, "symbol", np.zeros(len(self.end_dates), dtype=np.int64))
+
+    @property
+    def symbol_codes(self) -> np.ndarray:
+        """``symbol`` as an array (never None once built)."""
+        return np.asarray(self.symbol, dtype=np.int64)
+
+    @property
+    def symbol_names(self) -> np.ndarray:
+        """Each sample's symbol name."""
+        return np.asarray(self.symbols, dtype=object)[self.symbol_codes]
+
+    @property
+    def is_panel(self) -> bool:
+        """More than one symbol (a universe)."""
+        return len(self.symbols) > 1
 
     @property
     def scale(self) -> np.ndarray:
@@ -82,4 +105,6 @@ class WindowDataset:
             features=self.features,
             n_classes=self.n_classes,
             scale_days=self.scale[idx],
+            symbol=self.symbol_codes[idx],
+            symbols=self.symbols,
         )

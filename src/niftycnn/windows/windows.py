@@ -11,7 +11,9 @@ A window ending on day t holds rows t-L+1 .. t. Normalisation uses only those ro
 - returns: daily log return of close (0 on the frame's first day, which has no previous
   close), unscaled; it reads close at t-L, the day before the window, which is still in
   the past;
-- range: log(high / low), unscaled.
+- range: log(high / low), unscaled;
+- market: log of the frame's ``market`` column (an index, or a universe's equal-weight
+  index, attached by :func:`attach_market`) minus its value on the window's last day.
 
 New channels are a row in :data:`FEATURES`: a causal 1-D series and a scaling rule.
 """
@@ -29,7 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from niftycnn.data.frame import OHLCV_COLUMNS
 from niftycnn.errors import LabelError
 
-Scaling = Literal["last_close", "zscore_nonzero", "none"]
+Scaling = Literal["last_close", "last_value", "zscore_nonzero", "none"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class Feature:
         columns: frame columns the series reads.
         series: row i of the result uses rows <= i of the frame only (causal).
         scaling: per-window normalisation: "last_close" subtracts the window's last log
-            close (series must be a log price), "zscore_nonzero" z-scores over the
+            close (series must be a log price), "last_value" the series' own value on the
+            window's last day, "zscore_nonzero" z-scores over the
             window's nonzero raw values (volume), "none" leaves the values as they are.
     """
 
@@ -67,7 +70,17 @@ FEATURES: dict[str, Feature] = {
     "volume": Feature(("volume",), lambda f: f["volume"].to_numpy(np.float64), "zscore_nonzero"),
     "returns": Feature(("close",), _log_returns, "none"),
     "range": Feature(("high", "low"), lambda f: np.log(f["high"] / f["low"]).to_numpy(), "none"),
+    "market": Feature(("market",), _log_col("market"), "last_value"),
 }
+
+
+def attach_market(frame: pd.DataFrame, market: pd.Series) -> pd.DataFrame:
+    """``frame`` with a ``market`` column: the market's level on each of its dates, or
+    the last level before it where the market has no bar that day (never a later one).
+    Rows dated before the market's first bar are dropped (they have no market value)."""
+    level = market.sort_index().reindex(frame.index, method="ffill")
+    out = frame.assign(market=level.to_numpy(np.float64))
+    return out[np.isfinite(out["market"].to_numpy())]
 
 
 def _check_frame(frame: pd.DataFrame, features: Sequence[str], length: int) -> None:
@@ -81,6 +94,11 @@ def _check_frame(frame: pd.DataFrame, features: Sequence[str], length: int) -> N
         raise LabelError(f"window length must be >= 1, got {length}")
     needed = sorted({c for f in features for c in FEATURES[f].columns} | {"close"})
     missing = [c for c in needed if c not in frame.columns]
+    if missing == ["market"]:
+        raise LabelError(
+            "the 'market' feature needs a market series: set [data] market (a CSV file, a "
+            "symbol, or 'equal_weight' for a universe)"
+        )
     if missing:
         raise LabelError(f"frame lacks columns {missing}; pass the canonical OHLCV frame")
     if not isinstance(frame.index, pd.DatetimeIndex) or not frame.index.is_monotonic_increasing:
@@ -136,6 +154,8 @@ def make_windows(
         w = sliding_window_view(feat.series(frame), length)  # (N, L), a view
         if normalize and feat.scaling == "last_close":
             w = w - last_log_close
+        elif normalize and feat.scaling == "last_value":
+            w = w - w[:, -1:]
         elif normalize and feat.scaling == "zscore_nonzero":
             w = _zscore_nonzero(w)
         channels.append(w)

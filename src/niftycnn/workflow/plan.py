@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from niftycnn.config import Experiment, read_experiment
-from niftycnn.data import Provenance, load_ohlcv
+from niftycnn.data import Provenance, Universe, equal_weight_index, load_ohlcv, load_universe
 from niftycnn.errors import ConfigError, LabelError, NiftyCNNError, SpecError, SplitError
 from niftycnn.models import (
     Architecture,
@@ -41,7 +41,7 @@ from niftycnn.models.validate import iter_steps
 from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import check_baselines, cnn_baselines, default_baselines
 from niftycnn.walkforward.train import sequential_reason, torch_device
-from niftycnn.windows import WindowDataset, build_dataset
+from niftycnn.windows import WindowDataset, attach_market, build_dataset, build_panel
 
 FILTER_MIN_TAPS = 3  # the filter analysis needs a curvature reference (k >= 3)
 
@@ -55,7 +55,9 @@ def baselines(experiment: Experiment) -> tuple[str, ...]:
     """The baselines to run: as configured, or every one that fits head and features."""
     if experiment.baselines.models is not None:
         return tuple(experiment.baselines.models)
-    return default_baselines(experiment.model.head, experiment.windows.features)
+    return default_baselines(
+        experiment.model.head, experiment.windows.features, experiment.data.is_universe
+    )
 
 
 def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Experiment:
@@ -82,14 +84,24 @@ def load_experiment(path: str | Path) -> Experiment:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a run needs, checked: the experiment, its data, windows, folds and networks."""
+    """What a run needs, checked: the experiment, its data, windows, folds and networks.
+    ``frame`` is the single series (None for a universe); ``universe`` the universe's
+    frames (None for a single series)."""
 
     experiment: Experiment
-    frame: pd.DataFrame
+    frame: pd.DataFrame | None
     provenance: Provenance
     dataset: WindowDataset
     splitter: Splitter
     folds: tuple[Fold, ...]
+    universe: Universe | None = None
+
+    def closes(self) -> pd.DataFrame:
+        """date x symbol closes (one column for a single series: its symbol)."""
+        if self.universe is not None:
+            return self.universe.closes()
+        assert self.frame is not None
+        return self.frame[["close"]].rename(columns={"close": self.dataset.symbols[0]})
 
     @property
     def architecture(self) -> Architecture:
@@ -111,10 +123,24 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
         raise ConfigError(f"{origin}: {exc}") from None
     _check_stages(experiment, origin)
     _warn_about_engine(experiment)
-    frame, provenance = _load(experiment, origin)
-    _warn_about_volume(experiment, frame)
+    frame: pd.DataFrame | None = None
+    universe: Universe | None = None
+    if experiment.data.is_universe:
+        universe = _load_universe(experiment, origin)
+        provenance = universe.provenance
+        volume = pd.concat([f["volume"] for f in universe.frames.values()])
+    else:
+        frame, provenance = _load(experiment, origin)
+        volume = frame["volume"]
+    _warn_about_volume(experiment, volume)
+    market = _market(experiment, universe, origin)
     try:
-        dataset = build_dataset(frame, experiment.windows, experiment.labels)
+        if universe is not None:
+            dataset = build_panel(universe.frames, experiment.windows, experiment.labels, market)
+        else:
+            assert frame is not None
+            bars = frame if market is None else attach_market(frame, market)
+            dataset = build_dataset(bars, experiment.windows, experiment.labels, provenance.symbol)
     except LabelError as exc:
         raise ConfigError(f"{origin}: [windows] / [labels]: {exc}") from None
     if experiment.model.head == "classification" and dataset.n_classes != experiment.n_classes:
@@ -123,7 +149,9 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
             f"{experiment.n_classes}; set [model] n_classes to [labels] classes"
         )
     splitter, folds = _folds(experiment, dataset, origin)
-    return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds))
+    if universe is not None:
+        _check_cross_section(experiment, dataset, origin)
+    return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds), universe)
 
 
 def _load(experiment: Experiment, origin: str) -> tuple[pd.DataFrame, Provenance]:
@@ -143,6 +171,55 @@ def _load(experiment: Experiment, origin: str) -> tuple[pd.DataFrame, Provenance
         raise type(exc)(f"{origin}: [data] source = {cfg.source!r}: {exc}") from None
 
 
+def _load_universe(experiment: Experiment, origin: str) -> Universe:
+    cfg = experiment.data
+    try:
+        return load_universe(cfg, seed=experiment.seed)
+    except NiftyCNNError as exc:
+        raise type(exc)(f"{origin}: [data] source = {cfg.source!r}: {exc}") from None
+
+
+def _market(experiment: Experiment, universe: Universe | None, origin: str) -> pd.Series | None:
+    """The series of the ``market`` feature (``[data] market``), or None without one."""
+    cfg = experiment.data
+    if cfg.market is None or "market" not in experiment.windows.features:
+        if cfg.market is not None:
+            warnings.warn(
+                f"[data] market = {cfg.market!r} has no effect: add 'market' to [windows] features",
+                stacklevel=3,
+            )
+        return None
+    if cfg.market == "equal_weight":
+        assert universe is not None  # the config allows equal_weight for universes only
+        return equal_weight_index(universe.frames)
+    source = (
+        "csv" if Path(cfg.market).is_file() else ("yahoo" if cfg.source == "yahoo" else "cache")
+    )
+    try:
+        frame, _ = load_ohlcv(
+            source,  # type: ignore[arg-type]
+            symbol=Path(cfg.market).stem if source == "csv" else cfg.market,
+            path=cfg.market if source == "csv" else None,
+            cache_dir=cfg.cache_dir,
+            checks=cfg.checks,
+        )
+    except NiftyCNNError as exc:
+        raise type(exc)(f"{origin}: [data] market = {cfg.market!r}: {exc}") from None
+    return frame["close"]
+
+
+def _check_cross_section(experiment: Experiment, dataset: WindowDataset, origin: str) -> None:
+    """A universe has enough symbols per date for ``[backtest] quantiles`` portfolios."""
+    q = experiment.backtest.quantiles
+    per_date = pd.Series(dataset.symbol_codes).groupby(dataset.end_dates.asi8).size()
+    if per_date.max() < q:
+        raise ConfigError(
+            f"{origin}: [backtest] quantiles = {q} portfolios need at least {q} symbols on a "
+            f"date, but the universe has at most {per_date.max()} ({len(dataset.symbols)} "
+            "symbols in all); lower quantiles or add symbols"
+        )
+
+
 def _folds(
     experiment: Experiment, dataset: WindowDataset, origin: str
 ) -> tuple[Splitter, list[Fold]]:
@@ -150,15 +227,18 @@ def _folds(
     data's dates."""
     cfg = experiment.walkforward
     dates = dataset.end_dates
+    n_sessions = len(dates.unique())
     span = f"{len(dates):,} windows end from {dates[0].date()} to {dates[-1].date()}"
+    if dataset.is_panel:
+        span += f" on {n_sessions:,} sessions"
     if cfg.first_test is not None and pd.Timestamp(cfg.first_test) > dates[-1]:
         raise ConfigError(
             f"{origin}: [walkforward] first_test = {cfg.first_test!r} is after the data's "
             f"last window ({span}); choose a date before {dates[-1].date()}"
         )
-    if cfg.first_test is None and cfg.min_train >= len(dataset):
+    if cfg.first_test is None and cfg.min_train >= n_sessions:
         raise ConfigError(
-            f"{origin}: [walkforward] min_train = {cfg.min_train} needs more windows than "
+            f"{origin}: [walkforward] min_train = {cfg.min_train} needs more sessions than "
             f"the data give ({span}); lower min_train or load more data ([data])"
         )
     try:
@@ -172,8 +252,19 @@ def _folds(
 
 def _check_stages(experiment: Experiment, origin: str) -> None:
     """The preconditions of the training and filter stages that need no data: the first
-    layer holds filters, and the windows are long enough to analyse them."""
+    layer holds filters, and the windows are long enough to analyse them; the market
+    feature has a market; a sweep is over one series."""
     features = experiment.windows.features
+    if "market" in features and experiment.data.market is None:
+        raise ConfigError(
+            f"{origin}: [windows] features include 'market' but [data] market is not set; "
+            "set it to 'equal_weight' (a universe), a CSV file or a symbol, or drop 'market'"
+        )
+    if experiment.sweep is not None and experiment.data.is_universe:
+        raise ConfigError(
+            f"{origin}: [sweep] runs on one series; a universe sweep is not supported yet: "
+            "drop [sweep] or use one symbol"
+        )
     steps = validate_architecture(
         architecture(experiment), len(features), experiment.windows.length
     )
@@ -199,8 +290,8 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
         )
 
 
-def _warn_about_volume(experiment: Experiment, frame: pd.DataFrame) -> None:
-    if "volume" in experiment.windows.features and not frame["volume"].to_numpy().any():
+def _warn_about_volume(experiment: Experiment, volume: pd.Series) -> None:
+    if "volume" in experiment.windows.features and not volume.to_numpy().any():
         warnings.warn(
             "[windows] features include 'volume' but the data have no volume (0 on every "
             "day), so that channel is all zeros; drop it from features",

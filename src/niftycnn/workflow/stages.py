@@ -13,12 +13,10 @@ import numpy as np
 import pandas as pd
 
 from niftycnn.backtest import (
-    BENCHMARK,
     accuracy_table,
     comparison_table,
     evaluate,
     multiple_comparisons,
-    overfitting_table,
 )
 from niftycnn.config import Experiment, to_toml
 from niftycnn.data import format_report
@@ -35,6 +33,8 @@ from niftycnn.walkforward import run_walkforward, splits_table
 from niftycnn.walkforward.train import torch_device
 from niftycnn.windows import WindowDataset, labeler_for
 from niftycnn.workflow.plan import FILTER_MIN_TAPS, Plan
+from niftycnn.workflow.records import overfitting, records
+from niftycnn.workflow.universe_stages import universe_backtest_stage, universe_data_stage
 
 
 def record_stage(layout: RunLayout, plan: Plan, command: str) -> None:
@@ -54,8 +54,12 @@ def record_stage(layout: RunLayout, plan: Plan, command: str) -> None:
 
 def data_stage(layout: RunLayout, plan: Plan) -> None:
     """Writes ``data.json``: the data's provenance (fingerprint) and its check, with the
-    implausible bars by date."""
+    implausible bars by date (a universe: every symbol's, ``universe_data_stage``)."""
+    if plan.universe is not None:
+        universe_data_stage(layout, plan)
+        return
     cfg, frame = plan.experiment.data, plan.frame
+    assert frame is not None
     bars, limits = bar_check(frame, plan.provenance.symbol, cfg.checks, plan.provenance.fetched_at)
     check = format_report(report_for(frame, implausible=bars, limits=limits.describe()))
     write_json(layout.data, {"provenance": asdict(plan.provenance), "check": check})
@@ -106,9 +110,13 @@ def backtest_stage(
     each baseline and against all at once, and measures overfitting across the models.
     Writes ``metrics/`` (summary, per_fold, per_year, equity, significance,
     diebold_mariano, comparison, confusion, paths, multiple, accuracy, overfitting) and
-    ``verdict.json``."""
+    ``verdict.json`` (a universe: across and per symbol, ``universe_backtest_stage``)."""
+    if plan.universe is not None:
+        universe_backtest_stage(layout, plan, predictions)
+        return
     experiment = plan.experiment
     config, seed = experiment.backtest, experiment.seed
+    assert plan.frame is not None
     result = evaluate(
         predictions,
         plan.frame["close"],
@@ -129,7 +137,7 @@ def backtest_stage(
         "paths": (result.paths, False),
         "multiple": (multiple_comparisons(predictions, config, seed=seed), False),
         "accuracy": (accuracy_table(predictions, config, seed=seed), False),
-        "overfitting": (_overfitting(result.returns), False),
+        "overfitting": (overfitting(result.returns), False),
     }
     for name, (table, index) in tables.items():
         write_csv(layout.metric(name), table, index=index)
@@ -145,20 +153,6 @@ def backtest_stage(
     verdict |= {"comparisons": records(comparison), "scheme": experiment.walkforward.scheme}
     verdict["paths"] = records(result.paths) if result.paths["path"].nunique() > 1 else []
     write_json(layout.verdict, verdict)
-
-
-def _overfitting(returns: pd.DataFrame) -> pd.DataFrame:
-    """PBO and deflated Sharpe across the run's models (not buy-and-hold)."""
-    models = returns.drop(columns=BENCHMARK, errors="ignore")
-    if models.shape[1] < 2 or len(models) < 16:
-        return pd.DataFrame()
-    return overfitting_table(models, "cnn", "models")
-
-
-def records(table: pd.DataFrame) -> list[dict[str, object]]:
-    """A table's rows as JSON-ready dicts (NaN as null)."""
-    clean = table.astype(object).where(table.notna(), None)
-    return [{str(k): v for k, v in row.items()} for row in clean.to_dict(orient="records")]
 
 
 def filters_stage(

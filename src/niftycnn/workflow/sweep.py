@@ -51,6 +51,7 @@ def run_sweep(plan: Plan, layout: RunLayout, *, progress: bool = True) -> RunLay
             errors = sweep_errors(_curves(out), predictions, arch.head)
             rows.append({"point": point.name, **point.knobs, "params": params, **errors})
             cnn = predictions[predictions["model"] == "cnn"]
+            assert plan.frame is not None  # the plan refuses a universe sweep
             result = evaluate(cnn, plan.frame["close"], at.backtest, significance=False)
             returns[point.name] = result.returns["cnn"]
     write_csv(layout.sweep, pd.DataFrame(rows), index=False)
