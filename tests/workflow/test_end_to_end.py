@@ -31,7 +31,7 @@ source = "synthetic"
 n_days = 640
 start = "2019-03-01"
 pattern = "momentum"
-strength = 0.5
+oracle_sharpe = 2.0
 
 [train]
 epochs = 2
@@ -158,7 +158,7 @@ def test_saved_weights_reproduce_the_stored_predictions(finished_run: Path) -> N
     fold = predictions[(predictions.model == "cnn") & (predictions.fold == 1)]
     from niftycnn.data import synthetic_ohlcv
 
-    frame = synthetic_ohlcv(640, 3, start="2019-03-01", pattern="momentum", strength=0.5)
+    frame = synthetic_ohlcv(640, 3, start="2019-03-01", pattern="momentum")
     ds = build_dataset(frame)
     X = torch.as_tensor(ds.X[np.asarray(ds.end_dates.isin(fold.index))])
     networks = open_run(finished_run).models(1)

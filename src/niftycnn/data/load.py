@@ -19,7 +19,7 @@ from niftycnn.data.cache import (
 )
 from niftycnn.data.csv_io import read_csv
 from niftycnn.data.frame import frame_sha256
-from niftycnn.data.synthetic import synthetic_config, synthetic_ohlcv
+from niftycnn.data.synthetic import simulate_market, synthetic_config
 from niftycnn.data.validate import clean_ohlcv
 from niftycnn.data.yahoo import load_yahoo
 from niftycnn.errors import DataSourceError
@@ -40,10 +40,17 @@ class Provenance:
     last_date: str
     sha256: str
     fetched_at: str | None = None
+    # a synthetic market's ground truth (``SyntheticMarket.ground_truth``: the planted
+    # pattern, channel, kernel, solved scale and realised oracle Sharpe); None otherwise
+    synthetic: dict[str, Any] | None = None
 
 
 def provenance_of(
-    frame: pd.DataFrame, source: str, symbol: str, fetched_at: str | None = None
+    frame: pd.DataFrame,
+    source: str,
+    symbol: str,
+    fetched_at: str | None = None,
+    synthetic: dict[str, Any] | None = None,
 ) -> Provenance:
     """Provenance record of a canonical frame."""
     return Provenance(
@@ -54,6 +61,7 @@ def provenance_of(
         last_date=str(frame.index[-1].date()),
         sha256=frame_sha256(frame),
         fetched_at=fetched_at,
+        synthetic=synthetic,
     )
 
 
@@ -74,6 +82,7 @@ def load_ohlcv(
     calls :func:`synthetic_ohlcv` with the ``synthetic`` keyword arguments.
     """
     fetched_at: str | None = None
+    truth: dict[str, Any] | None = None
     if source == "yahoo":
         frame, meta = _yahoo_via_cache(symbol, start, cache_dir)
         label, fetched_at = meta.source, meta.fetched_at
@@ -85,12 +94,15 @@ def load_ohlcv(
             raise DataSourceError("source 'csv' needs a path; pass path=... (or --csv PATH)")
         frame, label = clean_ohlcv(read_csv(path)), f"csv:{Path(path).name}"
     elif source == "synthetic":
-        frame, label = synthetic_ohlcv(**(synthetic or {})), "synthetic"
+        params = dict(synthetic or {})
+        seed = params.pop("seed", 0)
+        market = simulate_market(synthetic_config(**params), seed)
+        frame, label, truth = market.frame, "synthetic", market.ground_truth()
         symbol = _synthetic_label(synthetic or {})
     else:
         raise DataSourceError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     frame = _cut(frame, start, end)
-    return frame, provenance_of(frame, label, symbol, fetched_at)
+    return frame, provenance_of(frame, label, symbol, fetched_at, truth)
 
 
 def _yahoo_via_cache(
@@ -122,7 +134,7 @@ def _synthetic_label(params: dict[str, Any]) -> str:
     seed = params.get("seed", 0)
     resolved = synthetic_config(**{k: v for k, v in params.items() if k != "seed"})
     values = {"seed": seed, **resolved.model_dump()}
-    key = ("n_days", "seed", "pattern", "strength", "lookback")
+    key = ("n_days", "seed", "pattern", "oracle_sharpe", "lookback", "channel")
     shown = {k: values[k] for k in key}
     shown |= {k: v for k, v in params.items() if k not in key}
     return "SYNTHETIC(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
