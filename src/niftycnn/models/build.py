@@ -27,6 +27,7 @@ from niftycnn.models.spec import (
     Flatten,
     GlobalAvgPool,
     GramConv,
+    LastStep,
     Pool,
     Residual,
 )
@@ -47,6 +48,18 @@ class GlobalAvgPool1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean(dim=-1)
+
+
+class LastStep1d(nn.Module):
+    """The last position of the length axis: (B, C, L) -> (B, C)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., -1]
+
+
+def _causal_pad(kernel: int, dilation: int = 1) -> nn.ConstantPad1d:
+    """dilation * (kernel - 1) zeros on the left: output t sees inputs <= t."""
+    return nn.ConstantPad1d((dilation * (kernel - 1), 0), 0.0)
 
 
 class ResidualBlock(nn.Module):
@@ -75,40 +88,43 @@ class ResidualBlock(nn.Module):
         return self.act(self.convs(x) + self.skip(x))
 
 
-def gram_conv(spec: GramConv, in_channels: int) -> nn.Conv1d:
+def gram_conv(spec: GramConv, in_channels: int) -> nn.Module:
     """A depthwise conv whose weights are the Gram basis on every input channel, frozen.
 
     Output channel ``c * n + d`` is the degree-``d`` polynomial (level, momentum,
     curvature) applied to input channel ``c``: torch orders grouped outputs group by group.
     """
     basis = torch.as_tensor(gram_basis(spec.kernel), dtype=torch.float32)
+    causal = spec.padding == "causal"
     conv = nn.Conv1d(
         in_channels,
         in_channels * basis.shape[0],
         spec.kernel,
-        padding=spec.padding,
+        padding=0 if causal else spec.padding,
         groups=in_channels,
         bias=False,
     )
     with torch.no_grad():
         conv.weight.copy_(basis.repeat(in_channels, 1).unsqueeze(1))
     conv.weight.requires_grad_(False)
-    return conv
+    return nn.Sequential(_causal_pad(spec.kernel), conv) if causal else conv
 
 
 def _conv_block(spec: Conv, in_channels: int) -> nn.Sequential:
+    causal = spec.padding == "causal"
     conv = nn.Conv1d(
         in_channels,
         spec.filters,
         spec.kernel,
         stride=spec.stride,
-        padding=spec.padding,
+        padding=0 if causal else spec.padding,
         dilation=spec.dilation,
         groups=spec.groups,
         bias=spec.bias,
     )
+    pad = [_causal_pad(spec.kernel, spec.dilation)] if causal else []
     norm = [nn.BatchNorm1d(spec.filters)] if spec.batch_norm else []
-    return nn.Sequential(conv, *norm, _ACTIVATIONS[spec.activation]())
+    return nn.Sequential(*pad, conv, *norm, _ACTIVATIONS[spec.activation]())
 
 
 def _module(step: Step) -> nn.Module:
@@ -129,6 +145,8 @@ def _module(step: Step) -> nn.Module:
         return nn.Dropout(spec.rate)
     if isinstance(spec, GlobalAvgPool):
         return GlobalAvgPool1d()
+    if isinstance(spec, LastStep):
+        return LastStep1d()
     if isinstance(spec, Flatten):
         return nn.Flatten()
     if isinstance(spec, Dense):

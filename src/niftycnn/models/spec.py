@@ -29,7 +29,7 @@ from niftycnn.errors import SpecError
 Int = Annotated[int, Strict()]
 Float = Annotated[float, Strict()]
 Bool = Annotated[bool, Strict()]
-Padding = Literal["same", "valid"] | Int
+Padding = Literal["same", "valid", "causal"] | Int
 Activation = Literal["relu", "gelu", "tanh", "elu", "leaky_relu", "none"]
 Head = Literal["classification", "regression"]
 
@@ -44,7 +44,9 @@ class Conv:
     """Conv1d with ``filters`` output channels; optional batch norm, then the activation.
 
     ``groups`` > 1 splits input and output channels into groups (``groups`` equal to the
-    input channels is a depthwise conv).
+    input channels is a depthwise conv). ``padding``: "same" (zeros on both sides, length
+    kept), "valid" (none), an integer (both sides), or "causal" (dilation * (kernel - 1)
+    zeros on the left only: output t sees inputs <= t, length kept).
     """
 
     __pydantic_config__ = _FORBID
@@ -97,6 +99,15 @@ class GlobalAvgPool:
 
 
 @dataclass(frozen=True)
+class LastStep:
+    """The last position of the length axis: (B, C, L) -> (B, C). The readout of the
+    window's most recent day; with causal convolutions before it, each feature sees the
+    last receptive-field days and nothing is averaged away."""
+
+    __pydantic_config__ = _FORBID
+
+
+@dataclass(frozen=True)
 class Flatten:
     """(B, C, L) -> (B, C * L)."""
 
@@ -129,7 +140,7 @@ class Residual:
     batch_norm: Bool = False
 
 
-LayerSpec = Conv | GramConv | Pool | Dropout | GlobalAvgPool | Flatten | Dense | Residual
+LayerSpec = Conv | GramConv | Pool | Dropout | GlobalAvgPool | LastStep | Flatten | Dense | Residual
 
 # The ``type`` names of an experiment file's layer tables, one per spec class.
 LAYER_TYPES: dict[str, type] = {
@@ -138,11 +149,17 @@ LAYER_TYPES: dict[str, type] = {
     "pool": Pool,
     "dropout": Dropout,
     "gap": GlobalAvgPool,
+    "last": LastStep,
     "flatten": Flatten,
     "dense": Dense,
     "residual": Residual,
 }
-_TYPE_ALIASES = {"global_avg_pool": "gap", "globalavgpool": "gap", "linear": "dense"}
+_TYPE_ALIASES = {
+    "global_avg_pool": "gap",
+    "globalavgpool": "gap",
+    "linear": "dense",
+    "last_step": "last",
+}
 
 
 def layer_type(spec: object) -> str:
@@ -158,8 +175,8 @@ class Architecture:
     """A body (layer specs) plus a head: K class logits or one regression output.
 
     The same body serves both heads: the head is a final ``Linear`` to ``n_outputs``. A
-    body that ends with a length axis (no ``GlobalAvgPool`` / ``Flatten``) gets a global
-    average pool before the head.
+    body that ends with a length axis (no ``GlobalAvgPool`` / ``LastStep`` / ``Flatten``)
+    gets a global average pool before the head.
     """
 
     layers: tuple[LayerSpec, ...]

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from niftycnn.errors import SpecError
-from niftycnn.models.build import ResidualBlock
+from niftycnn.models.build import LastStep1d, ResidualBlock
 from niftycnn.models.formulas import (
     conv2d_output_shape,
     conv2d_params,
@@ -33,7 +33,10 @@ from niftycnn.models.spec import (
     Architecture,
     Conv,
     Dense,
+    Flatten,
+    GlobalAvgPool,
     GramConv,
+    LastStep,
     Pool,
     Residual,
     layer_type,
@@ -153,8 +156,10 @@ def _row(step: Step, rf: int | None, jump: int) -> tuple[SummaryRow, int | None,
         detail = f"{c_in} -> {spec.units}" + ("" if step.role == "head" else f", {spec.activation}")
     elif kind == "dropout":
         detail = f"rate {spec.rate:g}"  # type: ignore[union-attr]
-    if len(step.out_shape) == 1:
-        rf = None
+    elif isinstance(spec, LastStep):
+        detail = "the last position (the most recent day)"
+    if isinstance(spec, GlobalAvgPool | Flatten):
+        rf = None  # every feature now sees the whole window
     if step.role != "body":
         kind = {"auto": "gap (auto)", "head": "head"}[step.role]
     row = SummaryRow(
@@ -235,12 +240,13 @@ def summarize_module(module: nn.Module, input_shape: Sequence[int], name: str = 
         module.train(was_training)
         for hook in hooks:
             hook.remove()
-    rows, rf, jump = [], 1, 1
+    rows, rf, jump, last_step = [], 1, 1, False
     for i, (n, sub, shape) in enumerate(seen):
         rf, jump = _module_rf(sub, rf, jump)
         params = sum(p.numel() for p in sub.parameters())
         trainable = sum(p.numel() for p in sub.parameters() if p.requires_grad)
-        row_rf = rf if len(shape) == 2 else None
+        last_step = last_step or isinstance(sub, LastStep1d)  # flat, but still rf days
+        row_rf = rf if len(shape) == 2 or last_step else None
         rows.append(SummaryRow(i, type(sub).__name__, n, shape, params, trainable, row_rf))
     return Summary(name or type(module).__name__, tuple(input_shape), tuple(rows))
 
