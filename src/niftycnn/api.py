@@ -66,12 +66,11 @@ class Run:
 
     @property
     def verdict(self) -> dict[str, Any]:
-        """``comparisons`` (one dict per baseline) and the ``filters`` sentence."""
-        filters = self.layout.filter_verdict
-        return {
-            "comparisons": self.comparison.to_dict(orient="records"),
-            "filters": read_json(filters)["verdict"] if filters.is_file() else None,
-        }
+        """The run's ``verdict.json``: ``comparisons`` (one entry per baseline),
+        ``filters`` (first-layer and effective-kernel verdicts per analysed channel),
+        ``effective_kernel``, ``market`` and, on planted synthetic runs, ``oracle`` (the
+        README's "verdict.json" section documents every field)."""
+        return dict(read_json(self._need(self.layout.verdict)))
 
     @property
     def report(self) -> Path:

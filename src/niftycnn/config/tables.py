@@ -134,8 +134,9 @@ def symmetric_cuts(n_classes: int, small: float, large: float) -> tuple[float, .
 
 
 class LabelsConfig(Table):
-    """The label of a window: its return to the next options expiry, in ``classes``
-    return-ordered classes (``niftycnn.schema.LabelVocabulary``).
+    """The label of a window: its return to the next options expiry (or, with ``horizon``,
+    over a fixed number of sessions: ``horizon = 1`` is the next day's return), in
+    ``classes`` return-ordered classes (``niftycnn.schema.LabelVocabulary``).
 
     ``mode``: cut points on the return itself (``fixed``), on the return in units of the
     expected move sigma_t sqrt(h) (``volatility``), or at quantiles of each fold's
@@ -145,6 +146,7 @@ class LabelsConfig(Table):
     """
 
     expiry: Literal["weekly", "monthly"] = "weekly"
+    horizon: int | None = Field(None, ge=1, le=250)
     mode: Literal["fixed", "volatility", "quantile"] = "volatility"
     classes: int = Field(5, ge=2, le=20)
     small: float = Field(0.3, gt=0.0)
@@ -269,11 +271,6 @@ class BacktestConfig(Table):
         return (self.cost_bps + self.slippage_bps) / 1e4
 
 
-class FiltersConfig(Table):
-    null_draws: int = Field(1000, ge=100, le=100000)
-    channel: Feature = "close"
-
-
 def _positive_ints(value: tuple[int, ...]) -> tuple[int, ...]:
     if not value or min(value) <= 0:
         raise ValueError(f"needs one or more positive integers, got {list(value)}")
@@ -287,6 +284,22 @@ def _rates(value: tuple[float, ...]) -> tuple[float, ...]:
 
 
 PositiveInts = Annotated[tuple[int, ...], Array, AfterValidator(_positive_ints)]
+
+
+class FiltersConfig(Table):
+    """The filter analysis (``niftycnn.filters``): first-layer filters against untrained
+    ones (``null_draws``), and whole-network effective kernels against Gram references
+    over the whole window and over ``spans`` days ending at its last day, with two nulls:
+    ``untrained_networks`` initialisations and (``shuffled_null``) the network trained on
+    shuffled labels. ``alpha``: the level at which a verdict names a pattern."""
+
+    null_draws: int = Field(1000, ge=100, le=100000)
+    channel: Feature = "close"
+    spans: PositiveInts = (3, 5)
+    untrained_networks: int = Field(200, ge=0, le=10000)
+    shuffled_null: bool = True
+    kernel_resamples: int = Field(20000, ge=100, le=1000000)
+    alpha: float = Field(0.05, gt=0.0, lt=1.0)
 
 
 class SweepConfig(Table):

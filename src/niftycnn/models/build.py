@@ -117,7 +117,7 @@ def _conv_block(spec: Conv, in_channels: int) -> nn.Sequential:
         spec.filters,
         spec.kernel,
         stride=spec.stride,
-        padding=0 if causal else spec.padding,
+        padding=0 if causal or spec.padding == "valid" else spec.padding,
         dilation=spec.dilation,
         groups=spec.groups,
         bias=spec.bias,

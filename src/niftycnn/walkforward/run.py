@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from niftycnn.config import TrainConfig
+from niftycnn.config import SyntheticConfig, TrainConfig
 from niftycnn.errors import RunDirError, TrainingError
 from niftycnn.models import Architecture
 from niftycnn.rundir import (
@@ -66,11 +66,13 @@ def run_walkforward(
     baselines: Sequence[str] | None = None,
     out: RunLayout | None = None,
     progress: bool = True,
+    synthetic: SyntheticConfig | None = None,
 ) -> pd.DataFrame:
     """Out-of-sample predictions of the CNN (seeds averaged) and the baselines, per fold.
 
     ``baselines``: names from ``niftycnn.walkforward.baselines.BASELINES`` (default: every
-    one that fits the head and the features). Returns the predictions table
+    one that fits the head and the features). ``synthetic``: the planted market's table,
+    which the ``oracle`` baseline reads. Returns the predictions table
     (:mod:`niftycnn.schema`), indexed by the window end date, rows ordered by fold, model.
     """
     if baselines is None:
@@ -108,6 +110,7 @@ def run_walkforward(
                 seed,
                 labeler,
                 out,
+                synthetic,
             ):
                 frames[index] = frame
                 bar.update(1)
@@ -126,6 +129,7 @@ def _run_chunk(
     seed: int,
     labeler: Labeler | None,
     out: RunLayout | None,
+    synthetic: SyntheticConfig | None = None,
 ) -> list[tuple[int, pd.DataFrame]]:
     """Train one chunk of folds: every network as one engine call, then the baselines."""
     engine = train_batched if train.engine == "batched" else train_sequential
@@ -136,7 +140,7 @@ def _run_chunk(
     done = []
     for i, d in enumerate(data):
         results = {name: res[i] for name, res in trained.items()}
-        frame = _fold_frame(ds, d, X, networks, results, baselines)
+        frame = _fold_frame(ds, d, X, networks, results, baselines, synthetic)
         if out is not None:
             _write_fold(out, d.fold.index, frame, results)
             _on_fold_written(d.fold.index)
@@ -151,6 +155,7 @@ def _fold_frame(
     networks: list[tuple[str, Architecture]],
     results: dict[str, FoldResult],
     baselines: Sequence[str],
+    synthetic: SyntheticConfig | None = None,
 ) -> pd.DataFrame:
     """The fold's rows of the predictions table: every network, then every estimator."""
     test = d.fold.test_idx
@@ -166,7 +171,7 @@ def _fold_frame(
         else:
             r_pred = d.target_mean + d.target_std * out[:, 0]
             rows.append(fold_rows(ds, d, name, arch.head, None, r_pred, len(members), best))
-    for name, estimator in estimators(baselines, ds.features):
+    for name, estimator in estimators(baselines, ds.features, synthetic):
         estimator.fit(ds.X[d.side], d.labels[d.side], ds.y_return[d.side], ds.n_classes)
         proba, r_pred = estimator.predict(ds.X[test])
         rows.append(fold_rows(ds, d, name, estimator.task, proba, r_pred, 1, np.nan))
@@ -217,14 +222,14 @@ def _write_fold(
     for name, res in results.items():
         states[name] = [m.state for m in res.members]
         curves += [m.curve.assign(model=name, seed=s) for s, m in enumerate(res.members)]
-        write_npy(fold.first_layer(name), np.stack([_first_layer(m.state) for m in res.members]))
+        write_npy(fold.first_layer(name), np.stack([first_layer_of(m.state) for m in res.members]))
     table = pd.concat(curves)[["model", "seed", "epoch", "train_loss", "val_loss"]]
     write_csv(fold.curves, table, index=False)
     write_tensors(fold.state, states)
     write_parquet(fold.predictions, frame)  # last: marks the fold done
 
 
-def _first_layer(state: dict[str, Any]) -> np.ndarray:
+def first_layer_of(state: dict[str, Any]) -> np.ndarray:
     """The first Conv1d's weight (F, C, k): the first 3-D weight in the state dict."""
     for name, t in state.items():
         if name.endswith(".weight") and t.dim() == 3:

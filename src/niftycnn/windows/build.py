@@ -7,6 +7,9 @@ Choices a reviewer should know:
 - ``sampling="daily"``: one window per trading day. ``sampling="expiry"``: one window per
   expiry cycle, ending *on the expiry day itself* (its close is known at t); its label
   then runs exactly to the next expiry, so consecutive labels touch but never overlap.
+- ``[labels] horizon = h`` replaces the next expiry by the session h trading days after
+  t (h = 1: next-day labels); everything else (purging on ``label_end``, unlabelled
+  tails) is the same.
 - Expiry dates come from :mod:`niftycnn.windows.expiry` with the frame's own dates as the
   trading days within its range and the NSE calendar beyond it. A window whose expiry
   lies beyond the data keeps that calendar-known ``label_end`` (so purging on it stays
@@ -23,7 +26,7 @@ from niftycnn.config import LabelsConfig, WindowsConfig
 from niftycnn.errors import LabelError
 from niftycnn.schema import UNLABELLED
 from niftycnn.windows.dataset import WindowDataset
-from niftycnn.windows.expiry import expiry_dates, next_expiry
+from niftycnn.windows.expiry import expiry_dates, next_expiry, sessions_ahead
 from niftycnn.windows.labels import expiry_outcomes, labeler_for, trailing_volatility
 from niftycnn.windows.windows import make_windows
 
@@ -62,7 +65,10 @@ def build_dataset(
         )
 
     end_dates = pd.DatetimeIndex(dates[end_pos], name="date")
-    label_end = next_expiry(end_dates, labels.expiry, trading_days=dates)
+    if labels.horizon is not None:
+        label_end = sessions_ahead(dates, end_pos, labels.horizon)
+    else:
+        label_end = next_expiry(end_dates, labels.expiry, trading_days=dates)
     horizon, y_return = expiry_outcomes(dates, close, end_pos, label_end)
     sigma = sigma_all[end_pos]
     labelled = ~np.isnan(y_return)

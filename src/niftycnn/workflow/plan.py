@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from niftycnn.config import Experiment, read_experiment
+from niftycnn.config import Experiment, SyntheticConfig, read_experiment
 from niftycnn.errors import ConfigError, SpecError
 from niftycnn.models import Architecture, architecture_for, validate_architecture
-from niftycnn.walkforward.baselines import check_baselines, cnn_baselines, default_baselines
+from niftycnn.walkforward.baselines import (
+    check_baselines,
+    check_oracle,
+    cnn_baselines,
+    default_baselines,
+)
 
 
 def architecture(experiment: Experiment) -> Architecture:
@@ -22,11 +27,23 @@ def architecture(experiment: Experiment) -> Architecture:
     return architecture_for(experiment.model, experiment.n_classes)
 
 
+def planted(experiment: Experiment) -> SyntheticConfig | None:
+    """The synthetic market's table when the experiment's data carries a planted pattern."""
+    synthetic = experiment.data.synthetic
+    return synthetic if experiment.data.source == "synthetic" and synthetic.planted else None
+
+
 def baselines(experiment: Experiment) -> tuple[str, ...]:
-    """The baselines to run: as configured, or every one that fits head and features."""
+    """The baselines to run: as configured, or every one that fits head and features; on
+    a planted synthetic market with a classification head, the oracle is always among them
+    (it is the ground truth each model is measured against, not a competitor)."""
     if experiment.baselines.models is not None:
-        return tuple(experiment.baselines.models)
-    return default_baselines(experiment.model.head, experiment.windows.features)
+        names = tuple(experiment.baselines.models)
+    else:
+        names = default_baselines(experiment.model.head, experiment.windows.features)
+    if planted(experiment) and experiment.model.head == "classification":
+        names = (*names, "oracle") if "oracle" not in names else names
+    return names
 
 
 def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Experiment:
@@ -34,6 +51,8 @@ def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Ex
     head, features = experiment.model.head, experiment.windows.features
     try:
         check_baselines(baselines(experiment), head, features)
+        if "oracle" in baselines(experiment):
+            check_oracle(planted(experiment), features, experiment.windows.length)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
     channels, length = len(features), experiment.windows.length

@@ -4,7 +4,8 @@ The stages (``niftycnn.workflow.stages``) run in order; the report is rendered f
 finished directory's files alone (``niftycnn.report``)::
 
     config -> data (+ check) -> windows & labels -> walk-forward (CNN + baselines)
-           -> backtest, metrics, significance -> filter analysis -> report
+           -> backtest, metrics, significance -> filter analysis (first layer and
+           effective kernels, with their nulls) -> verdict.json -> report
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from niftycnn.rundir import RunLayout, new_run_dir, read_json, require_run_dir
 from niftycnn.workflow import stages
 from niftycnn.workflow.plan import check_experiment, load_experiment
 from niftycnn.workflow.sweep import run_sweep
+from niftycnn.workflow.verdict import verdict_stage
 
 
 def run_experiment(
@@ -34,7 +36,8 @@ def run_experiment(
     with stages.timed(timings, "backtest"):
         stages.backtest_stage(layout, experiment, predictions, frame)
     with stages.timed(timings, "filters"):
-        stages.filters_stage(layout, experiment, dataset)
+        stages.filters_stage(layout, experiment, dataset, frame)
+    verdict_stage(layout, experiment)
     write_json(layout.timings, timings)
     render_report(layout.root)
     return layout
@@ -78,8 +81,9 @@ def analyze_run_filters(run_dir: str | Path) -> str:
     if not layout.folds():
         raise RunDirError(f"{layout.root} has no folds/ (was the walk-forward run?); run it first")
     experiment = stored_experiment(layout)
-    _, dataset = stages.prepare(layout, experiment, {})
-    stages.filters_stage(layout, experiment, dataset)
+    frame, dataset = stages.prepare(layout, experiment, {})
+    stages.filters_stage(layout, experiment, dataset, frame)
+    verdict_stage(layout, experiment)
     render_report(layout.root)
     if not layout.filter_verdict.is_file():
         raise RunDirError(

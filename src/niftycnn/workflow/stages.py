@@ -11,23 +11,36 @@ from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
+import torch
 
 from niftycnn.backtest import comparison_table, evaluate
 from niftycnn.config import Experiment, to_toml
 from niftycnn.data import format_report, load_ohlcv
+from niftycnn.data.stats import market_stats
 from niftycnn.data.validate import report_for
 from niftycnn.errors import RunDirError
 from niftycnn.files import write_bytes, write_json, write_text
 from niftycnn.filters import FilterAnalysis, analyze_filters, stack_folds, verdict
 from niftycnn.filters import figures as filter_figures
+from niftycnn.filters.verdict import verdict_entry
 from niftycnn.models import summary_table
 from niftycnn.report.figures import to_png
-from niftycnn.rundir import RunLayout, environment, read_json, write_csv, write_parquet
+from niftycnn.rundir import (
+    FoldLayout,
+    RunLayout,
+    environment,
+    read_json,
+    write_csv,
+    write_parquet,
+)
 from niftycnn.schema import LabelVocabulary
 from niftycnn.walkforward import WalkForwardSplit, run_walkforward, splits_table
+from niftycnn.walkforward.run import first_layer_of
 from niftycnn.walkforward.train import torch_device
 from niftycnn.windows import WindowDataset, build_dataset, labeler_for
-from niftycnn.workflow.plan import architecture, baselines
+from niftycnn.workflow import kernels
+from niftycnn.workflow.plan import architecture, baselines, planted
+from niftycnn.workflow.verdict import analysed_channels
 
 
 def config_stage(layout: RunLayout, experiment: Experiment) -> None:
@@ -63,7 +76,10 @@ def data_stage(layout: RunLayout, experiment: Experiment) -> pd.DataFrame:
             f"the data changed since {layout.root} started (sha256 differs); start a new run"
         )
     check = format_report(report_for(frame))
-    write_json(layout.data, {"provenance": asdict(provenance), "check": check})
+    write_json(
+        layout.data,
+        {"provenance": asdict(provenance), "check": check, "market": market_stats(frame)},
+    )
     return frame
 
 
@@ -103,6 +119,7 @@ def walkforward_stage(
         baselines=baselines(experiment),
         out=layout,
         progress=progress,
+        synthetic=planted(experiment),
     )
     write_parquet(layout.predictions, predictions)
     return predictions
@@ -136,23 +153,48 @@ def backtest_stage(
         write_csv(layout.metric("confusion"), matrix)
 
 
-def filters_stage(layout: RunLayout, experiment: Experiment, dataset: WindowDataset) -> None:
-    """Compares the CNN's first-layer filters (every fold x seed) with the reference
-    kernels. Reads ``folds/*/first_layer.npy`` and ``splits.csv``; writes ``filters/``.
+def filters_stage(
+    layout: RunLayout, experiment: Experiment, dataset: WindowDataset, frame: pd.DataFrame
+) -> None:
+    """Compares the CNN with the reference kernels at two levels: its first-layer filters
+    (every fold x seed) and its whole-network effective kernels
+    (``niftycnn.workflow.kernels``). Reads ``folds/*/first_layer.npy``, ``state.pt`` and
+    ``splits.csv``; writes ``filters/``.
 
-    The null is the layer's own untrained initialisation (``[filters] null_draws``); the
-    verdict also needs a minimum effect (see ``niftycnn.filters.verdict``), because
-    training alone moves filters away from their initialisation. Functional statistics
-    use the out-of-sample windows (the union of the test blocks).
+    Nulls: the layer's own untrained initialisation (``[filters] null_draws``) and, with
+    ``[filters] shuffled_null``, the same network trained on shuffled labels (what
+    training alone does; the verdicts prefer it). The first-layer verdict also needs a
+    minimum effect (see ``niftycnn.filters.verdict``). Functional statistics use the
+    out-of-sample windows (the union of the test blocks).
     """
     folds = [f for f in layout.folds() if f.first_layer().is_file()]
     if not folds:
         return
+    shuffled = None
+    if experiment.filters.shuffled_null:
+        splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
+        done = {f.index for f in folds}
+        todo = [f for f in splitter.folds(dataset) if f.index in done]
+        shuffled = kernels.shuffled_states(layout, experiment, dataset, todo)
+    _first_layer_stage(layout, experiment, dataset, folds, shuffled)
+    kernels.kernel_stage(layout, experiment, dataset, frame, shuffled)
+
+
+def _first_layer_stage(
+    layout: RunLayout,
+    experiment: Experiment,
+    dataset: WindowDataset,
+    folds: list[FoldLayout],
+    shuffled: dict[int, list[dict[str, torch.Tensor]]] | None,
+) -> None:
     weights, index = stack_folds({f.index: np.load(f.first_layer()) for f in folds})
     if weights.shape[-1] < 3:
         return  # k < 3 has no curvature reference; the cosine tables would be all we have
     splits = pd.read_csv(layout.splits, parse_dates=["test_start"])
     test = np.asarray(dataset.end_dates >= splits["test_start"].min())
+    trained_null = None
+    if shuffled:
+        trained_null = np.stack([first_layer_of(s) for m in shuffled.values() for s in m])
     analysis = analyze_filters(
         weights,
         index,
@@ -160,6 +202,8 @@ def filters_stage(layout: RunLayout, experiment: Experiment, dataset: WindowData
         windows=dataset.X[test],
         null_draws=experiment.filters.null_draws,
         seed=experiment.seed,
+        trained_null=trained_null,
+        alpha=experiment.filters.alpha,
     )
     for name in ("summary", "by_fold", "matches"):
         write_csv(layout.filter_table(name), getattr(analysis, name), index=False)
@@ -175,11 +219,18 @@ def filters_stage(layout: RunLayout, experiment: Experiment, dataset: WindowData
     columns = ["channel", "reference", "n", "mean_learned", "mean_null", "p_mean", "n_bh"]
     write_csv(layout.filter_channels, summary[columns].round(4), index=False)
     sentences = " ".join(verdict(analysis, c) for c in channels)
+    null = "label-shuffled networks" if trained_null is not None else "untrained filters"
+    entries = [
+        verdict_entry(analysis, c)
+        for c in dict.fromkeys([*analysed_channels(experiment), *channels])
+        if c in analysis.views
+    ]
     write_json(
         layout.filter_verdict,
         {
-            "verdict": f"First-layer filters (against untrained filters): {sentences}",
+            "verdict": f"First-layer filters (against {null}): {sentences}",
             "models": len(index),
+            "entries": entries,
             "notes": list(analysis.notes),
         },
     )

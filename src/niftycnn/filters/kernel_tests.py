@@ -1,0 +1,212 @@
+"""Effective kernels against references and nulls: which pattern, on which channel, over
+which span, with what p-value.
+
+References (``kernel_references``): level, momentum and curvature as discrete Gram
+polynomials (``niftycnn.kernels.gram_basis``) over a span of s days ending at the
+window's last day (zeros before it), for each span in ``spans`` (the whole window among
+them), and on synthetic data the planted kernel itself.
+
+Statistic: for each model, channel and reference, the signed cosine between the model's
+effective kernel on that channel and the reference; summarised by its mean over models
+(signed: a trend-following network has a positive momentum cosine, a mean-reverting one a
+negative cosine). Tests, two-sided, of "the learned mean differs from the null's":
+
+- against networks of the same architecture trained on labels shuffled within the
+  training side (the *trained null*: what training alone does to the kernel): a
+  permutation test of the group labels, p = (1 + #{|permuted difference| >= |observed|})
+  / (n_resamples + 1);
+- against untrained networks (initialisations): the mean of as many draws from their pool,
+  p likewise.
+
+The verdict uses the trained null where it exists. Its family is every channel x
+{level, momentum, curvature} x span; p-values are Holm-adjusted across that family, and
+the verdict names the reference with the smallest adjusted p if it is <= alpha (ties:
+the larger effect), else "neither". Models of neighbouring folds share most of their
+training data, so they are not independent draws: ``bench/power.py`` measures the size
+of this test on pattern-free markets (see the README's power table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from niftycnn.kernels import POLYNOMIAL_NAMES, gram_basis
+
+
+def kernel_references(
+    length: int, spans: Sequence[int], planted: np.ndarray | None = None
+) -> dict[tuple[str, int], np.ndarray]:
+    """Unit-norm references (L,) keyed by (pattern, span); ``("planted", k)`` for a
+    planted kernel of k taps. Spans longer than the window are cut to it."""
+    refs: dict[tuple[str, int], np.ndarray] = {}
+    for span in sorted({min(int(s), length) for s in spans}):
+        basis = gram_basis(span)
+        for degree, name in enumerate(POLYNOMIAL_NAMES[: basis.shape[0]]):
+            ref = np.zeros(length)
+            ref[-span:] = basis[degree]
+            refs[(name, span)] = ref
+    if planted is not None and np.any(planted):
+        ref = np.zeros(length)
+        ref[-len(planted) :] = planted / np.linalg.norm(planted)
+        refs[("planted", len(planted))] = ref
+    return refs
+
+
+def kernel_cosines(kernels: np.ndarray, refs: dict[tuple[str, int], np.ndarray]) -> np.ndarray:
+    """Signed cosines (M, C, R) of kernels (M, C, L) with each reference."""
+    matrix = np.stack(list(refs.values()))  # (R, L)
+    norms = np.linalg.norm(kernels, axis=-1, keepdims=True)
+    unit = np.divide(kernels, norms, out=np.zeros_like(kernels), where=norms > 0)
+    return unit @ matrix.T
+
+
+def permutation_p(x: np.ndarray, y: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
+    """Two-sided permutation p of mean(x) != mean(y), for each trailing column:
+    x (n, S), y (m, S) -> (S,)."""
+    pooled = np.concatenate([x, y])
+    n = len(x)
+    observed = np.abs(x.mean(0) - y.mean(0))
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(pooled.shape[1])
+    chunk = max(1, 2_000_000 // pooled.size)
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        perm = rng.permuted(np.tile(np.arange(len(pooled)), (size, 1)), axis=1)
+        p = pooled[perm]  # (size, n + m, S)
+        diff = np.abs(p[:, :n].mean(1) - p[:, n:].mean(1))
+        hits += (diff >= observed - 1e-12).sum(0)
+    return (1.0 + hits) / (n_resamples + 1.0)
+
+
+def pool_p(x: np.ndarray, pool: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
+    """Two-sided p of mean(x) against means of len(x) draws from ``pool``, per column."""
+    rng = np.random.default_rng(seed)
+    centre = pool.mean(0)
+    observed = np.abs(x.mean(0) - centre)
+    hits = np.zeros(pool.shape[1])
+    chunk = max(1, 2_000_000 // (len(x) * pool.shape[1]))
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        draws = pool[rng.integers(0, len(pool), (size, len(x)))].mean(1)  # (size, S)
+        hits += (np.abs(draws - centre) >= observed - 1e-12).sum(0)
+    return (1.0 + hits) / (n_resamples + 1.0)
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (NaN kept)."""
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    order = ok[np.argsort(p[ok])]
+    m = len(order)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out
+
+
+def kernel_summary(
+    learned: np.ndarray,
+    features: Sequence[str],
+    refs: dict[tuple[str, int], np.ndarray],
+    *,
+    shuffled: np.ndarray | None = None,
+    untrained: np.ndarray | None = None,
+    n_resamples: int = 20_000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per (channel, reference, span): mean cosine of the learned kernels and of
+    each null, both tests, and ``p`` (the trained null's where there is one) with its
+    Holm adjustment ``p_adjusted`` across every (channel, Gram reference, span)."""
+    cos = kernel_cosines(learned, refs)
+    n_chan, n_ref = cos.shape[1:]
+    flat = cos.reshape(len(cos), -1)
+    table = {
+        "channel": np.repeat(list(features), n_ref),
+        "reference": np.tile([name for name, _ in refs], n_chan),
+        "span": np.tile([span for _, span in refs], n_chan),
+        "n": len(cos),
+        "mean_learned": flat.mean(0),
+        "sd_learned": flat.std(0, ddof=1) if len(flat) > 1 else np.nan,
+    }
+    for name, null in (("shuffled", shuffled), ("untrained", untrained)):
+        if null is None or not len(null):
+            table[f"mean_{name}"] = table[f"p_{name}"] = np.full(flat.shape[1], np.nan)
+            continue
+        null_flat = kernel_cosines(null, refs).reshape(len(null), -1)
+        table[f"mean_{name}"] = null_flat.mean(0)
+        test = permutation_p if name == "shuffled" else pool_p
+        table[f"p_{name}"] = test(flat, null_flat, n_resamples, seed)
+    out = pd.DataFrame(table)
+    trained = np.isfinite(out["p_shuffled"]).all()
+    out["null"] = "shuffled" if trained else "untrained"
+    out["p"] = out["p_shuffled"] if trained else out["p_untrained"]
+    family = out["reference"] != "planted"
+    out["p_adjusted"] = np.nan
+    out.loc[family, "p_adjusted"] = holm(out.loc[family, "p"].to_numpy())
+    out["effect"] = out["mean_learned"] - out[f"mean_{out['null'].iloc[0]}"]
+    return out
+
+
+PRICE_CHANNELS = ("open", "high", "low", "close")
+
+
+def kernel_view(channel: str, views: Sequence[str]) -> str:
+    """The view a channel's effective-kernel verdict reads: for a price channel, the
+    ``price`` view (its open/high/low/close kernels summed) where there is one. Each price
+    channel is measured from the last close, so one channel's raw kernel carries the
+    anchor (minus every price channel's response at the last close); only their sum is
+    the response to the price path itself."""
+    return "price" if channel in PRICE_CHANNELS and "price" in views else channel
+
+
+def kernel_verdict(summary: pd.DataFrame, channel: str | None, alpha: float) -> dict[str, object]:
+    """The effective-kernel verdict of one channel (or of all views: ``None``):
+    ``pattern`` (level / momentum / curvature / neither), ``span``, ``p`` (Holm-adjusted),
+    ``sign`` and ``cosine`` (the learned mean), ``null`` (which null the p is against),
+    ``view`` (see :func:`kernel_view`)."""
+    rows = summary[summary["reference"] != "planted"]
+    view = None if channel is None else kernel_view(channel, rows["channel"].unique())
+    if view is not None:
+        rows = rows[rows["channel"] == view]
+    if rows.empty or rows["p_adjusted"].isna().all():
+        return {"channel": channel, "view": view, "pattern": "neither", "span": None, "p": None}
+    best = (
+        rows.assign(size=rows["effect"].abs())
+        .sort_values(["p_adjusted", "size"], ascending=[True, False])
+        .iloc[0]
+    )
+    found = bool(best["p_adjusted"] <= alpha)
+    name = str(best["channel"])
+    return {
+        "channel": channel or ("close" if name == "price" else name),
+        "view": name,
+        "pattern": str(best["reference"]) if found else "neither",
+        "span": int(best["span"]),
+        "p": float(best["p_adjusted"]),
+        "sign": int(np.sign(best["mean_learned"])),
+        "cosine": round(float(best["mean_learned"]), 4),
+        "null": str(best["null"]),
+        "best_reference": str(best["reference"]),
+    }
+
+
+def stability_by_fold(kernels: np.ndarray, index: np.ndarray) -> pd.DataFrame:
+    """Per fold and channel: the cosine between the fold's mean kernel (over its members)
+    and the previous fold's, i.e. how stable the learned pattern is through time."""
+    folds = np.unique(index[:, 0])
+    means = np.stack([kernels[index[:, 0] == f].mean(0) for f in folds])  # (F, C, L)
+    norms = np.linalg.norm(means, axis=-1, keepdims=True)
+    unit = np.divide(means, norms, out=np.zeros_like(means), where=norms > 0)
+    cos = np.full(unit.shape[:2], np.nan)
+    cos[1:] = (unit[1:] * unit[:-1]).sum(-1)
+    return pd.DataFrame(
+        {
+            "fold": np.repeat(folds, unit.shape[1]),
+            "channel_index": np.tile(np.arange(unit.shape[1]), len(folds)),
+            "cosine_with_previous": cos.ravel(),
+        }
+    )
