@@ -39,6 +39,7 @@ from niftycnn.windows import build_dataset, labeler_for
 
 MARKETS = {
     "momentum-3": {"pattern": "momentum", "lookback": 3},
+    "momentum-5": {"pattern": "momentum", "lookback": 5},
     "curvature-5": {"pattern": "curvature", "lookback": 5},
     "momentum-20": {"pattern": "momentum", "lookback": 20},
 }

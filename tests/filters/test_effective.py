@@ -118,3 +118,12 @@ def test_holm_and_references_by_hand():
     np.testing.assert_allclose(
         refs[("momentum", 5)][-5:], [-2, -1, 0, 1, 2] / np.sqrt(10), atol=1e-12
     )
+
+
+def test_paired_sign_flip_test_is_calibrated_and_has_power():
+    from niftycnn.filters.kernel_tests import signflip_p
+
+    rng = np.random.default_rng(3)
+    null = [signflip_p(rng.normal(size=(30, 1)), 400, s)[0] for s in range(300)]
+    assert 0.02 <= np.mean(np.array(null) <= 0.05) <= 0.09
+    assert signflip_p(rng.normal(0.8, 1, (30, 1)), 2000, 0)[0] < 0.01

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,10 @@ RUN_FILES = [
     "filters/summary.json",
     "filters/channel_summary.csv",
     "filters/filters_table.parquet",
+    "filters/kernels_summary.csv",
+    "filters/kernels.npz",
+    "filters/shuffled_null.pt",
+    "verdict.json",
     "folds/fold_0000/state.pt",
     "folds/fold_0000/first_layer.npy",
     "report.html",
@@ -123,14 +128,43 @@ def test_run_directory_holds_every_artefact(finished_run: Path) -> None:
     assert not missing
     assert finished_run.parent.name == "tiny_synthetic"
     predictions = pd.read_parquet(finished_run / "predictions.parquet")
-    assert set(predictions.model) == {"cnn", "majority", "ridge", "momentum"}
+    # the oracle (the planted rule) joins every planted synthetic run
+    assert set(predictions.model) == {"cnn", "majority", "ridge", "momentum", "oracle"}
     splits = pd.read_csv(finished_run / "splits.csv", parse_dates=["test_start"])
     # out-of-sample only: every prediction is dated inside a test block, after training
     assert (predictions.index >= splits.test_start.min()).all()
     assert (predictions.train_end < predictions.index).all()
     comparison = pd.read_csv(finished_run / "metrics" / "comparison.csv")
-    assert set(comparison.baseline) == {"majority", "ridge", "momentum"}
+    assert set(comparison.baseline) == {"majority", "ridge", "momentum", "oracle"}
     assert comparison.p_value.between(0, 1).all()
+
+
+def test_verdict_json_has_its_documented_fields(finished_run: Path) -> None:
+    verdict = json.loads((finished_run / "verdict.json").read_text())
+    assert open_run(finished_run).verdict == verdict
+    # one comparison per baseline; the oracle is reported apart, not as a competitor
+    assert [c["baseline"] for c in verdict["comparisons"]] == ["majority", "ridge", "momentum"]
+    for c in verdict["comparisons"]:
+        assert set(c) == {"baseline", "metric", "cnn", "baseline_value", "difference", "ci",
+                          "p", "beats"}  # fmt: skip
+        low, high = c["ci"]
+        assert low <= c["difference"] <= high
+        assert c["beats"] == (low > 0 and c["p"] < 0.05)
+    (entry,) = verdict["filters"]
+    assert entry["channel"] == "close"
+    for level in ("first_layer", "effective_kernel"):
+        assert entry[level]["pattern"] in ("level", "momentum", "curvature", "neither")
+        assert 0 < entry[level]["p"] <= 1 and entry[level]["span"] >= 1
+    assert entry["effective_kernel"]["view"] == "price"
+    oracle = verdict["oracle"]
+    assert (oracle["pattern"], oracle["channel"], oracle["lookback"]) == ("momentum", "close", 5)
+    assert oracle["oracle_sharpe"] == pytest.approx(2.0, abs=0.1)
+    assert oracle["gain"] == pytest.approx(oracle["majority_log_loss"] - oracle["log_loss"])
+    assert "cnn" in oracle["captured"]  # the CNN's share of the oracle's edge
+    assert 0.10 < verdict["market"]["annual_volatility"] < 0.30
+    html = (finished_run / "report.html").read_text(encoding="utf-8")
+    assert "Planted: momentum over the last 5 days of close" in html
+    assert "Whole-network effective kernels" in html
 
 
 def test_report_has_every_section_and_escapes_user_text(finished_run: Path) -> None:
@@ -249,7 +283,7 @@ def test_two_feature_windows_run_with_fixed_kernels(tmp_path: Path) -> None:
         '[baselines]\nmodels = ["majority", "fixed_kernels"]\n',
     )
     predictions = pd.read_parquet(run / "predictions.parquet")
-    assert set(predictions.model) == {"cnn", "majority", "fixed_kernels"}
+    assert set(predictions.model) == {"cnn", "majority", "fixed_kernels", "oracle"}
     states = torch.load(run / "folds" / "fold_0000" / "state.pt", weights_only=True)
     gram = states["fixed_kernels"][0]["0.weight"]
     assert tuple(gram.shape) == (6, 1, 3)  # 2 channels x (level, momentum, curvature)

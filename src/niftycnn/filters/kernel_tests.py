@@ -12,16 +12,24 @@ effective kernel on that channel and the reference; summarised by its mean over 
 negative cosine). Tests, two-sided, of "the learned mean differs from the null's":
 
 - against networks of the same architecture trained on labels shuffled within the
-  training side (the *trained null*: what training alone does to the kernel): a
-  permutation test of the group labels, p = (1 + #{|permuted difference| >= |observed|})
-  / (n_resamples + 1);
+  training side (the *trained null*: what training alone does to the kernel). Each null
+  member starts from its real twin's initial weights, so the test is paired: a sign-flip
+  test of the twins' differences, p = (1 + #{|mean of randomly signed differences| >=
+  |observed mean|}) / (n_resamples + 1), which removes the initialisation's share of the
+  variance (unpaired, when the members do not match: a permutation test of the group
+  labels);
 - against untrained networks (initialisations): the mean of as many draws from their pool,
   p likewise.
 
-The verdict uses the trained null where it exists. Its family is every channel x
-{level, momentum, curvature} x span; p-values are Holm-adjusted across that family, and
-the verdict names the reference with the smallest adjusted p if it is <= alpha (ties:
-the larger effect), else "neither". Models of neighbouring folds share most of their
+The verdict uses the trained null where it exists. Its family is every *identifiable*
+view x {level, momentum, curvature} x span: the ``price`` view (open/high/low/close
+kernels summed) instead of the four price channels where it exists (each price channel
+alone is measured from the last close, so its kernel carries an anchor that only the
+sum cancels; the single-channel rows are still tabulated), and every other channel. The
+price view is shift-invariant (its taps sum to zero), so its references are projected
+onto zero-sum kernels (the whole-window level then vanishes and is dropped). p-values
+are Holm-adjusted across the family, and the verdict names the reference with the
+smallest adjusted p if it is <= alpha (ties: the larger effect), else "neither". Models of neighbouring folds share most of their
 training data, so they are not independent draws: ``bench/power.py`` measures the size
 of this test on pattern-free markets (see the README's power table).
 """
@@ -34,6 +42,8 @@ import numpy as np
 import pandas as pd
 
 from niftycnn.kernels import POLYNOMIAL_NAMES, gram_basis
+
+PRICE_CHANNELS = ("open", "high", "low", "close")
 
 
 def kernel_references(
@@ -55,12 +65,50 @@ def kernel_references(
     return refs
 
 
+def zero_sum(refs: dict[tuple[str, int], np.ndarray]) -> dict[tuple[str, int], np.ndarray]:
+    """The references projected onto zero-sum kernels, unit norm; those that vanish
+    (the whole-window level) are dropped."""
+    out = {}
+    for key, ref in refs.items():
+        r = ref - ref.mean()
+        norm = np.linalg.norm(r)
+        if norm > 1e-9:
+            out[key] = r / norm
+    return out
+
+
 def kernel_cosines(kernels: np.ndarray, refs: dict[tuple[str, int], np.ndarray]) -> np.ndarray:
-    """Signed cosines (M, C, R) of kernels (M, C, L) with each reference."""
+    """Signed cosines (M, C, R) of kernels (M, C, L) with each reference (NaN where a
+    reference is missing from ``refs``' zero-sum projection: see ``view_cosines``)."""
     matrix = np.stack(list(refs.values()))  # (R, L)
     norms = np.linalg.norm(kernels, axis=-1, keepdims=True)
     unit = np.divide(kernels, norms, out=np.zeros_like(kernels), where=norms > 0)
     return unit @ matrix.T
+
+
+def view_cosines(
+    kernels: np.ndarray, views: Sequence[str], refs: dict[tuple[str, int], np.ndarray]
+) -> np.ndarray:
+    """Signed cosines (M, V, R) per view; the shift-invariant ``price`` view against the
+    zero-sum references (NaN for the one that vanishes)."""
+    out = kernel_cosines(kernels, refs)
+    if "price" in views:
+        projected = zero_sum(refs)
+        v = list(views).index("price")
+        for r, key in enumerate(refs):
+            out[:, v, r] = (
+                kernel_cosines(kernels[:, v : v + 1], {key: projected[key]})[:, 0, 0]
+                if key in projected
+                else np.nan
+            )
+    return out
+
+
+def in_family(views: Sequence[str]) -> set[str]:
+    """The views the verdict tests (module docstring)."""
+    if "price" in views:
+        return {v for v in views if v not in PRICE_CHANNELS}
+    return set(views)
 
 
 def permutation_p(x: np.ndarray, y: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
@@ -78,6 +126,19 @@ def permutation_p(x: np.ndarray, y: np.ndarray, n_resamples: int, seed: int) -> 
         p = pooled[perm]  # (size, n + m, S)
         diff = np.abs(p[:, :n].mean(1) - p[:, n:].mean(1))
         hits += (diff >= observed - 1e-12).sum(0)
+    return (1.0 + hits) / (n_resamples + 1.0)
+
+
+def signflip_p(d: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
+    """Two-sided sign-flip p of mean(d) != 0 for paired differences d (n, S) -> (S,)."""
+    rng = np.random.default_rng(seed)
+    observed = np.abs(d.mean(0))
+    hits = np.zeros(d.shape[1])
+    chunk = max(1, 2_000_000 // d.size)
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(size, len(d)))
+        hits += (np.abs(signs @ d / len(d)) >= observed - 1e-12).sum(0)
     return (1.0 + hits) / (n_resamples + 1.0)
 
 
@@ -115,13 +176,15 @@ def kernel_summary(
     *,
     shuffled: np.ndarray | None = None,
     untrained: np.ndarray | None = None,
+    paired: bool = False,
     n_resamples: int = 20_000,
     seed: int = 0,
 ) -> pd.DataFrame:
     """One row per (channel, reference, span): mean cosine of the learned kernels and of
     each null, both tests, and ``p`` (the trained null's where there is one) with its
-    Holm adjustment ``p_adjusted`` across every (channel, Gram reference, span)."""
-    cos = kernel_cosines(learned, refs)
+    Holm adjustment ``p_adjusted`` across every (channel, Gram reference, span).
+    ``paired``: row i of ``shuffled`` is the twin of row i of ``learned``."""
+    cos = view_cosines(learned, features, refs)
     n_chan, n_ref = cos.shape[1:]
     flat = cos.reshape(len(cos), -1)
     table = {
@@ -136,22 +199,23 @@ def kernel_summary(
         if null is None or not len(null):
             table[f"mean_{name}"] = table[f"p_{name}"] = np.full(flat.shape[1], np.nan)
             continue
-        null_flat = kernel_cosines(null, refs).reshape(len(null), -1)
+        null_flat = view_cosines(null, features, refs).reshape(len(null), -1)
         table[f"mean_{name}"] = null_flat.mean(0)
-        test = permutation_p if name == "shuffled" else pool_p
-        table[f"p_{name}"] = test(flat, null_flat, n_resamples, seed)
-    out = pd.DataFrame(table)
+        if name == "untrained":
+            table["p_untrained"] = pool_p(flat, null_flat, n_resamples, seed)
+        elif paired and null_flat.shape == flat.shape:
+            table["p_shuffled"] = signflip_p(flat - null_flat, n_resamples, seed)
+        else:
+            table["p_shuffled"] = permutation_p(flat, null_flat, n_resamples, seed)
+    out = pd.DataFrame(table).dropna(subset=["mean_learned"]).reset_index(drop=True)
     trained = np.isfinite(out["p_shuffled"]).all()
     out["null"] = "shuffled" if trained else "untrained"
     out["p"] = out["p_shuffled"] if trained else out["p_untrained"]
-    family = out["reference"] != "planted"
+    family = (out["reference"] != "planted") & out["channel"].isin(in_family(features))
     out["p_adjusted"] = np.nan
     out.loc[family, "p_adjusted"] = holm(out.loc[family, "p"].to_numpy())
     out["effect"] = out["mean_learned"] - out[f"mean_{out['null'].iloc[0]}"]
     return out
-
-
-PRICE_CHANNELS = ("open", "high", "low", "close")
 
 
 def kernel_view(channel: str, views: Sequence[str]) -> str:
@@ -168,8 +232,8 @@ def kernel_verdict(summary: pd.DataFrame, channel: str | None, alpha: float) -> 
     ``pattern`` (level / momentum / curvature / neither), ``span``, ``p`` (Holm-adjusted),
     ``sign`` and ``cosine`` (the learned mean), ``null`` (which null the p is against),
     ``view`` (see :func:`kernel_view`)."""
-    rows = summary[summary["reference"] != "planted"]
-    view = None if channel is None else kernel_view(channel, rows["channel"].unique())
+    rows = summary[(summary["reference"] != "planted") & summary["p_adjusted"].notna()]
+    view = None if channel is None else kernel_view(channel, summary["channel"].unique())
     if view is not None:
         rows = rows[rows["channel"] == view]
     if rows.empty or rows["p_adjusted"].isna().all():

@@ -150,11 +150,12 @@ def kernel_stage(
     null_states = shuffled
     if null_states is None and cfg.shuffled_null:
         null_states = shuffled_states(layout, experiment, dataset, folds)
-    shuffled_k = None
+    shuffled_k, paired = None, False
     if null_states:
-        shuffled_k, _ = effective_kernels(
+        shuffled_k, null_index = effective_kernels(
             _networks(arch, null_states, len(features), length), windows, features
         )
+        paired = null_index.shape == index.shape and bool((null_index == index).all())
     untrained = _untrained(
         arch, folds, cfg.untrained_networks, experiment.seed, len(features), length
     )
@@ -174,6 +175,7 @@ def kernel_stage(
         refs,
         shuffled=by_view(shuffled_k),
         untrained=by_view(untrained_k),
+        paired=paired,
         n_resamples=cfg.kernel_resamples,
         seed=experiment.seed,
     )
