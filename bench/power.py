@@ -68,7 +68,7 @@ def run_once(cell: tuple[str, int, str, float], seed: int, args: argparse.Namesp
             baselines={"models": ["majority"]},
             backtest={"bootstrap": 100, "permutations": 100},
             filters={"null_draws": 100},
-        )  # fmt: skip
+        )
     )
     with tempfile.TemporaryDirectory() as tmp:
         layout = RunLayout(Path(tmp))
@@ -117,8 +117,9 @@ def main() -> None:
                 start = time.perf_counter()
                 out = run_once(cell, seed, args)
                 seconds = time.perf_counter() - start
-                rows.append({"pattern": cell[0], "lookback": cell[1], "channel": cell[2],
-                             "oracle_sharpe": cell[3], "seed": seed, **out, "seconds": seconds})  # fmt: skip
+                keys = ("pattern", "lookback", "channel", "oracle_sharpe")
+                rows.append({**dict(zip(keys, cell, strict=True)), "seed": seed, **out,
+                             "seconds": seconds})  # fmt: skip
                 print(rows[-1], flush=True)
                 if args.out:
                     pd.DataFrame(rows).to_csv(args.out, index=False)

@@ -50,7 +50,7 @@ def small_run_verdict(pattern: str, lookback: int, channel: str, sharpe: float, 
             walkforward={"min_train": 1100, "refit": "every", "refit_every": 1000},
             baselines={"models": ["majority"]},
             filters={"null_draws": 100, "untrained_networks": 64},
-        )  # fmt: skip
+        )
     )
     with tempfile.TemporaryDirectory() as tmp:
         layout = RunLayout(Path(tmp))

@@ -29,9 +29,10 @@ sum cancels; the single-channel rows are still tabulated), and every other chann
 price view is shift-invariant (its taps sum to zero), so its references are projected
 onto zero-sum kernels (the whole-window level then vanishes and is dropped). p-values
 are Holm-adjusted across the family, and the verdict names the reference with the
-smallest adjusted p if it is <= alpha (ties: the larger effect), else "neither". Models of neighbouring folds share most of their
-training data, so they are not independent draws: ``bench/power.py`` measures the size
-of this test on pattern-free markets (see the README's power table).
+smallest adjusted p if it is <= alpha (ties: the larger effect), else "neither". Models
+of neighbouring folds share most of their training data, so they are not independent
+draws: ``bench/power.py`` measures the size of this test on pattern-free markets (see
+the README's power table).
 """
 
 from __future__ import annotations
