@@ -9,7 +9,9 @@ them), and on synthetic data the planted kernel itself.
 Statistic: for each model, channel and reference, the signed cosine between the model's
 effective kernel on that channel and the reference; summarised by its mean over models
 (signed: a trend-following network has a positive momentum cosine, a mean-reverting one a
-negative cosine). Tests, two-sided, of "the learned mean differs from the null's":
+negative cosine). Training moves every network's kernel whatever the labels (on the
+price path towards "the last close against the window", which resembles every momentum
+kernel), which is why the trained null, not the untrained one, decides. Tests, two-sided, of "the learned mean differs from the null's":
 
 - against networks of the same architecture trained on labels shuffled within the
   training side (the *trained null*: what training alone does to the kernel). Each null
@@ -26,8 +28,10 @@ view x {level, momentum, curvature} x span: the ``price`` view (open/high/low/cl
 kernels summed) instead of the four price channels where it exists (each price channel
 alone is measured from the last close, so its kernel carries an anchor that only the
 sum cancels; the single-channel rows are still tabulated), and every other channel. The
-price view is shift-invariant (its taps sum to zero), so its references are projected
-onto zero-sum kernels (the whole-window level then vanishes and is dropped). p-values
+price path is a random walk: its kernels are compared in return space (see
+``view_space``: the cosine there is the correlation of the two kernels' outputs), and
+being shift-invariant it has no level reference in the family (a zero-sum "level of the
+last s days" is the last s days against the window: a moving-average momentum). p-values
 are Holm-adjusted across the family, and the verdict names the reference with the
 smallest adjusted p if it is <= alpha (ties: the larger effect), else "neither". Models
 of neighbouring folds share most of their training data, so they are not independent
@@ -66,42 +70,39 @@ def kernel_references(
     return refs
 
 
-def zero_sum(refs: dict[tuple[str, int], np.ndarray]) -> dict[tuple[str, int], np.ndarray]:
-    """The references projected onto zero-sum kernels, unit norm; those that vanish
-    (the whole-window level) are dropped."""
-    out = {}
-    for key, ref in refs.items():
-        r = ref - ref.mean()
-        norm = np.linalg.norm(r)
-        if norm > 1e-9:
-            out[key] = r / norm
-    return out
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 1e-12)
 
 
-def kernel_cosines(kernels: np.ndarray, refs: dict[tuple[str, int], np.ndarray]) -> np.ndarray:
-    """Signed cosines (M, C, R) of kernels (M, C, L) with each reference (NaN where a
-    reference is missing from ``refs``' zero-sum projection: see ``view_cosines``)."""
-    matrix = np.stack(list(refs.values()))  # (R, L)
-    norms = np.linalg.norm(kernels, axis=-1, keepdims=True)
-    unit = np.divide(kernels, norms, out=np.zeros_like(kernels), where=norms > 0)
-    return unit @ matrix.T
+RANDOM_WALK_VIEWS = ("price",)  # views whose series is a random walk (log prices)
+
+
+def view_space(x: np.ndarray, view: str) -> np.ndarray:
+    """Kernels (..., L) in the space their cosines are taken in. A log-price path is a
+    random walk: the correlation of two kernels' outputs on it is the cosine of their
+    return-space forms (for a zero-sum kernel k, k . c = sum_j K_j r_j with K_j the sum
+    of k's taps from day j on), not of the price taps themselves; so the ``price`` view
+    is centred (its kernels sum to zero already; references are projected) and mapped to
+    returns. Other channels (volume, range, returns) are stationary: taps as they are."""
+    if view not in RANDOM_WALK_VIEWS:
+        return x
+    centred = x - x.mean(-1, keepdims=True)
+    return np.cumsum(centred[..., ::-1], -1)[..., ::-1][..., 1:]
 
 
 def view_cosines(
     kernels: np.ndarray, views: Sequence[str], refs: dict[tuple[str, int], np.ndarray]
 ) -> np.ndarray:
-    """Signed cosines (M, V, R) per view; the shift-invariant ``price`` view against the
-    zero-sum references (NaN for the one that vanishes)."""
-    out = kernel_cosines(kernels, refs)
-    if "price" in views:
-        projected = zero_sum(refs)
-        v = list(views).index("price")
-        for r, key in enumerate(refs):
-            out[:, v, r] = (
-                kernel_cosines(kernels[:, v : v + 1], {key: projected[key]})[:, 0, 0]
-                if key in projected
-                else np.nan
-            )
+    """Signed cosines (M, V, R) per view, in view space (:func:`view_space`); NaN for a
+    reference that vanishes there (the whole-window level of the price view)."""
+    out = np.full((len(kernels), len(views), len(refs)), np.nan)
+    for v, view in enumerate(views):
+        k = _unit(view_space(kernels[:, v], view))
+        for r, ref in enumerate(refs.values()):
+            vec = view_space(ref, view)
+            if np.linalg.norm(vec) > 1e-9:
+                out[:, v, r] = k @ _unit(vec)
     return out
 
 
@@ -212,7 +213,12 @@ def kernel_summary(
     trained = np.isfinite(out["p_shuffled"]).all()
     out["null"] = "shuffled" if trained else "untrained"
     out["p"] = out["p_shuffled"] if trained else out["p_untrained"]
-    family = (out["reference"] != "planted") & out["channel"].isin(in_family(features))
+    # a shift-invariant random-walk view has no level: its zero-sum "level over the last
+    # s days" is the last s days against the window, a moving-average momentum in disguise
+    shift_free = out["channel"].isin(RANDOM_WALK_VIEWS) & (out["reference"] == "level")
+    family = (
+        (out["reference"] != "planted") & out["channel"].isin(in_family(features)) & ~shift_free
+    )
     out["p_adjusted"] = np.nan
     out.loc[family, "p_adjusted"] = holm(out.loc[family, "p"].to_numpy())
     out["effect"] = out["mean_learned"] - out[f"mean_{out['null'].iloc[0]}"]
