@@ -11,7 +11,8 @@ effective kernel on that channel and the reference; summarised by its mean over 
 (signed: a trend-following network has a positive momentum cosine, a mean-reverting one a
 negative cosine). Training moves every network's kernel whatever the labels (on the
 price path towards "the last close against the window", which resembles every momentum
-kernel), which is why the trained null, not the untrained one, decides. Tests, two-sided, of "the learned mean differs from the null's":
+kernel), which is why the trained null, not the untrained one, decides. Tests,
+two-sided, of "the learned mean differs from the null's":
 
 - against networks of the same architecture trained on labels shuffled within the
   training side (the *trained null*: what training alone does to the kernel). Each null
