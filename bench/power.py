@@ -36,14 +36,13 @@ from niftycnn.workflow.verdict import verdict_stage
 EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_momentum.toml"
 # (pattern, lookback, channel, oracle Sharpe)
 GRIDS = {
-    "default": [("momentum", 5, "close", s) for s in (0.5, 1.0, 2.0, 3.0)]
-    + [("none", 5, "close", 0.0)],
+    "default": [("none", 5, "close", 0.0)]
+    + [("momentum", 5, "close", s) for s in (3.0, 2.0, 1.0)],
     "patterns": [
-        ("momentum", 20, "close", 2.0),
-        ("curvature", 5, "close", 2.0),
-        ("curvature", 20, "close", 2.0),
-        ("momentum", 5, "volume", 2.0),
-        ("momentum", 5, "range", 2.0),
+        ("momentum", 20, "close", 3.0),
+        ("curvature", 5, "close", 3.0),
+        ("curvature", 20, "close", 3.0),
+        ("momentum", 5, "volume", 3.0),
     ],
 }
 
@@ -67,7 +66,7 @@ def run_once(cell: tuple[str, int, str, float], seed: int, args: argparse.Namesp
             walkforward={"min_train": args.min_train, "refit_every": args.refit},
             baselines={"models": ["majority"]},
             backtest={"bootstrap": 100, "permutations": 100},
-            filters={"null_draws": 100},
+            filters={"null_draws": 100, "untrained_networks": 64},
         )
     )
     with tempfile.TemporaryDirectory() as tmp:

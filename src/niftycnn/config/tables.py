@@ -290,14 +290,17 @@ class FiltersConfig(Table):
     """The filter analysis (``niftycnn.filters``): first-layer filters against untrained
     ones (``null_draws``), and whole-network effective kernels against Gram references
     over the whole window and over ``spans`` days ending at its last day, with two nulls:
-    ``untrained_networks`` initialisations and (``shuffled_null``) the network trained on
-    shuffled labels. ``alpha``: the level at which a verdict names a pattern."""
+    ``untrained_networks`` initialisations and ``null_shuffles`` independent draws of the
+    network trained on shuffled labels (one network per draw on each of ``null_folds``
+    folds spread over the walk-forward; 0 draws: no trained null). ``alpha``: the level
+    at which a verdict names a pattern."""
 
     null_draws: int = Field(1000, ge=100, le=100000)
     channel: Feature = "close"
     spans: PositiveInts = (3, 5)
     untrained_networks: int = Field(200, ge=0, le=10000)
-    shuffled_null: bool = True
+    null_shuffles: int = Field(10, ge=0, le=200)
+    null_folds: int = Field(4, ge=1, le=1000)
     kernel_resamples: int = Field(20000, ge=100, le=1000000)
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
 

@@ -1,15 +1,18 @@
-"""The trained null: the CNN trained, fold by fold, on labels shuffled within the training
-side, through the very same engine and recipe as the real walk-forward.
+"""The trained null: the CNN trained on labels shuffled within the training side, through
+the very same engine and recipe as the real walk-forward, ``draws`` times independently.
 
 What training alone does to a network (towards high-variance input directions, whatever
 the labels) is in this null; a learned pattern is only evidence where the real labels
 move the network further than shuffled ones do (``niftycnn.filters`` tests against it).
 
-The shuffle is one permutation of the labels over the union of every fold's training
-side (training + validation positions), the same for every fold: an expanding walk-forward
-then sees nested shuffled sides, as the real one sees nested real sides. The permuted
-labels carry no relation to their windows. Member seeds are those of the real run, so a
-null member starts from the same initial weights as its real twin.
+Why several draws: every real network of a run fits the *same* labels, so whatever those
+labels' noise does to the networks is shared by all of them (folds overlap, seeds share
+data); many networks trained on one shuffle cannot tell that shared part from a pattern
+(measured: one shuffle, 16 pairs, a pattern-free market named momentum at p < 0.01). Each
+draw is one permutation of the labels over the union of the chosen folds' training sides
+(training + validation positions), the same for those folds, so a draw is a replicate of
+the whole run; its members use the real run's seed index 0, so every draw starts from the
+real seed-0 members' initial weights.
 """
 
 from __future__ import annotations
@@ -25,7 +28,16 @@ from niftycnn.walkforward.splits import Fold
 from niftycnn.walkforward.train import FoldTask, torch_device, train_sequential
 from niftycnn.windows import Labeler, WindowDataset
 
-SHUFFLE_STREAM = 7_919  # a fixed offset: the shuffle's seed differs from every member's
+SHUFFLE_STREAM = 7_919  # a fixed offset: the shuffles' seeds differ from every member's
+States = dict[int, dict[int, dict[str, torch.Tensor]]]  # {draw: {fold: state dict}}
+
+
+def null_folds(folds: list[Fold], n: int) -> list[Fold]:
+    """``n`` folds spread evenly over the walk-forward, always with the last one."""
+    if n >= len(folds):
+        return list(folds)
+    picks = np.unique(np.round(np.linspace(len(folds) - 1, 0, n)).astype(int))
+    return [folds[i] for i in sorted(picks)]
 
 
 def shuffled_tasks(
@@ -35,12 +47,13 @@ def shuffled_tasks(
     regression: bool,
     class_weights: str,
     seed: int,
+    draw: int,
 ) -> list[FoldTask]:
-    """Each fold's task with its targets permuted by one shuffle of the training sides."""
+    """Each fold's task with its targets permuted by draw ``draw``'s shuffle."""
     data = [prepare_fold(ds, f, labeler) for f in folds]
     tasks = [d.task(ds, regression, class_weights) for d in data]
     sides = np.unique(np.concatenate([d.side for d in data])) if data else np.zeros(0, int)
-    rng = np.random.default_rng([seed, SHUFFLE_STREAM])
+    rng = np.random.default_rng([seed, SHUFFLE_STREAM, draw])
     source = sides[rng.permutation(len(sides))]
     for task in tasks:
         target = task.target.copy()
@@ -49,22 +62,31 @@ def shuffled_tasks(
     return tasks
 
 
-def train_shuffled_null(
+def train_shuffled_nulls(
     ds: WindowDataset,
     arch: Architecture,
     folds: list[Fold],
     train: TrainConfig,
+    draws: int,
     *,
     seed: int = 0,
     labeler: Labeler | None = None,
-) -> dict[int, list[dict[str, torch.Tensor]]]:
-    """{fold: [state dict per seed]} of the architecture trained on shuffled labels."""
+) -> States:
+    """{draw: {fold: state dict}}: one network per fold and draw, shuffled labels."""
     engine = train_batched if train.engine == "batched" else train_sequential
-    tasks = shuffled_tasks(ds, folds, labeler, arch.head == "regression", train.class_weights, seed)
+    one = train.model_copy(update={"seeds": 1})
+    regression = arch.head == "regression"
+    tasks = [
+        (k, t)
+        for k in range(draws)
+        for t in shuffled_tasks(ds, folds, labeler, regression, train.class_weights, seed, k)
+    ]
     X = torch.as_tensor(ds.X, device=torch_device(train.device))
-    chunk = train.chunk_folds or max(1, 100 // train.seeds)
-    out: dict[int, list[dict[str, torch.Tensor]]] = {}
+    chunk = train.chunk_folds or 100
+    out: States = {k: {} for k in range(draws)}
     for start in range(0, len(tasks), chunk):
-        for result in engine(arch, X, tasks[start : start + chunk], train, seed):
-            out[result.fold] = [m.state for m in result.members]
+        part = tasks[start : start + chunk]
+        results = engine(arch, X, [t for _, t in part], one, seed)
+        for (k, task), result in zip(part, results, strict=True):
+            out[k][task.fold] = result.members[0].state
     return out

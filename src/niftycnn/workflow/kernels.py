@@ -6,6 +6,8 @@ series and compared with the references (``niftycnn.filters.effective`` and
 Reads ``folds/*/state.pt`` and ``splits.csv``'s folds (re-derived from the dataset);
 writes ``filters/kernels_summary.csv``, ``kernels_stability.csv``, ``kernels.npz``,
 ``shuffled_null.pt`` (trained once, reused when the analysis is redone) and two figures.
+``kernels.npz`` holds the raw-channel learned kernels with their (fold, seed) index, the
+shuffled draws' view kernels (K, F, V, L) and the untrained view kernels.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from niftycnn.report.figures import to_png
 from niftycnn.rundir import RunLayout, write_csv, write_tensors
 from niftycnn.walkforward import WalkForwardSplit
 from niftycnn.walkforward.folds import prepare_fold
-from niftycnn.walkforward.nulls import train_shuffled_null
+from niftycnn.walkforward.nulls import null_folds, train_shuffled_nulls
 from niftycnn.walkforward.splits import Fold
 from niftycnn.walkforward.train import init_member
 from niftycnn.windows import WindowDataset, labeler_for
@@ -39,7 +41,8 @@ from niftycnn.windows.windows import raw_windows
 from niftycnn.workflow.plan import architecture, planted
 
 UNTRAINED_SEED_INDEX = 1000  # untrained members' seed indices start here (real: < 100)
-States = dict[int, list[dict[str, torch.Tensor]]]
+States = dict[int, list[dict[str, torch.Tensor]]]  # {fold: [state per seed]}
+NullStates = dict[int, dict[int, dict[str, torch.Tensor]]]  # {draw: {fold: state}}
 
 
 @dataclass(frozen=True)
@@ -95,22 +98,31 @@ def _learned_states(layout: RunLayout, folds: list[Fold]) -> States:
 
 def shuffled_states(
     layout: RunLayout, experiment: Experiment, dataset: WindowDataset, folds: list[Fold]
-) -> States:
-    """The label-shuffled null's weights ({fold: [state per seed]}): from
-    ``shuffled_null.pt`` when it covers ``folds``, else trained now (and stored)."""
+) -> NullStates:
+    """The label-shuffled null ({draw: {fold: state}}, ``[filters] null_shuffles`` draws
+    on ``null_folds`` of ``folds``): from ``shuffled_null.pt`` when it holds exactly
+    those, else trained now (and stored). Empty without draws."""
+    cfg = experiment.filters
+    chosen = null_folds(folds, cfg.null_folds)
+    if not cfg.null_shuffles or not chosen:
+        return {}
+    want = {f.index for f in chosen}
     if layout.shuffled_null.is_file():
         stored = torch.load(layout.shuffled_null, weights_only=True, map_location="cpu")
-        if {f.index for f in folds} <= {int(k) for k in stored}:
-            return {int(k): v for k, v in stored.items()}
-    states = train_shuffled_null(
+        states = {int(k): {int(f): v for f, v in d.items()} for k, d in stored.items()}
+        if len(states) == cfg.null_shuffles and all(set(d) == want for d in states.values()):
+            return states
+    states = train_shuffled_nulls(
         dataset,
         architecture(experiment),
-        folds,
+        chosen,
         experiment.train,
+        cfg.null_shuffles,
         seed=experiment.seed,
         labeler=labeler_for(experiment.labels),
     )
-    write_tensors(layout.shuffled_null, {str(k): v for k, v in states.items()})
+    stored = {str(k): {str(f): v for f, v in d.items()} for k, d in states.items()}
+    write_tensors(layout.shuffled_null, stored)
     return states
 
 
@@ -132,7 +144,7 @@ def kernel_stage(
     experiment: Experiment,
     dataset: WindowDataset,
     frame: pd.DataFrame,
-    shuffled: States | None = None,
+    shuffled: NullStates | None = None,
 ) -> KernelAnalysis | None:
     """Effective kernels of the CNN and its nulls; the summary table and figures."""
     cfg, arch = experiment.filters, architecture(experiment)
@@ -147,15 +159,25 @@ def kernel_stage(
     learned, index = effective_kernels(
         _networks(arch, learned_states, len(features), length), windows, features
     )
-    null_states = shuffled
-    if null_states is None and cfg.shuffled_null:
-        null_states = shuffled_states(layout, experiment, dataset, folds)
-    shuffled_k, paired = None, False
+    null_states = (
+        shuffled if shuffled is not None else (shuffled_states(layout, experiment, dataset, folds))
+    )
+    views = make_views(features)
+    shuffled_k = replicate = None
     if null_states:
-        shuffled_k, null_index = effective_kernels(
-            _networks(arch, null_states, len(features), length), windows, features
-        )
-        paired = null_index.shape == index.shape and bool((null_index == index).all())
+        null_fold_ids = sorted(next(iter(null_states.values())))
+        by_fold = [w for w in windows if w.fold in null_fold_ids]
+        draws = [
+            effective_kernels(
+                _networks(arch, {f: [st] for f, st in d.items()}, len(features), length),
+                by_fold,
+                features,
+            )[0]
+            for d in null_states.values()
+        ]
+        shuffled_k = np.stack([view_taps(k, views) for k in draws])  # (K, F, V, L)
+        seed0 = np.isin(index[:, 0], null_fold_ids) & (index[:, 1] == 0)
+        replicate = view_taps(learned[seed0], views)
     untrained = _untrained(
         arch, folds, cfg.untrained_networks, experiment.seed, len(features), length
     )
@@ -164,18 +186,13 @@ def kernel_stage(
     spans = (*cfg.spans, length, *((truth.lookback,) if truth else ()))
     planted_kernel = pattern_kernel(truth.pattern, truth.lookback) if truth else None
     refs = kernel_references(length, spans, planted_kernel)
-    views = make_views(features)
-
-    def by_view(k: np.ndarray | None) -> np.ndarray | None:
-        return None if k is None else view_taps(k, views)
-
     summary = kernel_summary(
         view_taps(learned, views),
         views.names,
         refs,
-        shuffled=by_view(shuffled_k),
-        untrained=by_view(untrained_k),
-        paired=paired,
+        replicate=replicate,
+        shuffled=shuffled_k,
+        untrained=view_taps(untrained_k, views),
         n_resamples=cfg.kernel_resamples,
         seed=experiment.seed,
     )
@@ -183,7 +200,7 @@ def kernel_stage(
     stability = stability_by_fold(view_taps(learned, views), index)
     stability.insert(1, "channel", np.asarray(views.names)[stability.pop("channel_index")])
     write_csv(layout.kernel_stability, stability.round(6), index=False)
-    _write_kernels(layout, learned, index, shuffled_k, untrained_k)
+    _write_kernels(layout, learned, index, shuffled_k, view_taps(untrained_k, views))
     analysis = KernelAnalysis(summary, view_taps(learned, views), index, views.names)
     _figures(layout, analysis, refs)
     return analysis

@@ -11,7 +11,6 @@ from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
-import torch
 
 from niftycnn.backtest import comparison_table, evaluate
 from niftycnn.config import Experiment, to_toml
@@ -162,7 +161,7 @@ def filters_stage(
     ``splits.csv``; writes ``filters/``.
 
     Nulls: the layer's own untrained initialisation (``[filters] null_draws``) and, with
-    ``[filters] shuffled_null``, the same network trained on shuffled labels (what
+    ``[filters] null_shuffles``, the same network trained on shuffled labels (what
     training alone does; the verdicts prefer it). The first-layer verdict also needs a
     minimum effect (see ``niftycnn.filters.verdict``). Functional statistics use the
     out-of-sample windows (the union of the test blocks).
@@ -170,12 +169,10 @@ def filters_stage(
     folds = [f for f in layout.folds() if f.first_layer().is_file()]
     if not folds:
         return
-    shuffled = None
-    if experiment.filters.shuffled_null:
-        splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
-        done = {f.index for f in folds}
-        todo = [f for f in splitter.folds(dataset) if f.index in done]
-        shuffled = kernels.shuffled_states(layout, experiment, dataset, todo)
+    splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
+    done = {f.index for f in folds}
+    todo = [f for f in splitter.folds(dataset) if f.index in done]
+    shuffled = kernels.shuffled_states(layout, experiment, dataset, todo)
     _first_layer_stage(layout, experiment, dataset, folds, shuffled)
     kernels.kernel_stage(layout, experiment, dataset, frame, shuffled)
 
@@ -185,7 +182,7 @@ def _first_layer_stage(
     experiment: Experiment,
     dataset: WindowDataset,
     folds: list[FoldLayout],
-    shuffled: dict[int, list[dict[str, torch.Tensor]]] | None,
+    shuffled: kernels.NullStates,
 ) -> None:
     weights, index = stack_folds({f.index: np.load(f.first_layer()) for f in folds})
     if weights.shape[-1] < 3:
@@ -194,7 +191,7 @@ def _first_layer_stage(
     test = np.asarray(dataset.end_dates >= splits["test_start"].min())
     trained_null = None
     if shuffled:
-        trained_null = np.stack([first_layer_of(s) for m in shuffled.values() for s in m])
+        trained_null = np.stack([first_layer_of(s) for d in shuffled.values() for s in d.values()])
     analysis = analyze_filters(
         weights,
         index,
