@@ -22,6 +22,6 @@ def test_the_readme_python_example_runs(tmp_path, monkeypatch):
     (tmp_path / "experiments").symlink_to(ROOT / "experiments")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)  # noqa: S102
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
     run = namespace["run"]
     assert (tmp_path / "reports").is_dir() and os.fspath(run.root).startswith("reports")  # type: ignore[attr-defined]
