@@ -32,16 +32,19 @@ from niftycnn.models.spec import (
 Q10: tuple[LayerSpec, ...] = (Conv(16, 3), Pool("max", 2), Conv(32, 3), GlobalAvgPool())
 
 PRESETS: dict[str, tuple[tuple[LayerSpec, ...], str]] = {
+    # q10 is also the offline default's network: measured by bench/heads.py (README "What
+    # the networks can see"), it recovers a planted 5-day and a 20-day momentum, while the
+    # recency heads below each recover only one kind and none recovers a 5-day curvature.
     "q10": (
         Q10,
         "two small conv blocks, max pooling, global average pooling; the chapter's reference "
-        "design. GAP averages away *where* a pattern sits, so it cannot see a pattern of the "
-        "last few days (a recency effect): use q10_flat for that",
+        "design. GAP averages away *where* a pattern sits: it sees the last days only through "
+        "the zero padding at the window's edge and the last-close anchor of the prices, "
+        "enough for a 5-day momentum, not for a 5-day curvature",
     ),
     # q10's convolutions with a flatten head instead of GAP: the head has one weight per
     # (channel, position), so it can read the most recent days apart from the rest of the
-    # window (planted 3-5 day patterns) as well as window-long trends. All fast-path
-    # layers. The default of the offline experiment (see bench/heads.py for the measurement).
+    # window. All fast-path layers.
     "q10_flat": (
         (Conv(16, 3), Pool("max", 2), Conv(32, 3), Flatten()),
         "q10's two conv blocks with a flatten head: sees where in the window a pattern sits",
