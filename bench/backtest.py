@@ -38,6 +38,7 @@ def synthetic(days: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
                 "model": model,
                 "task": "classification",
                 "fold": np.arange(days) * 8 // days,
+                "path": 0,
                 "n_seeds": 1,
                 "train_start": dates[0],
                 "train_end": dates[0],

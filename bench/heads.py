@@ -74,7 +74,9 @@ def run_cell(market: str, name: str, data_seed: int, args: argparse.Namespace) -
         args.days, start="2007-01-02", oracle_sharpe=args.sharpe, **MARKETS[market]
     )
     frame = simulate_market(cfg, data_seed).frame
-    labels = LabelsConfig(horizon=args.horizon, mode="volatility", classes=args.classes)
+    labels = LabelsConfig(
+        target="horizon", horizon=args.horizon, mode="volatility", classes=args.classes
+    )
     ds = build_dataset(frame, WindowsConfig(features=tuple(args.features)), labels)
     wf = WalkForwardConfig(min_train=750, refit="every", refit_every=args.refit)
     train = TrainConfig(epochs=30, lr=0.01, patience=6, seeds=args.seeds)

@@ -30,14 +30,13 @@ import torch
 
 from niftycnn.rundir import RunLayout
 from niftycnn.workflow import stages
-from niftycnn.workflow.plan import check_experiment, load_experiment
+from niftycnn.workflow.plan import check_experiment, load_experiment, plan_run
 from niftycnn.workflow.verdict import verdict_stage
 
 EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_momentum.toml"
 # (pattern, lookback, channel, oracle Sharpe)
 GRIDS = {
-    "default": [("none", 5, "close", 0.0)]
-    + [("momentum", 5, "close", s) for s in (3.0, 2.0, 1.0)],
+    "default": [("none", 5, "close", 0.0)] + [("momentum", 5, "close", s) for s in (3.0, 2.0, 1.0)],
     "patterns": [
         ("momentum", 20, "close", 3.0),
         ("curvature", 5, "close", 3.0),
@@ -71,10 +70,11 @@ def run_once(cell: tuple[str, int, str, float], seed: int, args: argparse.Namesp
     )
     with tempfile.TemporaryDirectory() as tmp:
         layout = RunLayout(Path(tmp))
-        frame, dataset = stages.prepare(layout, experiment, {})
-        predictions = stages.walkforward_stage(layout, experiment, dataset, progress=False)
-        stages.backtest_stage(layout, experiment, predictions, frame)
-        stages.filters_stage(layout, experiment, dataset, frame)
+        plan = plan_run(experiment)
+        stages.data_stage(layout, plan)
+        predictions = stages.walkforward_stage(layout, plan, progress=False)
+        stages.backtest_stage(layout, plan, predictions, progress=False)
+        stages.filters_stage(layout, plan)
         verdict = verdict_stage(layout, experiment)
         comparison = pd.read_csv(layout.metric("comparison")).set_index("baseline")
     dm = {c["baseline"]: c for c in verdict["comparisons"]}

@@ -1,3 +1,11 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import niftycnn
 from niftycnn.cli import main
 
 
@@ -28,3 +36,22 @@ def test_describe_a_missing_experiment_file_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: experiment file") and "not found" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.slow  # a subprocess
+def test_a_closed_pipe_ends_the_command_quietly():
+    """``niftycnn data check X | head -2``: the reader leaves; no BrokenPipeError."""
+    src = str(Path(niftycnn.__file__).resolve().parents[1])
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first byte is written
+    child = subprocess.run(
+        [sys.executable, "-m", "niftycnn.cli", "data", "check", "--source", "synthetic"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": src},
+        timeout=120,
+        check=False,
+    )
+    os.close(write)
+    assert child.stderr == "" and child.returncode == 141

@@ -46,7 +46,7 @@ BAD_FILES = [
     ('[data]\nstart = "2020-01-01"\nend = "2019-01-01"\n', "start 2020-01-01 must be before end"),
     ('[walkforward]\nfirst_test = "2020-13-01"\n', "'2020-13-01' is not a YYYY-MM-DD date"),
     ("[labels]\nsmall = 1.5\nlarge = 1.0\n", "small (1.5) must be below large (1.0)"),
-    ("[labels]\nquantiles = [0.5, 0.4, 0.6, 0.8]\n", "quantiles must be 4 strictly increasing"),
+    ("[labels]\nquantiles = [0.5, 0.4, 0.6, 0.8]\n", "quantiles needs 4 strictly increasing"),
     ('[windows]\nfeatures = ["close", "vol"]\n', "Input should be 'open', 'high'"),
     ('[windows]\nfeatures = ["close", "close"]\n', "features repeat"),
     ("[windows]\nlength = 2\n", "[windows] length = 2: Input should be greater than or equal to 3"),
@@ -56,6 +56,14 @@ BAD_FILES = [
     ('[train]\ndevice = "tpu"\n', "Input should be 'auto', 'cpu' or 'cuda'"),
     ("[backtest]\ncost_bps = -1\n", "[backtest] cost_bps = -1"),
     ("[train\nepochs = 3\n", "not valid TOML"),
+    ('[labels]\ntarget = "week"\n', "'expiry', 'horizon' or 'triple_barrier'"),
+    ("[labels]\nhorizon = 0\n", "[labels] horizon = 0: Input should be greater than or equal to 1"),
+    ("[labels]\nprofit_take = 0\n", "[labels] profit_take = 0: Input should be greater than 0"),
+    (
+        '[walkforward]\nscheme = "cpcv"\ngroups = 4\ntest_groups = 4\n',
+        "test_groups (4) must be below",
+    ),
+    ('[backtest]\nholding = "weekly"\n', "'daily', 'label_end' or 'expiry'"),
 ]
 
 
@@ -90,7 +98,7 @@ def test_a_multi_line_description_round_trips_through_the_resolved_toml():
             "[model] n_classes = 5 but [labels] classes = 3",
         ),
         ("[labels]\nclasses = 7\n", "classes = 7 with mode = 'volatility' needs cuts"),
-        ("[labels]\nclasses = 3\ncuts = [0.0]\n", "cuts must be 2 strictly increasing values"),
+        ("[labels]\nclasses = 3\ncuts = [0.0]\n", "cuts needs 2 strictly increasing values"),
     ],
 )
 def test_class_counts_must_agree_and_fit_the_thresholds(tmp_path, body, message):
@@ -106,5 +114,22 @@ def test_overrides_merge_nested_tables_key_by_key():
     quick = experiment.with_overrides(data={"synthetic": {"n_days": 700}}, train={"epochs": 2})
     assert quick.data.synthetic.n_days == 700 and quick.train.epochs == 2
     # the rest of [data.synthetic] and [train] is the file's, not the defaults
-    assert quick.data.synthetic.lookback == experiment.data.synthetic.lookback == 20
+    assert quick.data.synthetic.lookback == experiment.data.synthetic.lookback == 5
     assert quick.train.lr == experiment.train.lr
+
+
+def test_triple_barrier_three_classes_default_to_the_barriers_as_cuts():
+    labels = parse_experiment(
+        {
+            "name": "tb",
+            "labels": {
+                "target": "triple_barrier",
+                "classes": 3,
+                "profit_take": 2.0,
+                "stop_loss": 0.5,
+            },
+        }
+    ).labels
+    assert labels.cut_points == (-0.5, 2.0)  # Down = stop-loss, Flat = vertical, Up = profit
+    five = labels.model_copy(update={"classes": 5})
+    assert five.cut_points == (-1.0, -0.3, 0.3, 1.0)  # small / large as for any target

@@ -26,7 +26,7 @@ import pandas as pd
 
 from niftycnn.config import Experiment
 from niftycnn.errors import RunDirError
-from niftycnn.rundir import RunLayout, new_run_dir, read_json, require_run_dir
+from niftycnn.rundir import RunLayout, read_json, read_tensors, require_run_dir
 from niftycnn.workflow.plan import architecture, check_experiment, load_experiment
 
 __all__ = ["Run", "load_experiment", "open_run", "resume", "run", "sweep"]
@@ -68,8 +68,10 @@ class Run:
     def verdict(self) -> dict[str, Any]:
         """The run's ``verdict.json``: ``comparisons`` (one entry per baseline),
         ``filters`` (first-layer and effective-kernel verdicts per analysed channel),
-        ``effective_kernel``, ``market`` and, on planted synthetic runs, ``oracle`` (the
-        README's "verdict.json" section documents every field)."""
+        ``effective_kernel``, ``market``, on planted synthetic runs ``oracle``, and the
+        backtest's ``multiple`` (SPA / StepM against all baselines at once),
+        ``accuracy``, ``overfitting`` (PBO, deflated Sharpe), ``paths`` (CPCV) and
+        ``scheme`` (the README's "verdict.json" section documents every field)."""
         return dict(read_json(self._need(self.layout.verdict)))
 
     @property
@@ -80,12 +82,11 @@ class Run:
         """The trained networks of one fold (one per seed), in eval mode.
 
         Weights come from ``folds/fold_XXXX/state.pt``, a dict of tensors read with
-        ``torch.load(weights_only=True)`` (no arbitrary objects are unpickled); the
+        ``torch.load(weights_only=True)`` (a file holding anything else is refused, never
+        unpickled: ``niftycnn.errors.UnsafeFileError``); the
         architecture is rebuilt from the run's ``config.toml``. The CNN's test-block
         probabilities are the softmax of these networks averaged over seeds.
         """
-        import torch
-
         from niftycnn.models import build_model
         from niftycnn.walkforward.baselines import cnn_baselines
 
@@ -97,8 +98,8 @@ class Run:
             arch = architecture(cfg)
         else:
             arch = dict(cnn_baselines([model], cfg.model.head, cfg.n_classes))[model]
-        states = torch.load(path, weights_only=True, map_location="cpu")
-        if model not in states:
+        states = read_tensors(path)
+        if not isinstance(states, dict) or model not in states:
             raise RunDirError(f"{path} has no {model!r} weights; it has {sorted(states)}")
         channels, length = len(cfg.windows.features), cfg.windows.length
         networks = []
@@ -125,12 +126,12 @@ def open_run(path: str | Path) -> Run:
 def run(
     experiment: Experiment | str | Path, out: str | Path = "reports", *, progress: bool = False
 ) -> Run:
-    """Run an experiment (or an experiment file) into a new directory under ``out``."""
+    """Run an experiment (or an experiment file) into a new directory under ``out``; the
+    plan's checks come first, and a run that fails before its first fold leaves nothing."""
     from niftycnn.workflow.run import run_experiment
 
-    experiment = _checked(experiment)
-    layout = new_run_dir(out, experiment.name)
-    return Run(run_experiment(experiment, layout, progress=progress))
+    checked, origin = _checked(experiment)
+    return Run(run_experiment(checked, out, origin=origin, progress=progress))
 
 
 def resume(path: str | Path, *, progress: bool = False) -> Run:
@@ -144,14 +145,14 @@ def sweep(
     experiment: Experiment | str | Path, out: str | Path = "reports", *, progress: bool = False
 ) -> Run:
     """Run an experiment's ``[sweep]`` grid into a new directory under ``out``."""
-    from niftycnn.workflow.sweep import run_sweep
+    from niftycnn.workflow.run import run_experiment
 
-    experiment = _checked(experiment)
-    return Run(run_sweep(experiment, new_run_dir(out, experiment.name), progress=progress))
+    checked, origin = _checked(experiment)
+    return Run(run_experiment(checked, out, command="sweep", origin=origin, progress=progress))
 
 
-def _checked(experiment: Experiment | str | Path) -> Experiment:
-    """A loaded (or passed) experiment, checked against the stages."""
+def _checked(experiment: Experiment | str | Path) -> tuple[Experiment, str]:
+    """A loaded (or passed) experiment, checked against the stages, and its origin."""
     if isinstance(experiment, Experiment):
-        return check_experiment(experiment)
-    return load_experiment(experiment)
+        return check_experiment(experiment), "<experiment>"
+    return load_experiment(experiment), str(experiment)

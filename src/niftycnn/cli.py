@@ -1,19 +1,26 @@
 """The ``niftycnn`` command line: a thin layer over the stage functions.
 
 Every error niftycnn raises on purpose is printed as one line, ``error: ...``, and the
-process exits with status 2; no traceback.
+process exits with status 2; no traceback. A warning is one line, ``warning: ...``. An
+interrupted run exits 130 naming the directory to resume; a closed output pipe
+(``niftycnn data check X | head -2``) ends quietly with status 141, as ``SIGPIPE`` would.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
 
 from niftycnn.errors import NiftyCNNError
 
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -109,6 +116,17 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=_run)
 
 
+def _announce(args: argparse.Namespace, label: str) -> Callable[[Any], None]:
+    """The ``on_start`` callback: print the run directory as soon as it exists, and keep
+    it for the interrupt message."""
+
+    def announce(layout: Any) -> None:
+        args.started.append(layout.root)
+        print(f"{label}: {layout.root}", flush=True)
+
+    return announce
+
+
 def _run(args: argparse.Namespace) -> int:
     from niftycnn.errors import ConfigError
     from niftycnn.workflow.run import resume_run, run_experiment_file
@@ -116,7 +134,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.resume:
         if args.experiment or args.source:
             raise ConfigError("--resume RUN_DIR takes its experiment from the run directory")
-        layout = resume_run(args.resume, progress=not args.quiet)
+        layout = resume_run(
+            args.resume, progress=not args.quiet, on_start=_announce(args, "run directory")
+        )
     else:
         if not args.experiment:
             raise ConfigError("give an experiment file, e.g. experiments/synthetic_momentum.toml")
@@ -126,8 +146,8 @@ def _run(args: argparse.Namespace) -> int:
             train={k: v for k, v in (("device", args.device), ("engine", args.engine)) if v},
             out_root=args.out,
             progress=not args.quiet,
+            on_start=_announce(args, "run directory"),
         )
-    print(f"run directory: {layout.root}")
     print(f"report: {layout.report_html}")
     return 0
 
@@ -143,10 +163,16 @@ def _add_sweep(commands: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from niftycnn.workflow.sweep import run_sweep_file
+    from niftycnn.workflow.run import run_experiment_file
 
-    layout = run_sweep_file(args.experiment, out_root=args.out, progress=not args.quiet)
-    print(f"sweep directory: {layout.root}")
+    layout = run_experiment_file(
+        args.experiment,
+        out_root=args.out,
+        command="sweep",
+        progress=not args.quiet,
+        on_start=_announce(args, "sweep directory"),
+    )
+    print(f"report: {layout.report_html}")
     return 0
 
 
@@ -174,26 +200,61 @@ def _add_filters(commands: argparse._SubParsersAction) -> None:
 def _filters(args: argparse.Namespace) -> int:
     from niftycnn.workflow.run import analyze_run_filters
 
-    print(analyze_run_filters(args.run_dir))
+    print(analyze_run_filters(args.run_dir, progress=True))
     return 0
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line, ``warning: ...``, without source path or code."""
+    text = str(message).strip().splitlines()
+    print(f"warning: {text[0] if text else category.__name__}", file=sys.stderr, flush=True)
+
+
+def _interrupted(started: list[Path]) -> str:
+    if started and started[-1].is_dir():
+        return (
+            f"interrupted; finished folds are kept in {started[-1]}: continue with "
+            f"`niftycnn run --resume {started[-1]}`"
+        )
+    return "interrupted before any fold finished; nothing was kept (run it again)"
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so the exit flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file (captured)
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.started = []
     handler: Handler = args.handler
-    try:
-        return handler(args)
-    except NiftyCNNError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print(
-            "error: interrupted; finished folds are kept, continue with "
-            "`niftycnn run --resume RUN_DIR`",
-            file=sys.stderr,
-        )
-        return 130
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            status = handler(args)
+            sys.stdout.flush()
+            return status
+        except NiftyCNNError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            print(f"error: {_interrupted(args.started)}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            _quiet_stdout()
+            return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,3 +55,8 @@ class FilterAnalysisError(NiftyCNNError):
 
 class RunDirError(NiftyCNNError):
     """A run directory is missing, incomplete or from an incompatible run."""
+
+
+class UnsafeFileError(RunDirError):
+    """A run file holds Python objects (a pickle) where niftycnn writes plain arrays or
+    tensors: it is refused, never loaded, since loading it could run code."""

@@ -7,6 +7,8 @@
 artefact and ``--resume`` can trust whatever is there. Layout::
 
     config.toml          the resolved experiment (defaults filled in)
+    run.json             what the run started with: the command, the resolved config and
+                         the data fingerprint (``--resume`` refuses anything else)
     data.json            data fingerprint (source, symbol, sha256, date range) + check
     environment.json     package versions, git commit, python, device, seed, command
     labels.csv           class counts, shares and mean returns of the labelled windows
@@ -17,7 +19,12 @@ artefact and ``--resume`` can trust whatever is there. Layout::
                          first_layer[_<model>].npy, curves.csv, state.pt (weights)
     predictions.parquet  out-of-sample predictions, every model (``niftycnn.schema``)
     metrics/             summary, per_fold, per_year, equity, significance,
-                         diebold_mariano, comparison, confusion (CSV)
+                         diebold_mariano, comparison, confusion, paths (one row per
+                         backtest path and model), multiple (SPA / StepM), accuracy
+                         (against the majority class and chance), overfitting (PBO,
+                         deflated Sharpe) (CSV)
+    verdict.json         the verdict's numbers: pairwise comparisons, the tests of all
+                         baselines at once, accuracy, overfitting, paths, filters
     filters/             summary.json (verdict), channel_summary.csv, filters_*.csv,
                          filters_table.parquet, figures (PNG); effective kernels:
                          kernels_summary.csv, kernels_stability.csv, kernels.npz
@@ -34,7 +41,9 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import platform
+import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from niftycnn.errors import RunDirError
+from niftycnn.errors import RunDirError, UnsafeFileError
 from niftycnn.files import atomic_write, write_bytes, write_json, write_text
 
 PACKAGES = ("niftycnn", "numpy", "pandas", "torch", "scikit-learn", "scipy", "yfinance")
@@ -58,6 +67,10 @@ METRIC_TABLES = (
     "diebold_mariano",
     "comparison",
     "confusion",
+    "paths",
+    "multiple",
+    "accuracy",
+    "overfitting",
 )
 FILTER_TABLES = ("summary", "by_fold", "matches")
 FILTER_FIGURES = (
@@ -105,6 +118,7 @@ class RunLayout:
         object.__setattr__(self, "root", Path(self.root))
 
     config = property(lambda self: self.root / "config.toml")
+    run_record = property(lambda self: self.root / "run.json")
     data = property(lambda self: self.root / "data.json")
     environment = property(lambda self: self.root / "environment.json")
     labels = property(lambda self: self.root / "labels.csv")
@@ -113,6 +127,7 @@ class RunLayout:
     manifest = property(lambda self: self.root / "manifest.json")
     predictions = property(lambda self: self.root / "predictions.parquet")
     timings = property(lambda self: self.root / "timings.json")
+    verdict = property(lambda self: self.root / "verdict.json")
     sweep = property(lambda self: self.root / "sweep.csv")
     folds_dir = property(lambda self: self.root / "folds")
     points_dir = property(lambda self: self.root / "points")
@@ -187,6 +202,40 @@ def write_tensors(path: Path, tensors: Any) -> None:
     atomic_write(path, lambda tmp: torch.save(tensors, tmp))
 
 
+_UNSAFE = (
+    "it holds Python objects, which niftycnn never writes and which could run code; "
+    "delete it (a resumed run trains its fold again)"
+)
+
+
+def read_npy(path: Path) -> np.ndarray:
+    """A plain numeric array written by :func:`write_npy`. An object array (a pickle) is
+    an :class:`UnsafeFileError`; a missing, truncated or corrupt file a RunDirError."""
+    try:
+        return np.asarray(np.load(path, allow_pickle=False))
+    except ValueError as exc:
+        if "pickle" in str(exc) or "Object arrays" in str(exc):
+            raise UnsafeFileError(f"refusing to load {path}: {_UNSAFE}") from None
+        raise RunDirError(f"{path} does not read back ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise RunDirError(f"{path} does not read back ({type(exc).__name__}: {exc})") from None
+
+
+def read_tensors(path: Path) -> Any:
+    """What :func:`write_tensors` wrote, read with ``torch.load(weights_only=True)``.
+    Anything but plain tensors (a pickled object) is an :class:`UnsafeFileError`; a
+    missing, truncated or corrupt file a RunDirError."""
+    import torch
+
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError:
+        raise UnsafeFileError(f"refusing to load {path}: {_UNSAFE}") from None
+    except (OSError, EOFError, RuntimeError, ValueError) as exc:
+        first = str(exc).splitlines()[0].split(". ")[0] if str(exc) else type(exc).__name__
+        raise RunDirError(f"{path} does not read back ({first})") from None
+
+
 def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -202,9 +251,16 @@ def read_json(path: Path) -> Any:
 
 
 def new_run_dir(root: str | Path, experiment: str, now: datetime | None = None) -> RunLayout:
-    """Create ``root/experiment/<UTC timestamp>/`` (suffixing -2, -3 ... on a clash)."""
+    """Create ``root/experiment/<UTC timestamp>/`` (suffixing -2, -3 ... on a clash); the
+    directory must resolve inside ``root`` (a name like ``..`` is refused)."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     base = Path(root) / experiment
+    inside = Path(root).resolve()
+    if base.resolve() == inside or not base.resolve().is_relative_to(inside):
+        raise RunDirError(
+            f"experiment name {experiment!r} puts the run at {base.resolve()}, outside the "
+            f"output root {inside}; use a plain name (letters, digits, '_', '-', '.')"
+        )
     base.mkdir(parents=True, exist_ok=True)
     path, n = base / stamp, 1
     while True:
@@ -214,6 +270,21 @@ def new_run_dir(root: str | Path, experiment: str, now: datetime | None = None) 
         except FileExistsError:
             n += 1
             path = base / f"{stamp}-{n}"
+
+
+def discard_run_dir(layout: RunLayout) -> None:
+    """Remove a run directory that holds no finished fold (and its experiment folder when
+    that is left empty): a run that failed before its first fold leaves nothing behind."""
+    shutil.rmtree(layout.root, ignore_errors=True)
+    try:
+        layout.root.parent.rmdir()
+    except OSError:
+        pass  # other runs of the experiment live there
+
+
+def finished_folds(layout: RunLayout) -> list[Path]:
+    """The predictions files of every finished fold (a sweep's points included)."""
+    return sorted(layout.root.glob("**/fold_*/predictions.parquet"))
 
 
 def require_run_dir(path: str | Path | RunLayout) -> RunLayout:
@@ -269,9 +340,13 @@ def environment(seed: int, device: str, command: list[str] | None = None) -> dic
 __all__ = [
     "FoldLayout",
     "RunLayout",
+    "discard_run_dir",
     "environment",
+    "finished_folds",
     "new_run_dir",
     "read_json",
+    "read_npy",
+    "read_tensors",
     "require_run_dir",
     "write_bytes",
     "write_csv",

@@ -8,15 +8,21 @@ Small Up / Large Up; 5 Large Down / Small Down / Flat / Small Up / Large Up; mor
 5: C1 (lowest) ... CK (highest). The *down* classes are the lower half, the *up*
 classes the upper half; with K odd the middle class is neutral (flat).
 
-Predictions table: one row per (window end date, model). Index ``date``: the window end
-t, the day the prediction is made at the close. Columns (:data:`BASE_COLUMNS`, then
+Predictions table: one row per (window end date, model, path). Index ``date``: the window
+end t, the day the prediction is made at the close. Columns (:data:`BASE_COLUMNS`, then
 ``proba_0`` .. ``proba_{K-1}``):
 
 - ``model``: "cnn" or a baseline name; ``task``: "classification" or "regression".
-- ``fold``, ``n_seeds``: the fold that produced the row; seeds averaged.
+- ``fold``, ``n_seeds``: the fold (walk-forward refit or CPCV split) that produced the
+  row; seeds averaged.
+- ``path``: the backtest path the row belongs to. A walk-forward has one path (0), so
+  each (date, model) has one row. Under CPCV (``niftycnn.walkforward.cpcv``) a sample is
+  tested in several splits, once per path: a (date, model) has one row per path, and
+  each path is a full out-of-sample history that is backtested on its own.
 - ``train_start``, ``train_end``: first and last window end date of the training side.
-- ``label_end``: the date the label's return is measured to (the next expiry, for
-  expiry labels); purging uses it. ``horizon``: trading days from t to it.
+- ``label_end``: the date the label's return is measured to (the next expiry, the
+  horizon's last day, the first barrier touch: ``niftycnn.windows.targets``); purging
+  uses it. ``horizon``: trading days from t to it.
 - ``y_true``: class (:data:`UNLABELLED` = -1 without a label); ``y_return``: the label's
   log return (NaN without a label).
 - ``y_pred``: predicted class; for regression models the class of the predicted return
@@ -98,6 +104,7 @@ BASE_COLUMNS: dict[str, str] = {
     "model": "str",
     "task": "str",
     "fold": "int64",
+    "path": "int64",
     "n_seeds": "int64",
     "train_start": "datetime64[ns]",
     "train_end": "datetime64[ns]",
@@ -137,9 +144,16 @@ def require_columns(frame: pd.DataFrame, columns: list[str], what: str = "predic
         )
 
 
+def with_path(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` itself, or with ``path`` = 0 where it has no path column (a table written
+    before the column existed, or built by hand for one path)."""
+    return frame if "path" in frame.columns else frame.assign(path=0)
+
+
 def conform(frame: pd.DataFrame, n_classes: int) -> pd.DataFrame:
     """The table with exactly the schema's columns, in order, one dtype each, so a table
-    built fresh and one read back from Parquet compare equal."""
+    built fresh and one read back from Parquet compare equal (see :func:`with_path`)."""
+    frame = with_path(frame)
     require_columns(frame, prediction_columns(n_classes))
     out = frame[prediction_columns(n_classes)].copy()
     for column, dtype in BASE_COLUMNS.items():

@@ -75,6 +75,7 @@ def with_model(
     frame = labels.copy()
     frame["model"] = model
     frame["task"] = task
+    frame["path"] = 0
     frame["n_seeds"] = 1
     frame["train_start"] = labels.index[0]
     frame["train_end"] = labels.index[0]

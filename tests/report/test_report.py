@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from niftycnn.report.build import comparison_sentences, render_report
 from tests.report.conftest import EVIL
 
@@ -45,3 +47,30 @@ def test_verdict_sentence_says_beats_only_when_ci_and_p_agree():
     assert first.startswith("CNN beats a on accuracy")
     assert second.startswith("CNN does not beat b")
     assert EVIL  # imported for the fixture module
+
+
+HOSTILE = (
+    '<script>alert("x")</script> <img src=x onerror=alert(1)> '
+    "[click](javascript:alert(1)) ![pixel](http://tracker.example/p.png) `code` *bold* | cell"
+)
+
+
+def test_markdown_report_escapes_user_strings_too(fake_run, capsys):
+    from niftycnn.cli import main
+    from niftycnn.config import parse_experiment, to_toml
+
+    config = parse_experiment({"name": "fake", "description": "- " + HOSTILE}).resolved_dict()
+    (fake_run / "config.toml").write_text(to_toml(config))
+    assert main(["report", str(fake_run)]) == 0
+    markdown = (fake_run / "report.md").read_text()
+    assert "<script" not in markdown and "<img" not in markdown
+    # no unescaped link, image, code or emphasis markup survives from user text
+    for markup in (r"(?<!\\)\]\(javascript:", r"(?<!\\)\]\(http://tracker", r"(?<!\\)`code"):
+        assert not re.search(markup, markdown), markup
+    description = markdown.split("## Experiment\n\n", 1)[1].split("\n\n", 1)[0]
+    assert description == (
+        '\\- &lt;script&gt;alert("x")&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; '
+        "\\[click\\](javascript:alert(1)) !\\[pixel\\](http://tracker.example/p.png) "
+        "\\`code\\` \\*bold\\* \\| cell"
+    )
+    assert "![Equity and drawdown](figures/equity.png)" in markdown  # our own markup stays

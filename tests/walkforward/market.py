@@ -1,7 +1,9 @@
 """Datasets for the walk-forward tests, built by the real data and windows layers.
 
 A planted-momentum synthetic market (so a network has something to learn) with NIFTY
-weekly expiries, quantile labels (refitted per fold by the walk-forward).
+weekly expiries, quantile labels (refitted per fold by the walk-forward). ``target``
+picks the label target: the next expiry (the default), 5 trading days, or a 5-day
+triple barrier.
 """
 
 from __future__ import annotations
@@ -17,10 +19,16 @@ def market(n_days: int, seed: int) -> pd.DataFrame:
     return synthetic_ohlcv(n_days, seed, start="2019-03-01", pattern="momentum")
 
 
-def dataset(frame: pd.DataFrame) -> WindowDataset:
-    return build_dataset(frame, labels=LabelsConfig(expiry="weekly", mode="quantile"))
+TARGETS = ("expiry", "horizon", "triple_barrier")
 
 
-def truncated(frame: pd.DataFrame, last_date: pd.Timestamp) -> WindowDataset:
+def dataset(frame: pd.DataFrame, target: str = "expiry") -> WindowDataset:
+    labels = LabelsConfig(expiry="weekly", mode="quantile", target=target, horizon=5)
+    return build_dataset(frame, labels=labels)
+
+
+def truncated(
+    frame: pd.DataFrame, last_date: pd.Timestamp, target: str = "expiry"
+) -> WindowDataset:
     """The dataset as it would have been built from data up to ``last_date`` only."""
-    return dataset(frame.loc[:last_date])
+    return dataset(frame.loc[:last_date], target)

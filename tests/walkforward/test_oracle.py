@@ -22,7 +22,9 @@ def test_oracle_reads_the_planted_kernel_output_of_each_window(channel):
     cfg = SyntheticConfig(n_days=800, pattern="momentum", lookback=5, channel=channel)
     market = simulate_market(cfg, seed=2)
     features = (*FEATURES, "range")
-    ds = build_dataset(market.frame, WindowsConfig(features=features), LabelsConfig(horizon=1))
+    ds = build_dataset(
+        market.frame, WindowsConfig(features=features), LabelsConfig(target="horizon", horizon=1)
+    )
     ((_, oracle),) = estimators(["oracle"], features, cfg)
     assert isinstance(oracle, Oracle)
     inputs = oracle._inputs(ds.X)

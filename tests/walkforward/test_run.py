@@ -64,22 +64,37 @@ def _run(
     )
 
 
-@pytest.mark.parametrize("engine", ["batched", "sequential"])
-def test_truncating_future_data_leaves_past_predictions_unchanged(frame, ds, engine):
-    cut = ds.end_dates[470]
+LABEL_COLUMNS = ["y_true", "y_return", "label_end", "horizon"]
+
+
+@pytest.mark.parametrize(
+    ("engine", "target"),
+    [
+        ("batched", "expiry"),
+        ("sequential", "expiry"),
+        ("batched", "horizon"),
+        ("batched", "triple_barrier"),
+    ],
+)
+def test_truncating_future_data_leaves_past_predictions_unchanged(frame, engine, target):
+    full_ds = dataset(frame, target)
+    cut = full_ds.end_dates[470]
     kw = {"chunk": 3, "refit": 25, "epochs": 2, "baselines": ("ridge", "momentum")}
-    full = _run(ds, engine, **kw)
-    part = _run(truncated(frame, cut), engine, **kw)
+    full = _run(full_ds, engine, **kw)
+    part = _run(truncated(frame, cut, target), engine, **kw)
     before = full[full.index <= cut]
-    # the fold whose test block straddles the cut predicts the same rows; its y_true may
-    # change (labels beyond the cut are unknown in the truncated data), nothing else
-    cols = [c for c in before.columns if c not in ("y_true", "y_return", "expiry", "horizon")]
+    # the fold whose test block straddles the cut predicts the same rows; its labels may
+    # change (a label that ends beyond the cut is unknown in the truncated data; a triple
+    # barrier's end is then the vertical barrier), nothing else
+    cols = [c for c in before.columns if c not in LABEL_COLUMNS]
     pd.testing.assert_frame_equal(part[cols], before[cols], check_exact=True)
     known = before.y_true.to_numpy() >= 0
     cut_known = part.y_true.to_numpy() >= 0
-    np.testing.assert_array_equal(
-        part.y_true.to_numpy()[cut_known], before.y_true.to_numpy()[cut_known]
+    pd.testing.assert_frame_equal(
+        part.loc[cut_known, LABEL_COLUMNS], before.loc[cut_known, LABEL_COLUMNS], check_exact=True
     )
+    assert (part.label_end[~cut_known] > cut).all()
+    assert (part.label_end[~cut_known] >= before.label_end[~cut_known]).all()
     assert known.sum() >= cut_known.sum() > 0
 
 

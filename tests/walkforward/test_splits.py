@@ -9,7 +9,7 @@ from sklearn.model_selection import TimeSeriesSplit
 
 from niftycnn.errors import SplitError
 from niftycnn.walkforward.splits import WalkForwardSplit
-from tests.walkforward.market import dataset, market, truncated
+from tests.walkforward.market import TARGETS, dataset, market, truncated
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,16 @@ def ds(frame):
     return dataset(frame)
 
 
-@pytest.mark.parametrize("refit", [7, 21, "expiry"])
+# refit = "expiry" starts a block on each distinct label end date: expiry labels only
+TARGET_REFITS = [
+    (t, r) for t in TARGETS for r in (7, 21, "expiry") if t == "expiry" or r != "expiry"
+]
+
+
+@pytest.mark.parametrize(("target", "refit"), TARGET_REFITS)
 @pytest.mark.parametrize("mode", ["expanding", "rolling"])
-def test_no_training_or_validation_label_reaches_the_test_block(ds, refit, mode):
+def test_no_training_or_validation_label_reaches_the_test_block(frame, target, refit, mode):
+    ds = dataset(frame, target)
     sp = WalkForwardSplit(
         mode=mode, min_train_size=120, refit=refit, max_train_size=150, validation=0.2, embargo=3
     )

@@ -20,10 +20,11 @@ W, L = WindowsConfig, LabelsConfig
 
 
 def test_fixed_horizon_labels_run_h_sessions_ahead(make_frame):
-    """``[labels] horizon = h``: the label is the return over the next h rows; the last h
-    windows are unlabelled but keep their calendar label end (NSE sessions beyond)."""
+    """``[labels] target = "horizon"``, ``horizon = h``: the label is the return over the
+    next h rows; the last h windows are unlabelled but keep their calendar label end (NSE
+    sessions beyond)."""
     frame = make_frame(60, start="2024-07-01", seed=5)
-    ds = build_dataset(frame, W(length=5), L(vol_window=5, horizon=2))
+    ds = build_dataset(frame, W(length=5), L(vol_window=5, target="horizon", horizon=2))
     close, dates = frame["close"].to_numpy(), frame.index
     pos = dates.get_indexer(ds.end_dates)
     inside = pos + 2 < len(dates)

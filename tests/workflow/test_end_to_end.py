@@ -248,10 +248,14 @@ def test_sweep_reports_train_and_test_error_per_point(
     assert ">Bias-variance sweep</h2>" in (run / "report.html").read_text(encoding="utf-8")
 
 
-def _tiny_run(tmp_path: Path, extra: str) -> Path:
-    """A one-seed, one-epoch version of the tiny experiment, with ``extra`` tables."""
+def _tiny_run(tmp_path: Path, extra: str, walkforward: str | None = None) -> Path:
+    """A one-seed, one-epoch version of the tiny experiment, with ``extra`` tables (and
+    another ``[walkforward]`` table body)."""
     base = EXPERIMENT.replace("epochs = 2", "epochs = 1").replace("seeds = 2", "seeds = 1")
     base = base.replace('[baselines]\nmodels = ["majority", "ridge", "momentum"]\n', "")
+    if walkforward is not None:
+        start = base.index("[walkforward]\n") + len("[walkforward]\n")
+        base = base[:start] + walkforward + base[base.index("\n[", start) :]
     path = tmp_path / "variant.toml"
     path.write_text(base + extra)
     buffer = io.StringIO()
@@ -288,3 +292,59 @@ def test_two_feature_windows_run_with_fixed_kernels(tmp_path: Path) -> None:
     gram = states["fixed_kernels"][0]["0.weight"]
     assert tuple(gram.shape) == (6, 1, 3)  # 2 channels x (level, momentum, curvature)
     assert np.load(run / "folds" / "fold_0000" / "first_layer.npy").shape[2] == 2
+
+
+def test_cpcv_run_backtests_every_path_and_says_what_cpcv_is(tmp_path: Path) -> None:
+    run = _tiny_run(
+        tmp_path,
+        '\n[baselines]\nmodels = ["majority", "ridge"]\n',
+        walkforward='scheme = "cpcv"\ngroups = 4\ntest_groups = 2\nembargo = 2\nvalidation = 0.2\n',
+    )
+    predictions = pd.read_parquet(run / "predictions.parquet")
+    assert sorted(predictions.fold.unique()) == list(range(6))  # C(4, 2) splits
+    assert sorted(predictions.path.unique()) == [0, 1, 2]  # 2/4 x 6 paths
+    n = predictions[(predictions.model == "cnn") & (predictions.path == 0)].shape[0]
+    for (_model, _path), rows in predictions.groupby(["model", "path"]):
+        assert len(rows) == n and not rows.index.duplicated().any()  # each date once a path
+    paths = pd.read_csv(run / "metrics" / "paths.csv")  # cnn, 2 baselines, the oracle
+    assert len(paths) == 4 * 3 and np.isfinite(paths.sharpe).all()
+    splits = pd.read_csv(run / "splits.csv")
+    assert set(splits.path) == {0, 1, 2} and splits.fold.nunique() == 6
+    verdict = open_run(run).verdict
+    assert verdict["scheme"] == "cpcv" and len(verdict["paths"]) == 12
+    assert {row["null"] for row in verdict["multiple"]} == {
+        "every baseline is at least as good as the CNN",
+        "no baseline is better than the CNN",
+    }
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert ">Backtest paths (CPCV)</h2>" in html
+    assert "CPCV trains on data after the test block" in html
+    assert "Hansen&#x27;s SPA" in html or "Hansen's SPA" in html
+
+
+def test_next_day_direction_run_reports_accuracy_against_majority_and_half(
+    tmp_path: Path,
+) -> None:
+    run = _tiny_run(
+        tmp_path,
+        '\n[labels]\ntarget = "horizon"\nhorizon = 1\nclasses = 2\nmode = "fixed"\n'
+        "\n[model]\nn_classes = 2\n",
+    )
+    predictions = pd.read_parquet(run / "predictions.parquet")
+    cnn = predictions[predictions.model == "cnn"]
+    sessions = pd.DatetimeIndex(pd.read_parquet(run / "predictions.parquet").index.unique())
+    inside = cnn[cnn.y_true >= 0]
+    assert (inside.horizon == 1).all()
+    # the label ends on the next session of the data
+    nxt = sessions.searchsorted(inside.index, side="right")
+    known = nxt < len(sessions)
+    assert (inside.label_end[known] == sessions[nxt[known]]).all()
+    assert set(pd.read_csv(run / "labels.csv").name) == {"Down", "Up"}
+    accuracy = pd.read_csv(run / "metrics" / "accuracy.csv").iloc[0]
+    assert accuracy.chance == 0.5 and accuracy.benchmark == "majority baseline"
+    assert accuracy.accuracy_low <= accuracy.accuracy <= accuracy.accuracy_high
+    assert open_run(run).verdict["accuracy"][0]["p_vs_chance"] == pytest.approx(
+        accuracy.p_vs_chance
+    )
+    markdown = (run / "report.md").read_text(encoding="utf-8")
+    assert "CNN accuracy" in markdown and "against 50 %" in markdown

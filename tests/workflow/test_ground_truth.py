@@ -18,7 +18,7 @@ import pytest
 
 from niftycnn.rundir import RunLayout
 from niftycnn.workflow import stages
-from niftycnn.workflow.plan import check_experiment, load_experiment
+from niftycnn.workflow.plan import check_experiment, load_experiment, plan_run
 from niftycnn.workflow.verdict import verdict_stage
 
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "synthetic_momentum.toml"
@@ -54,9 +54,10 @@ def small_run_verdict(pattern: str, lookback: int, channel: str, sharpe: float, 
     )
     with tempfile.TemporaryDirectory() as tmp:
         layout = RunLayout(Path(tmp))
-        frame, dataset = stages.prepare(layout, experiment, {})
-        stages.walkforward_stage(layout, experiment, dataset, progress=False)
-        stages.filters_stage(layout, experiment, dataset, frame)
+        plan = plan_run(experiment)
+        stages.data_stage(layout, plan)
+        stages.walkforward_stage(layout, plan, progress=False)
+        stages.filters_stage(layout, plan)
         return verdict_stage(layout, experiment)
 
 

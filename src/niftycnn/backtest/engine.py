@@ -8,19 +8,20 @@ Conventions (all returns are simple returns, indexed by the close at which they 
 - ``turnover[t] = |held[t] - held[t-1]|`` with ``held[-1] = 0``: traded at t's close.
 - ``gross[t]``: the strategy return from t-1's close to t's close.
   Daily holding: ``gross[t] = held[t-1] * r[t]`` (equity fraction re-set every close).
-  Expiry holding: a *static* trade of ``pos`` entered at close ``P_e`` and untouched
-  until the expiry close, marked to market daily:
+  Label-end holding (``"label_end"``, formerly ``"expiry"``): a *static* trade of
+  ``pos`` entered at close ``P_e`` and untouched until the label end's close, marked to
+  market daily:
   ``gross[t] = pos * (P_t - P_{t-1}) / (P_e + pos * (P_{t-1} - P_e))``, so that the
   product of (1 + gross) over the trade equals ``1 + pos * (P_exit / P_e - 1)`` exactly.
 - ``net[t] = gross[t] - c * turnover[t]`` with ``c = (cost_bps + slippage_bps) / 1e4``:
   costs are charged at the close where the position changes, on every change (entry,
   exit, reversal, resize).
 - Equity: ``E_t = prod_{s <= t} (1 + net[s])`` (and the same with gross), ``E_{-1} = 1``.
-- Expiry holding exits at the last session on or before the label end (``label_end``,
-  the expiry); signals whose label end lies beyond the close series (unlabelled
-  windows) open no trade.
-- Trades: daily holding, a maximal run of days with the same non-zero position; expiry
-  holding, each trade taken. A trade's gross return is the product of (1 + gross) over
+- Label-end holding exits at the last session on or before the label end
+  (``label_end``: the expiry, the horizon's last day or the first barrier touch); signals
+  whose label end lies beyond the close series (unlabelled windows) open no trade.
+- Trades: daily holding, a maximal run of days with the same non-zero position;
+  label-end holding, each trade taken. A trade's gross return is the product of (1 + gross) over
   its days; its net return subtracts a round trip ``2 * c * |pos|``.
 """
 
@@ -95,7 +96,7 @@ def backtest_model(
     predictions: pd.DataFrame, close: pd.Series, config: BacktestConfig
 ) -> BacktestResult:
     """Backtest one model's rows of the predictions frame (index ``date``)."""
-    holding_columns = ["label_end"] if config.holding == "expiry" else []
+    holding_columns = ["label_end"] if config.holding != "daily" else []
     require_columns(predictions, ["r_pred", *holding_columns])
     if len(predictions) == 0:
         raise BacktestError("predictions frame has no rows for this model; nothing to backtest")
@@ -113,7 +114,7 @@ def backtest_model(
         scale=config.scale,
     )
     last_session = len(sessions) - 1
-    if config.holding == "expiry":
+    if config.holding != "daily":
         expiry = pd.DatetimeIndex(predictions["label_end"])
         exit_all = sessions.searchsorted(expiry, side="right") - 1
         ok = (pos != 0) & expiry.notna() & (expiry <= sessions[-1]) & (exit_all > pred_pos)
@@ -128,7 +129,7 @@ def backtest_model(
     p = prices[start : end + 1]
     r = np.concatenate(([0.0], p[1:] / p[:-1] - 1.0))
     held = np.zeros(n)
-    if config.holding == "expiry":
+    if config.holding != "daily":
         diff = np.zeros(n + 1)
         np.add.at(diff, entry - start, tpos)
         np.add.at(diff, exit_ - start, -tpos)

@@ -9,30 +9,34 @@ median label horizon (>= 1); the DM test always uses h = that median (rounded);
 side has no probabilities fall back to "zero_one", and pairs where either side has no
 class to the squared error of r_pred). All outputs are tidy DataFrames; the buy-and-hold
 benchmark is the row/column ``"buy_and_hold"`` of the trading tables.
+
+Several paths (CPCV, the ``path`` column of :mod:`niftycnn.schema`): each path is a full
+out-of-sample history, so the backtest and the significance tests run on each path on
+its own; ``paths`` has one row per (path, model) (the distribution of path Sharpes and
+losses), ``metrics`` is the mean over paths, ``significance`` and ``per_fold`` /
+``per_year`` stack the paths (a ``path`` column), ``equity`` / ``returns`` are the
+path-mean curves, and the Diebold-Mariano tests compare losses averaged over the paths
+per date (``niftycnn.backtest.losses``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from niftycnn.backtest.engine import BacktestResult, backtest, buy_and_hold, validate_close
+from niftycnn.backtest.losses import loss_kind, loss_table
 from niftycnn.backtest.metrics import per_year_table, sharpe_ratio, trading_metrics
+from niftycnn.backtest.model_significance import Resampling, significance_row
 from niftycnn.backtest.prediction_metrics import (
     classification_scores,
     confusion,
     regression_scores,
 )
-from niftycnn.backtest.significance import (
-    Interval,
-    bootstrap_ci,
-    deflated_sharpe_ratio,
-    diebold_mariano,
-    permutation_test,
-    probabilistic_sharpe_ratio,
-)
+from niftycnn.backtest.significance import bootstrap_ci, diebold_mariano
 from niftycnn.config import BacktestConfig
 from niftycnn.schema import (
     labelled,
@@ -40,10 +44,21 @@ from niftycnn.schema import (
     prediction_columns,
     proba_columns,
     require_columns,
+    with_path,
 )
 
 BENCHMARK = "buy_and_hold"
-EPS = float(np.finfo(np.float64).eps)
+# the columns of ``paths``: a path's trading and prediction scores
+PATH_COLUMNS = (
+    "sharpe",
+    "sharpe_low",
+    "sharpe_high",
+    "total_return",
+    "max_drawdown",
+    "accuracy",
+    "log_loss",
+    "rmse",
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +75,11 @@ class EvaluationResult:
     sharpe_low/sharpe_high; sharpe_p, the circular-shift p-value of the gross Sharpe of
     held[t-1] * r[t] (the position path rotated against market returns); psr (against
     SR* = 0) and dsr (``n_trials``); accuracy and ic with intervals and permutation
-    p-values (accuracy_p, ic_p); block_len, the block length used throughout."""
+    p-values (accuracy_p, ic_p); block_len, the block length used throughout.
+
+    ``returns``: date x model daily net returns (0 where flat). ``paths``: one row per
+    (path, model): :data:`PATH_COLUMNS` (one row per model for a walk-forward). With
+    several paths see the module docstring; ``backtests`` are then path 0's."""
 
     metrics: pd.DataFrame
     per_fold: pd.DataFrame
@@ -71,6 +90,8 @@ class EvaluationResult:
     significance: pd.DataFrame
     diebold_mariano: pd.DataFrame
     backtests: dict[str, BacktestResult] = field(repr=False)
+    returns: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    paths: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _prediction_scores(rows: pd.DataFrame, k: int) -> dict[str, float]:
@@ -88,104 +109,6 @@ def _prediction_scores(rows: pd.DataFrame, k: int) -> dict[str, float]:
         lab["y_return"].to_numpy(), lab["r_pred"].to_numpy(), lab["train_mean"].to_numpy()
     )
     return scores
-
-
-def _per_sample_loss(rows: pd.DataFrame, kind: str) -> pd.Series:
-    y = rows["y_true"].to_numpy(dtype=np.int64)
-    if kind == "log_loss":
-        p = rows[proba_columns(n_classes_of(rows))].to_numpy(dtype=float)
-        loss = -np.log(np.clip(p[np.arange(len(y)), y], EPS, 1.0))
-    elif kind == "zero_one":
-        loss = (rows["y_pred"].to_numpy(dtype=np.int64) != y).astype(float)
-    else:
-        loss = (rows["y_return"].to_numpy(float) - rows["r_pred"].to_numpy(float)) ** 2
-    return pd.Series(loss, index=rows.index)
-
-
-def _loss_kind(a: pd.DataFrame, b: pd.DataFrame, preferred: str) -> str:
-    cols = proba_columns(n_classes_of(a))
-    has_proba = all(np.all(np.isfinite(x[cols].to_numpy(float))) for x in (a, b))
-    has_class = all(np.all(x["y_pred"].to_numpy() >= 0) for x in (a, b))
-    if preferred == "log_loss" and has_proba:
-        return "log_loss"
-    return "zero_one" if has_class else "squared_error"
-
-
-@dataclass(frozen=True)
-class _Resampling:
-    """The resampling settings of one evaluation."""
-
-    config: BacktestConfig
-    block: float  # bootstrap block length and minimum permutation shift, in sessions
-    n_trials: int  # for the deflated Sharpe ratio
-
-    def bootstrap(
-        self, statistic: str, x: np.ndarray, y: np.ndarray | None, gen: np.random.Generator
-    ) -> Interval:
-        c = self.config
-        return bootstrap_ci(
-            statistic,
-            x,
-            y,
-            block_len=self.block,
-            n_boot=c.bootstrap,
-            alpha=c.alpha,
-            method=c.bootstrap_method,
-            rng=gen,
-            periods_per_year=c.periods_per_year,
-        )
-
-
-def _sharpe_tests(
-    bt: BacktestResult, rs: _Resampling, gen: np.random.Generator
-) -> dict[str, float]:
-    """Net Sharpe with its interval, its circular-shift p-value, PSR and DSR."""
-    nan = float("nan")
-    s = rs.bootstrap("sharpe", bt.net, None, gen)
-    out = {"sharpe": s.estimate, "sharpe_low": s.low, "sharpe_high": s.high}
-    out |= {"psr": nan, "dsr": nan, "sharpe_p": nan}
-    if bt.market is not None and len(bt.net) > 2 * rs.block + 2 and np.any(bt.held != 0):
-        # Position path rotated against the market's next-day returns (gross, daily marks).
-        perm = permutation_test(
-            "sharpe",
-            bt.held[:-1],
-            bt.market[1:],
-            n_perm=rs.config.permutations,
-            min_shift=int(np.ceil(rs.block)),
-            rng=gen,
-            periods_per_year=rs.config.periods_per_year,
-        )
-        out["sharpe_p"] = perm.p_value
-    if np.std(bt.net) > 0 and len(bt.net) > 2:
-        out["psr"] = probabilistic_sharpe_ratio(bt.net)
-        out["dsr"] = deflated_sharpe_ratio(bt.net, rs.n_trials)
-    return out
-
-
-def _significance_row(
-    rows: pd.DataFrame, bt: BacktestResult, rs: _Resampling, seed: int
-) -> dict[str, float]:
-    lab = labelled(rows)
-    gen = np.random.default_rng(seed)
-    out = _sharpe_tests(bt, rs, gen)
-    nan = float("nan")
-    min_shift = int(np.ceil(rs.block))
-    y_pred, y_true = lab["y_pred"].to_numpy(np.int64), lab["y_true"].to_numpy(np.int64)
-    r_pred, y_ret = lab["r_pred"].to_numpy(float), lab["y_return"].to_numpy(float)
-    enough = len(lab) > 2 * min_shift
-    for name, x, y, ok in (
-        ("accuracy", y_pred, y_true, enough and np.all(y_pred >= 0)),
-        ("ic", r_pred, y_ret, enough),
-    ):
-        out |= {name: nan, f"{name}_low": nan, f"{name}_high": nan, f"{name}_p": nan}
-        if not ok or np.all(x == x[0]):
-            continue
-        ci = rs.bootstrap(name, x, y, gen)
-        n_perm = rs.config.permutations
-        perm = permutation_test(name, x, y, n_perm=n_perm, min_shift=min_shift, rng=gen)
-        out |= {name: ci.estimate, f"{name}_low": ci.low, f"{name}_high": ci.high}
-        out[f"{name}_p"] = perm.p_value
-    return out
 
 
 def _model_tables(
@@ -237,35 +160,65 @@ def evaluate(
     seed: int = 0,
     reference: str = "cnn",
     significance: bool = True,
+    progress: bool = False,
 ) -> EvaluationResult:
-    """Backtest, score and test every model of ``predictions`` (see the module docstring).
+    """Backtest, score and test every model of ``predictions`` (see the module docstring),
+    each path on its own.
 
     ``n_trials``: how many configurations were tried (a sweep's size), for the deflated
     Sharpe ratio; ``seed`` seeds the resampling; ``reference``: the model the
-    Diebold-Mariano tests compare with each baseline.
+    Diebold-Mariano tests compare with each baseline; ``progress`` shows a bar over the
+    models' significance tests (the slow part: bootstrap and permutation resamples).
     """
     config = config or BacktestConfig()
+    predictions = with_path(predictions)
     require_columns(predictions, prediction_columns(n_classes_of(predictions)))
     validate_close(close)
+    horizons = labelled(predictions)["horizon"].to_numpy(dtype=float)
+    median_h = max(float(np.median(horizons)) if len(horizons) else 1.0, 1.0)
+    rs = Resampling(config, config.block or median_h, n_trials)
+    by_path = {int(p): rows for p, rows in predictions.groupby("path", sort=True)}
+    results = {
+        p: _evaluate_path(rows, close, rs, seed, significance, progress)
+        for p, rows in by_path.items()
+    }
+    result = results[min(results)] if len(results) == 1 else _combine(results)
+    if significance:
+        groups = dict(tuple(predictions.groupby("model", sort=False)))
+        dm = _dm_table(groups, config, reference, round(median_h), seed)
+        result = replace(result, diebold_mariano=dm)
+    return result
+
+
+def _evaluate_path(
+    predictions: pd.DataFrame,
+    close: pd.Series,
+    rs: Resampling,
+    seed: int,
+    significance: bool,
+    progress: bool,
+) -> EvaluationResult:
+    """Every table but the Diebold-Mariano tests, for one path's predictions."""
+    config = rs.config
     results = backtest(predictions, close, config)
     first = min(r.dates[0] for r in results.values())
     last = max(r.dates[-1] for r in results.values())
     results_all = {**results, BENCHMARK: buy_and_hold(close, pd.DatetimeIndex([first, last]))}
     groups = dict(tuple(predictions.groupby("model", sort=False)))
     metrics, fold_rows, cm_frames = _model_tables(groups, results_all, config)
-
-    horizons = labelled(predictions)["horizon"].to_numpy(dtype=float)
-    median_h = max(float(np.median(horizons)) if len(horizons) else 1.0, 1.0)
-    rs = _Resampling(config, config.block or median_h, n_trials)
-    sig_table, dm_table = pd.DataFrame(), pd.DataFrame()
+    sig_table = pd.DataFrame()
     if significance:
+        models = tqdm(list(results), desc="significance", unit="model", disable=not progress)
         sig_rows = {
-            m: _significance_row(groups[m], results[m], rs, seed + i) for i, m in enumerate(results)
+            m: significance_row(groups[m], results[m], rs, seed + i) for i, m in enumerate(models)
         }
         sig_table = pd.DataFrame.from_dict(sig_rows, orient="index")
         sig_table.index.name = "model"
         sig_table["block_len"] = rs.block
-        dm_table = _dm_table(groups, config, reference, round(median_h), seed)
+    returns = pd.DataFrame({m: pd.Series(r.net, index=r.dates) for m, r in results_all.items()})
+    paths = metrics.reindex(columns=list(PATH_COLUMNS)).drop(index=BENCHMARK)
+    if len(sig_table):
+        paths[["sharpe_low", "sharpe_high"]] = sig_table[["sharpe_low", "sharpe_high"]]
     return EvaluationResult(
         metrics=metrics,
         per_fold=pd.DataFrame(fold_rows),
@@ -274,8 +227,47 @@ def evaluate(
         equity_gross=pd.DataFrame({m: r.equity(net=False) for m, r in results_all.items()}),
         confusion=pd.concat(cm_frames, ignore_index=True) if cm_frames else pd.DataFrame(),
         significance=sig_table,
-        diebold_mariano=dm_table,
+        diebold_mariano=pd.DataFrame(),
         backtests=results_all,
+        returns=returns.fillna(0.0),
+        paths=paths.reset_index().assign(path=int(predictions["path"].iloc[0])),
+    )
+
+
+def _combine(results: dict[int, EvaluationResult]) -> EvaluationResult:
+    """Several paths' tables as one result (see the module docstring)."""
+    parts = list(results.values())
+
+    def stacked(name: str, index: bool = False) -> pd.DataFrame:
+        frames = [getattr(r, name) for r in parts]
+        frames = [f.reset_index() if index else f for f in frames]
+        out = [f.assign(path=p) for p, f in zip(results, frames, strict=True) if len(f)]
+        return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+    def mean(name: str) -> pd.DataFrame:
+        return pd.concat([getattr(r, name) for r in parts]).groupby(level=0, sort=False).mean()
+
+    first = parts[0]
+    metrics = pd.concat([r.metrics.drop(columns="task", errors="ignore") for r in parts])
+    metrics = metrics.groupby(level=0, sort=False).mean()
+    if "task" in first.metrics:
+        metrics.insert(0, "task", first.metrics["task"])
+    confusion = pd.concat([r.confusion for r in parts])
+    if len(confusion):
+        confusion = confusion.groupby(["model", "true", "pred"], sort=False, as_index=False).sum()
+    sig = stacked("significance", index=True)
+    return EvaluationResult(
+        metrics=metrics.rename_axis("model"),
+        per_fold=stacked("per_fold"),
+        per_year=stacked("per_year"),
+        equity=mean("equity"),
+        equity_gross=mean("equity_gross"),
+        confusion=confusion,
+        significance=sig.set_index("model") if len(sig) else sig,
+        diebold_mariano=pd.DataFrame(),
+        backtests=first.backtests,
+        returns=mean("returns").fillna(0.0),
+        paths=pd.concat([r.paths for r in parts], ignore_index=True),
     )
 
 
@@ -284,16 +276,13 @@ def _dm_table(
 ) -> pd.DataFrame:
     if ref not in groups:
         return pd.DataFrame()
-    ref_rows = labelled(groups[ref])
     out = []
     for name, rows in groups.items():
         if name == ref:
             continue
-        base = labelled(rows)
-        common = ref_rows.index.intersection(base.index)
-        a, b = ref_rows.loc[common], base.loc[common]
-        kind = _loss_kind(a, b, config.loss)
-        loss_a, loss_b = _per_sample_loss(a, kind), _per_sample_loss(b, kind)
+        kind = loss_kind([labelled(groups[ref]), labelled(rows)], config.loss)
+        losses = loss_table({ref: groups[ref], name: rows}, kind)
+        loss_a, loss_b = losses[ref], losses[name]
         res = diebold_mariano(loss_a, loss_b, horizon)
         diff = bootstrap_ci(
             "mean",

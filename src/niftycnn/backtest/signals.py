@@ -5,12 +5,13 @@ the score becomes a *position* in [-1, 1] (fraction of equity, short if negative
 the position is held either
 
 - ``"daily"``: from t's close to t+1's close (a position is re-decided every day), or
-- ``"expiry"``: from t's close to the close of t's expiry, as one trade; trades never
-  overlap, so while a trade is open every later signal is ignored.
+- ``"label_end"`` (or its older name ``"expiry"``): from t's close to the close of t's
+  label end (the expiry, the horizon's last day, the first barrier touch), as one
+  trade; trades never overlap, so while a trade is open every later signal is ignored.
 
 Scores (``signal``):
 
-- ``"expected_return"``: ``r_pred``, the predicted log return to expiry;
+- ``"expected_return"``: ``r_pred``, the predicted log return to the label end;
 - ``"prob_diff"``: P(up) - P(down), the up and down classes of the label vocabulary
   (``niftycnn.schema.LabelVocabulary``: with 5 classes proba_3 + proba_4 - proba_0 -
   proba_1); falls back to ``r_pred`` for regression rows, whose probabilities are NaN;

@@ -13,13 +13,15 @@ tomli-w) so a run can be repeated exactly.
 
 from __future__ import annotations
 
+import re
 import tomllib
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 import tomli_w
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from niftycnn.config.tables import (
     BacktestConfig,
@@ -37,8 +39,18 @@ from niftycnn.config.tables import (
 from niftycnn.errors import ConfigError
 
 
+def _check_name(name: str) -> str:
+    """The name is the run's folder under the output root: one plain path component."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}", name):
+        raise ValueError(
+            "the name is the run's folder: use 1-80 letters, digits, '_', '-' or '.', "
+            "not starting with a dot (so not '.' or '..')"
+        )
+    return name
+
+
 class Experiment(Table):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_length=80)
+    name: Annotated[str, AfterValidator(_check_name)]
     description: str = ""
     seed: int = Field(0, ge=0, lt=2**31)
     data: DataConfig = DataConfig()
@@ -94,34 +106,88 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    """The keys the table at ``loc`` accepts, for an unknown-key message."""
+def _field_at(loc: tuple[Any, ...]) -> Any:
+    """The pydantic field at ``loc`` (a path of table and key names), or None."""
     model: type[BaseModel] = Experiment
-    for part in loc[:-1]:
+    field = None
+    for i, part in enumerate(loc):
         field = model.model_fields.get(str(part))
+        if field is None or i == len(loc) - 1:
+            break
         annotation = getattr(field, "annotation", None)
         candidates = getattr(annotation, "__args__", (annotation,))
         nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
         if not nested:
-            return []
+            return None
         model = nested[0]
-    return list(model.model_fields)
+    return field
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the table at ``loc`` accepts, for an unknown-key message."""
+    if len(loc) == 1:
+        return list(Experiment.model_fields)
+    field = _field_at(loc[:-1])
+    annotation = getattr(field, "annotation", None)
+    candidates = getattr(annotation, "__args__", (annotation,))
+    nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+    return list(nested[0].model_fields) if nested else []
+
+
+def _fixed_length(loc: tuple[Any, ...]) -> int | None:
+    """How many values the array at ``loc`` holds when its type fixes that (``garch``)."""
+    field = _field_at(loc)
+    annotation = getattr(field, "annotation", None)
+    for candidate in getattr(annotation, "__args__", ()) if annotation else ():
+        args = typing.get_args(candidate) if typing.get_origin(candidate) is tuple else ()
+        if args and Ellipsis not in args:
+            return len(args)
+    args = typing.get_args(annotation) if typing.get_origin(annotation) is tuple else ()
+    return len(args) if args and Ellipsis not in args else None
+
+
+def _shown(value: Any) -> str:
+    """A value as the message shows it: arrays as TOML arrays (``[0.1]``), not tuples."""
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return repr(value)
+
+
+# Pydantic's words for types, in TOML's: a sequence is an array, a model is a table.
+_TYPE_WORDS = (
+    (re.compile(r"a valid (tuple|list|set)"), "an array"),
+    (re.compile(r"a valid dictionary or instance of \w+"), "a table"),
+    (re.compile(r"a valid dictionary"), "a table"),
+    (re.compile(r"Tuple should"), "The array should"),
+    (re.compile(r"a valid boolean"), "true or false"),
+)
 
 
 def _describe_error(error: Any) -> str:
-    loc = tuple(p for p in error["loc"] if not isinstance(p, int))
+    full = tuple(error["loc"])
+    loc = tuple(p for p in full if not isinstance(p, int))
     table = ".".join(str(p) for p in loc[:-1])
     key = str(loc[-1]) if loc else "(top level)"
     where = f"[{table}] {key}" if table else key
+    if full and isinstance(full[-1], int) and loc and error["type"] != "missing":
+        where += f"[{full[-1]}]"  # one element of an array: features[1]
     if error["type"] == "extra_forbidden":
         allowed = ", ".join(_allowed_keys(loc))
         return f"unknown key {where}; allowed keys here: {allowed}"
+    if error["type"] in ("missing", "too_long", "too_short") and isinstance(
+        error.get("input"), tuple | list
+    ):
+        n = _fixed_length(loc)
+        need = f"an array of {n} values" if n else "another number of values"
+        return f"{where} = {_shown(error['input'])}: needs {need}, got {len(error['input'])}"
     if error["type"] == "missing":
         return f"missing required key {where}"
     message = error["msg"].removeprefix("Value error, ")
-    if isinstance(error.get("input"), dict):  # a whole-table check, e.g. start < end
+    for pattern, words in _TYPE_WORDS:
+        message = pattern.sub(words, message)
+    if isinstance(error.get("input"), dict) and error["type"] != "model_type":
         return f"[{'.'.join(str(p) for p in loc)}]: {message}" if loc else message
-    return f"{where} = {error.get('input')!r}: {message}"
+    return f"{where} = {_shown(error.get('input'))}: {message}"
 
 
 def parse_experiment(raw: dict[str, Any], origin: str = "<dict>") -> Experiment:
@@ -147,6 +213,11 @@ def read_experiment(path: str | Path) -> Experiment:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    if not raw:
+        raise ConfigError(
+            f"{path} has no keys, so it would run every default; give at least [data] "
+            "source (see experiments/ for examples)"
+        )
     raw.setdefault("name", path.stem)
     return parse_experiment(raw, origin=str(path))
 

@@ -89,6 +89,24 @@ class SyntheticConfig(Table):
         return self.pattern != "none" and self.oracle_sharpe > 0
 
 
+class DataChecksConfig(Table):
+    """What the data check does beyond the fatal errors (``niftycnn.data.plausibility``).
+
+    Implausible bars: a close-to-close move beyond ``max_move``; a bar more than
+    ``max_spike`` away from both neighbours that reverts the next day; a flat bar
+    (open = high = low = close) with zero volume on an exchange session; a last bar
+    captured before the session closed. Unset thresholds suit the asset: an index
+    (a symbol starting with ``^``, or the synthetic market) 0.25 / 0.10, a stock
+    0.50 / 0.20. They are warnings unless ``strict``. ``drop_missing`` drops rows with
+    missing prices (listed in a warning) instead of refusing the file.
+    """
+
+    max_move: float | None = Field(None, gt=0.0)
+    max_spike: float | None = Field(None, gt=0.0)
+    strict: bool = False
+    drop_missing: bool = False
+
+
 class DataConfig(Table):
     source: Literal["yahoo", "csv", "synthetic", "cache"] = "synthetic"
     symbol: str = Field("^NSEI", min_length=1)
@@ -97,6 +115,7 @@ class DataConfig(Table):
     end: Date = None
     cache_dir: str = "data/cache"
     synthetic: SyntheticConfig = SyntheticConfig()
+    checks: DataChecksConfig = DataChecksConfig()
 
     @model_validator(mode="after")
     def _csv_needs_path(self) -> DataConfig:
@@ -134,19 +153,29 @@ def symmetric_cuts(n_classes: int, small: float, large: float) -> tuple[float, .
 
 
 class LabelsConfig(Table):
-    """The label of a window: its return to the next options expiry (or, with ``horizon``,
-    over a fixed number of sessions: ``horizon = 1`` is the next day's return), in
-    ``classes`` return-ordered classes (``niftycnn.schema.LabelVocabulary``).
+    """The label of a window: a log return r from the window's end t to a label end date,
+    in ``classes`` return-ordered classes (``niftycnn.schema.LabelVocabulary``).
+
+    ``target``: where the label ends (``niftycnn.windows.targets``):
+
+    - ``expiry``: the next options expiry after t (``expiry`` weekly or monthly);
+    - ``horizon``: ``horizon`` trading days after t (``horizon = 1``: next-day direction);
+    - ``triple_barrier``: the first close beyond t's close by more than ``profit_take``
+      (up) or ``stop_loss`` (down) times sigma_t sqrt(``horizon``), else ``horizon``
+      trading days after t (the vertical barrier); the label ends at that first touch.
 
     ``mode``: cut points on the return itself (``fixed``), on the return in units of the
-    expected move sigma_t sqrt(h) (``volatility``), or at quantiles of each fold's
-    training returns (``quantile``). Fixed and volatility cuts come from ``small`` /
-    ``large`` for 2-5 classes (see :func:`symmetric_cuts`) or from explicit ``cuts``;
-    quantiles default to even shares (1/K, 2/K, ...).
+    expected move sigma_t sqrt(h) (``volatility``; h the trading days to the label end, or
+    the vertical barrier for triple barrier, so the cuts are in the barriers' units), or
+    at quantiles of each fold's training returns (``quantile``). Fixed and volatility cuts
+    come from ``small`` / ``large`` for 2-5 classes (see :func:`symmetric_cuts`; for a
+    3-class triple barrier in volatility units they default to (-stop_loss, profit_take),
+    so the class is the barrier touched first) or from explicit ``cuts``; quantiles
+    default to even shares (1/K, 2/K, ...).
     """
 
+    target: Literal["expiry", "horizon", "triple_barrier"] = "expiry"
     expiry: Literal["weekly", "monthly"] = "weekly"
-    horizon: int | None = Field(None, ge=1, le=250)
     mode: Literal["fixed", "volatility", "quantile"] = "volatility"
     classes: int = Field(5, ge=2, le=20)
     small: float = Field(0.3, gt=0.0)
@@ -154,6 +183,9 @@ class LabelsConfig(Table):
     cuts: Annotated[tuple[float, ...] | None, Array] = None
     quantiles: Annotated[tuple[float, ...] | None, Array] = None
     vol_window: int = Field(20, ge=5, le=250)
+    horizon: int = Field(5, ge=1, le=250, description="trading days; vertical barrier")
+    profit_take: float = Field(1.0, gt=0.0, le=20.0, description="x sigma_t sqrt(horizon)")
+    stop_loss: float = Field(1.0, gt=0.0, le=20.0, description="x sigma_t sqrt(horizon)")
 
     @model_validator(mode="after")
     def _consistent(self) -> LabelsConfig:
@@ -166,8 +198,8 @@ class LabelsConfig(Table):
                 continue
             if len(values) != k - 1 or not all(a < b for a, b in pairwise(values)):
                 raise ValueError(
-                    f"{key} must be {k - 1} strictly increasing values for classes = {k}, "
-                    f"got {list(values)}"
+                    f"{key} needs {k - 1} strictly increasing values for classes = {k} "
+                    f"(one per boundary between classes), got {list(values)}"
                 )
         if self.quantiles is not None and not all(0.0 < q < 1.0 for q in self.quantiles):
             raise ValueError(f"quantiles must lie inside (0, 1), got {list(self.quantiles)}")
@@ -181,7 +213,12 @@ class LabelsConfig(Table):
     @property
     def cut_points(self) -> tuple[float, ...]:
         """Cut points of the fixed / volatility modes."""
-        return self.cuts or symmetric_cuts(self.classes, self.small, self.large)
+        if self.cuts:
+            return self.cuts
+        barrier = self.target == "triple_barrier" and self.mode == "volatility"
+        if barrier and self.classes == 3:
+            return (-self.stop_loss, self.profit_take)
+        return symmetric_cuts(self.classes, self.small, self.large)
 
     @property
     def quantile_points(self) -> tuple[float, ...]:
@@ -227,7 +264,19 @@ class TrainConfig(Table):
 
 
 class WalkForwardConfig(Table):
-    scheme: Literal["expanding", "rolling"] = "expanding"
+    """How the samples are split into training and test sets
+    (``niftycnn.walkforward.splits`` and ``niftycnn.walkforward.cpcv``).
+
+    ``scheme``: ``expanding`` or ``rolling`` walk-forward refits (``min_train``,
+    ``first_test``, ``refit``, ``refit_every``, ``train_size``), or ``cpcv``:
+    combinatorial purged cross-validation over ``groups`` contiguous groups with
+    ``test_groups`` of them tested per split (C(groups, test_groups) splits and
+    test_groups / groups * C(groups, test_groups) backtest paths). ``embargo``: sessions
+    dropped after every earlier test block (walk-forward) or on both sides of every test
+    group (CPCV). ``validation``: the early-stopping share of the training side.
+    """
+
+    scheme: Literal["expanding", "rolling", "cpcv"] = "expanding"
     train_size: int = Field(1000, gt=0, description="rolling window length, in samples")
     min_train: int = Field(500, gt=0)
     first_test: Date = None
@@ -235,6 +284,17 @@ class WalkForwardConfig(Table):
     refit_every: int = Field(21, gt=0)
     embargo: int = Field(0, ge=0)
     validation: float = Field(0.15, ge=0.0, lt=1.0)
+    groups: int = Field(6, ge=2, le=30)
+    test_groups: int = Field(2, ge=1, le=29)
+
+    @model_validator(mode="after")
+    def _test_groups_fit(self) -> WalkForwardConfig:
+        if self.test_groups >= self.groups:
+            raise ValueError(
+                f"test_groups ({self.test_groups}) must be below groups ({self.groups}): "
+                "every split needs groups to train on"
+            )
+        return self
 
 
 class BaselinesConfig(Table):
@@ -246,14 +306,18 @@ class BaselinesConfig(Table):
 
 class BacktestConfig(Table):
     """How predictions become trades, what trading costs, and the resampling behind the
-    intervals and p-values (``niftycnn.backtest``)."""
+    intervals and p-values (``niftycnn.backtest``).
+
+    ``holding``: ``daily`` re-decides the position every close; ``label_end`` holds each
+    trade to its label's end date (the expiry, the horizon, the first barrier touch);
+    ``expiry`` is the older name of ``label_end``, still accepted."""
 
     signal: Literal["expected_return", "prob_diff", "class"] = "expected_return"
     sizing: Literal["sign", "scaled"] = "sign"
     scale: float = Field(0.02, gt=0.0, description="return giving a full position if scaled")
     band: float = Field(0.0, ge=0.0)
     long_short: bool = True
-    holding: Literal["daily", "expiry"] = "expiry"
+    holding: Literal["daily", "label_end", "expiry"] = "label_end"
     cost_bps: float = Field(5.0, ge=0.0, le=1000.0)
     slippage_bps: float = Field(2.0, ge=0.0, le=1000.0)
     periods_per_year: int = Field(252, gt=0)

@@ -107,6 +107,42 @@ def read_cache(
     return frame, meta
 
 
+def check_replacement(
+    existing: pd.DataFrame | None, new: pd.DataFrame, symbol: str, replace: bool = False
+) -> None:
+    """Refuse (CacheError) new data for ``symbol`` that lacks dates the cache holds, unless
+    ``replace``: a short or wrong file must not silently replace a long history."""
+    if existing is None or replace:
+        return
+    lost = existing.index.difference(new.index)
+    if len(lost):
+        raise CacheError(
+            f"{symbol}: the new data ({len(new):,} rows, {_span(new.index)}) would drop "
+            f"{len(lost):,} of the cache's {len(existing):,} dates ({_span(lost)}); the cache "
+            "is unchanged. Pass --replace to overwrite it, or use another --symbol"
+        )
+
+
+def _span(index: pd.Index) -> str:
+    first, last = pd.Timestamp(index[0]).date(), pd.Timestamp(index[-1]).date()
+    return str(first) if first == last else f"{first} to {last}"
+
+
+def existing_cache(
+    symbol: str, cache_dir: str | Path = DEFAULT_CACHE_DIR, replace: bool = False
+) -> pd.DataFrame | None:
+    """The cached frame of ``symbol`` (None when there is none, or ``replace`` is set and
+    it is unreadable); an unreadable cache is a CacheError unless ``replace``."""
+    if not cache_path(symbol, cache_dir).exists():
+        return None
+    try:
+        return read_cache(symbol, cache_dir)[0]
+    except CacheError as exc:
+        if replace:
+            return None
+        raise CacheError(f"{exc}; or pass --replace to overwrite it") from None
+
+
 def refresh_cache(
     symbol: str,
     fetch: Fetcher,
@@ -116,6 +152,8 @@ def refresh_cache(
     start: pd.Timestamp | None = None,
     overlap: int = OVERLAP_SESSIONS,
     rtol: float = OVERLAP_RTOL,
+    replace: bool = False,
+    vet: Callable[[pd.DataFrame], None] | None = None,
 ) -> tuple[pd.DataFrame, CacheMeta]:
     """Bring the cache of ``symbol`` up to date and return it.
 
@@ -123,13 +161,16 @@ def refresh_cache(
     last date; if those overlapping bars disagree with the cache (beyond ``rtol``; e.g. the
     source revised or re-adjusted its history) we warn and refetch everything. Without a
     cache (or when ``start`` lies before it) the full history from ``start`` is fetched.
+    New data that would drop dates the cache holds is refused unless ``replace``
+    (:func:`check_replacement`); ``vet(frame)`` may refuse the new frame too (it raises),
+    in both cases before anything is written.
     """
     path = cache_path(symbol, cache_dir)
     if not path.exists():
-        return _store(fetch(start, None), symbol, source, cache_dir)
+        return _store(fetch(start, None), symbol, source, cache_dir, vet=vet)
     cached, meta = read_cache(symbol, cache_dir)
     if start is not None and pd.Timestamp(start) < cached.index[0]:
-        return _store(fetch(start, None), symbol, source, cache_dir)
+        return _store(fetch(start, None), symbol, source, cache_dir, cached, replace, vet)
     tail_start = cached.index[max(len(cached) - overlap, 0)]
     tail = canonical_frame(fetch(tail_start, None))
     if not _overlap_agrees(cached, tail, rtol):
@@ -138,15 +179,16 @@ def refresh_cache(
             f"cache (revised history?); refetching the full history",
             stacklevel=2,
         )
-        return _store(
-            fetch(start if start is not None else cached.index[0], None), symbol, source, cache_dir
-        )
+        full = fetch(start if start is not None else cached.index[0], None)
+        return _store(full, symbol, source, cache_dir, cached, replace, vet)
     merged = pd.concat([cached[cached.index < tail.index[0]], tail]) if len(tail) else cached
     if merged.equals(cached):
+        if vet is not None:
+            vet(cached)
         return cached, meta
     # An imported CSV extended from Yahoo keeps both origins in its label.
     label = meta.source if meta.source.endswith(source) else f"{meta.source}+{source}"
-    return _store(merged, symbol, label, cache_dir)
+    return _store(merged, symbol, label, cache_dir, cached, replace, vet)
 
 
 def _overlap_agrees(cached: pd.DataFrame, tail: pd.DataFrame, rtol: float) -> bool:
@@ -165,6 +207,12 @@ def _store(
     symbol: str,
     source: str,
     cache_dir: str | Path,
+    existing: pd.DataFrame | None = None,
+    replace: bool = False,
+    vet: Callable[[pd.DataFrame], None] | None = None,
 ) -> tuple[pd.DataFrame, CacheMeta]:
     clean = clean_ohlcv(frame)
+    check_replacement(existing, clean, symbol, replace)
+    if vet is not None:
+        vet(clean)
     return clean, write_cache(clean, symbol, source=source, cache_dir=cache_dir)

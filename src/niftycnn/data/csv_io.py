@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from niftycnn.errors import DataSourceError, DataValidationError
@@ -112,9 +114,17 @@ def _to_ohlcv(table: pd.DataFrame, path: Path) -> pd.DataFrame:
             f"{path} has no date column (found: {', '.join(table.columns)}); "
             "the first header should be Date"
         )
+    table = table[table.notna().any(axis=1)]  # rows of empty cells only (",,,,,") are blank
     if table.empty:
         raise DataValidationError(f"{path} has a header but no data rows")
     required = ["open", "high", "low", "close", "volume"]
+    if "volume" not in table.columns and {"open", "high", "low", "close"} <= set(table.columns):
+        warnings.warn(
+            f"{path} has no volume column (common for official index histories); volume "
+            "is set to 0, so a volume feature would be all zeros",
+            stacklevel=3,
+        )
+        table = table.assign(volume="0")
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise DataValidationError(
@@ -149,25 +159,43 @@ def _numeric(col: pd.Series, path: Path) -> pd.Series:
     return values.astype("float64")
 
 
+# A UTC offset after a time of day ("... 00:00:00+05:30"); not a date's "-2025".
+_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})$"
+
+
 def _dates(col: pd.Series, path: Path) -> pd.DatetimeIndex:
     """Parse dates with the first format that reads every non-empty cell."""
     text = col.astype("string").str.strip()
-    for fmt in _DATE_FORMATS:
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        if parsed.notna().all():
+    offsets = text.str.extract(_OFFSET, expand=False).fillna("none")
+    if offsets.nunique() > 1:
+        first = offsets.iloc[0]
+        other = int(np.argmax(offsets.to_numpy() != first))
+        raise DataValidationError(
+            f"{path}: dates in different time zones ({text.iloc[0]!r} on row 1, "
+            f"{text.iloc[other]!r} on row {other + 1}); export every date in one time zone"
+        )
+    with warnings.catch_warnings():  # pandas' "Could not infer format" is not for users
+        warnings.simplefilter("ignore")
+        for fmt in _DATE_FORMATS:
+            parsed = _parse(text, format=fmt)
+            if parsed is not None and parsed.notna().all():
+                return _naive(pd.DatetimeIndex(parsed))
+        parsed = _parse(text, utc=True)  # timezone-suffixed, e.g. "2024-01-02 00:00:00+05:30"
+        if parsed is not None and parsed.notna().all():
             return _naive(pd.DatetimeIndex(parsed))
-    try:  # timezone-suffixed timestamps, e.g. "2024-01-02 00:00:00+05:30"
-        parsed = pd.to_datetime(text, utc=True, errors="coerce")
-        if parsed.notna().all():
-            return _naive(pd.DatetimeIndex(parsed))
-    except (ValueError, TypeError):
-        pass
-    best = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    bad = text[best.isna()].head(3).tolist()
+        best = _parse(text, format="ISO8601")
+    bad = text[best.isna()].head(3).tolist() if best is not None else text.head(3).tolist()
     raise DataValidationError(
         f"{path}: dates that do not parse ({', '.join(map(repr, bad))}); "
         "use YYYY-MM-DD or DD-MON-YYYY"
     )
+
+
+def _parse(text: pd.Series, **kwargs: object) -> pd.Series | None:
+    try:
+        return pd.to_datetime(text, errors="coerce", **kwargs)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _naive(index: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from niftycnn.data.calendar import calendar_bounds, nse_sessions
 from niftycnn.data.frame import OHLCV_COLUMNS, PRICE_COLUMNS, canonical_frame
+from niftycnn.data.plausibility import format_bars
 from niftycnn.errors import DataValidationError
 
 MIN_ROWS = 30
@@ -38,6 +39,9 @@ class ValidationReport:
     missing_sessions: tuple[pd.Timestamp, ...] = ()
     extra_dates: tuple[pd.Timestamp, ...] = ()
     calendar_note: str = ""
+    implausible: tuple[str, ...] = ()  # one line per bar (``niftycnn.data.plausibility``)
+    n_implausible: int = 0
+    limits: str = ""  # the thresholds the implausible-bar check used ("" = not run)
 
     def __str__(self) -> str:
         return format_report(self)
@@ -58,9 +62,11 @@ def clean_ohlcv(
     min_rows: int = MIN_ROWS,
     today: pd.Timestamp | None = None,
     fixes: list[str] | None = None,
+    drop_missing: bool = False,
 ) -> pd.DataFrame:
     """Canonical frame from a parsed one; fixes harmless problems (warning), raises on
-    fatal ones."""
+    fatal ones. Rows with missing prices are fatal unless ``drop_missing``: then they are
+    dropped, and the warning lists their dates."""
     fixes = [] if fixes is None else fixes
     _check_columns(frame)
     if len(frame) == 0:
@@ -72,6 +78,8 @@ def clean_ohlcv(
             f"values or dates are not numbers/dates ({str(exc).splitlines()[0][:80]}); "
             "parse the source with niftycnn.data.read_csv first"
         )
+    if drop_missing:
+        frame = _drop_missing(frame, fixes)
     frame = _fix_order_and_duplicates(frame, fixes)
     _check_values(frame)
     _check_dates(frame, today)
@@ -121,6 +129,17 @@ def _fix_order_and_duplicates(frame: pd.DataFrame, fixes: list[str]) -> pd.DataF
     return frame
 
 
+def _drop_missing(frame: pd.DataFrame, fixes: list[str]) -> pd.DataFrame:
+    missing = frame.loc[:, list(PRICE_COLUMNS)].isna().any(axis=1).to_numpy()
+    if missing.any() and not missing.all():
+        fixes.append(
+            f"dropped {int(missing.sum())} row(s) with missing prices: "
+            f"{_dates(frame.index[missing].sort_values(), 30)}"
+        )
+        frame = frame[~missing]
+    return frame
+
+
 def _check_values(frame: pd.DataFrame) -> None:
     for col in OHLCV_COLUMNS:
         if frame[col].isna().all():
@@ -129,7 +148,8 @@ def _check_values(frame: pd.DataFrame) -> None:
     if len(nan_rows):
         _fail(
             f"{len(nan_rows)} row(s) have missing (NaN) values: {_dates(nan_rows)}; "
-            "fill or drop them in the source"
+            "fill them in the source, or drop those rows with --drop-missing "
+            "([data.checks] drop_missing = true)"
         )
     if not np.isfinite(frame.to_numpy()).all():
         _fail("some values are infinite; fix the source data")
@@ -197,8 +217,14 @@ def validate(frame: pd.DataFrame, *, min_rows: int = MIN_ROWS) -> ValidationRepo
     return report_for(clean, fixes=tuple(fixes))
 
 
-def report_for(clean: pd.DataFrame, fixes: tuple[str, ...] = ()) -> ValidationReport:
-    """Descriptive report of an already clean canonical frame."""
+def report_for(
+    clean: pd.DataFrame,
+    fixes: tuple[str, ...] = (),
+    implausible: pd.DataFrame | None = None,
+    limits: str = "",
+) -> ValidationReport:
+    """Descriptive report of an already clean canonical frame; ``implausible`` is the
+    table of :func:`niftycnn.data.plausibility.implausible_bars`, listed by date."""
     volume = clean["volume"]
     zero_share = volume.eq(0).groupby(clean.index.year).mean()
     missing, extra, note = _calendar_gaps(clean.index)
@@ -211,6 +237,9 @@ def report_for(clean: pd.DataFrame, fixes: tuple[str, ...] = ()) -> ValidationRe
         missing_sessions=tuple(missing),
         extra_dates=tuple(extra),
         calendar_note=note,
+        implausible=() if implausible is None else tuple(format_bars(implausible)),
+        n_implausible=0 if implausible is None else len(implausible),
+        limits=limits,
     )
 
 
@@ -246,6 +275,9 @@ def format_report(report: ValidationReport) -> str:
         f"dates that were not NSE sessions: {len(extra)}"
         + (f": {_dates(extra, 30)}" if len(extra) else "")
     )
+    if report.limits:
+        lines.append(f"implausible bars ({report.limits}): {report.n_implausible}")
+        lines.extend(report.implausible)
     if report.calendar_note:
         lines.append(f"note: {report.calendar_note}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from niftycnn.report import figures as fig
+from niftycnn.report import validation
 from niftycnn.report.document import (
     Bullets,
     Figure,
@@ -115,6 +116,10 @@ def _verdict(run: RunLayout) -> Section:
         comparison = comparison[comparison["baseline"] != "oracle"]
         section.add(Paragraph("Out of sample, against each baseline on the same folds:", True))
         section.add(Bullets(tuple(comparison_sentences(comparison))))
+    more = validation.verdict_sentences(run)
+    if more:
+        section.add(Paragraph("Against all baselines at once, by accuracy, and overfitting:", True))
+        section.add(Bullets(tuple(more)))
     summary_path = run.filter_verdict
     if summary_path.is_file():
         section.add(Paragraph(read_json(summary_path)["verdict"], emphasis=True))
@@ -174,6 +179,20 @@ def _scheme(run: RunLayout) -> Section | None:
         return None
     section = Section("Walk-forward scheme", anchor="scheme")
     n_test = int(splits["n_test"].sum())
+    n_paths = splits["path"].nunique() if "path" in splits else 1
+    if n_paths > 1:
+        n_splits = splits["fold"].nunique()
+        section.add(
+            Paragraph(
+                f"Combinatorial purged cross-validation: {n_splits} splits, {n_paths} backtest "
+                f"paths, {n_test // n_paths} out-of-sample predictions per model and path, "
+                f"from {splits['test_start'].min()} to {splits['test_end'].max()}. Training "
+                "samples whose label interval overlaps a test group are purged. "
+                + validation.CPCV_CAVEAT
+            )
+        )
+        section.add(Figure("walkforward", fig.cpcv_scheme(splits), "Splits and paths"))
+        return section
     section.add(
         Paragraph(
             f"{len(splits)} folds; {n_test} out-of-sample predictions per model, from "
@@ -190,7 +209,9 @@ def _metrics(run: RunLayout) -> Section | None:
     if summary is None:
         return None
     section = Section("Metrics: CNN vs baselines", anchor="metrics")
-    section.add(Table(summary.T, "Out-of-sample metrics (columns: models)"))
+    paths = validation.n_paths(run)
+    mean = f"; the mean over the {paths} CPCV paths" if paths > 1 else ""
+    section.add(Table(summary.T, f"Out-of-sample metrics (columns: models{mean})"))
     significance = _csv(run.metric("significance"))
     if significance is not None:
         section.add(Table(significance, "Significance", index=False))
@@ -217,7 +238,8 @@ def _filters(run: RunLayout) -> Section | None:
     if kernels is not None:
         columns = ["channel", "reference", "span", "mean_learned", "mean_shuffled",
                    "mean_untrained", "p", "p_adjusted"]  # fmt: skip
-        best = kernels.loc[kernels.groupby("channel")["p"].idxmin(), columns]
+        tested = kernels.dropna(subset=["p"])  # an all-zero channel (no volume) has no p
+        best = tested.loc[tested.groupby("channel")["p"].idxmin(), columns]
         section.add(Table(best.round(4), "Effective kernels: best reference per view", False))
     for name in sorted(FILTER_FIGURES):
         png = run.filter_figure(name)
@@ -263,7 +285,9 @@ def build_sections(run_dir: str | Path | RunLayout) -> tuple[str, list[Section],
         _labels(run),
         _architecture(run),
         _scheme(run),
+        validation.paths_section(run),
         _metrics(run),
+        validation.tables_section(run),
         _filters(run),
         _sweep(run),
     ]

@@ -2,14 +2,18 @@
 
 The same :class:`Section` list becomes a self-contained HTML page (figures inlined as
 base64 PNG, no external CSS/JS, so it opens offline) and a Markdown file whose figures
-are PNG files beside it. Every piece of text that reaches HTML passes through
-``html.escape``: experiment names, descriptions and table cells are user-provided.
+are PNG files beside it. Every piece of text passes through an escaper: experiment
+names, descriptions and table cells are user-provided. HTML gets ``html.escape``;
+Markdown gets the same entities (renderers pass raw HTML through, so ``<script>`` or
+``<img onerror=...>`` in a description would run) plus backslashes before the characters
+that would make links, images, emphasis, code or table cells of user text.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -140,28 +144,52 @@ def render_html(title: str, sections: list[Section], footer: str = "") -> str:
 # ------------------------------------------------------------------------ Markdown
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+]|\d+)([.)]?\s)")
+
+
+def md_escape(text: str) -> str:
+    """``text`` as literal Markdown on one line: HTML entities for ``& < >``, a backslash
+    before ``\\ ` * _ [ ] | # ~``, a leading list marker escaped, newlines as spaces."""
+    text = html.escape(" ".join(str(text).split("\n")), quote=False)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(_escape_marker, text)
+
+
+def _escape_marker(match: re.Match[str]) -> str:
+    """``- x`` -> ``\\- x``; ``1. x`` -> ``1\\. x`` (CommonMark escapes punctuation only)."""
+    indent, marker, rest = match.groups()
+    if marker in "-+":
+        return f"{indent}\\{marker}{rest}"
+    return f"{indent}{marker}\\{rest}" if rest.strip() else match.group(0)
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any backtick run in ``text``, so it cannot be closed early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def _md_block(block: Block, figure_dir: str) -> str:
+    esc = md_escape
     if isinstance(block, Paragraph):
-        return f"**{block.text}**" if block.emphasis else block.text
+        return f"**{esc(block.text)}**" if block.emphasis else esc(block.text)
     if isinstance(block, Bullets):
-        return "\n".join(f"- {item}" for item in block.items)
+        return "\n".join(f"- {esc(item)}" for item in block.items)
     if isinstance(block, Table):
         header, rows = _table_rows(block)
         lines = [
-            "| " + " | ".join(_md_escape(h) for h in header) + " |",
+            "| " + " | ".join(esc(h) for h in header) + " |",
             "|" + "---|" * len(header),
-            *("| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows),
+            *("| " + " | ".join(esc(c) for c in row) + " |" for row in rows),
         ]
-        caption = f"*{block.caption}*\n\n" if block.caption else ""
+        caption = f"*{esc(block.caption)}*\n\n" if block.caption else ""
         return caption + "\n".join(lines)
     if isinstance(block, Figure):
-        return f"![{block.caption or block.name}]({figure_dir}/{block.name}.png)"
+        return f"![{esc(block.caption or block.name)}]({figure_dir}/{block.name}.png)"
     if isinstance(block, Preformatted):
-        return f"```\n{block.text}\n```"
+        fence = _fence(block.text)
+        return f"{fence}\n{block.text}\n{fence}"
     raise TypeError(f"unknown block {type(block).__name__}")
 
 
@@ -169,12 +197,12 @@ def render_markdown(
     title: str, sections: list[Section], figure_dir: str = "figures", footer: str = ""
 ) -> str:
     """Markdown with figures referenced as ``figure_dir/<name>.png``."""
-    parts = [f"# {title}"]
+    parts = [f"# {md_escape(title)}"]
     for section in sections:
-        parts.append(f"## {section.title}")
+        parts.append(f"## {md_escape(section.title)}")
         parts.extend(_md_block(b, figure_dir) for b in section.blocks)
     if footer:
-        parts.append(f"---\n{footer}")
+        parts.append(f"---\n{md_escape(footer)}")
     return "\n\n".join(parts) + "\n"
 
 

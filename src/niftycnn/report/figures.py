@@ -103,3 +103,45 @@ def sweep_errors(sweep: pd.DataFrame) -> bytes:
     ax.legend(fontsize=8)
     ax.set_title("Bias-variance sweep: grid points ordered by parameter count")
     return to_png(fig)
+
+
+def cpcv_scheme(splits: pd.DataFrame) -> bytes:
+    """CPCV: one row per split; its test groups in green, labelled with their path."""
+    folds = sorted(splits["fold"].unique())
+    first, last = pd.Timestamp(splits["test_start"].min()), pd.Timestamp(splits["test_end"].max())
+    fig, ax = plt.subplots(figsize=(9, 0.22 * len(folds) + 1.4))
+    for row, fold in enumerate(folds):
+        ax.barh(row, last - first, left=first, height=0.8, color=_COLORS["train"], label="train")
+        for block in splits[splits["fold"] == fold].itertuples():
+            left = pd.Timestamp(block.test_start)
+            width = max(pd.Timestamp(block.test_end) - left, pd.Timedelta(days=1))
+            ax.barh(row, width, left=left, height=0.8, color=_COLORS["test"], label="test")
+            ax.text(left + width / 2, row, f"p{block.path}", ha="center", va="center", fontsize=7)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), loc="lower right", fontsize=8)
+    ax.set_yticks([])
+    ax.set_ylabel(f"split ({len(folds)} in all)")
+    ax.invert_yaxis()
+    ax.set_title("CPCV: test groups (green, with their path) train on the rest, purged")
+    return to_png(fig)
+
+
+def path_distribution(paths: pd.DataFrame, loss: str) -> bytes:
+    """Each model's net Sharpe and loss on every backtest path (dots) and their mean."""
+    models = list(dict.fromkeys(paths["model"]))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, column in zip(axes, ("sharpe", loss), strict=True):
+        for x, model in enumerate(models):
+            values = paths.loc[paths["model"] == model, column].to_numpy(float)
+            values = values[np.isfinite(values)]
+            if not len(values):
+                continue
+            color = "black" if model == "cnn" else "#4c72b0"
+            ax.plot(np.full(len(values), x), values, "o", color=color, alpha=0.6, ms=4)
+            ax.plot([x - 0.3, x + 0.3], [values.mean()] * 2, color=color, lw=2)
+        ax.set_xticks(range(len(models)), models, rotation=30, fontsize=8)
+        ax.set_title(f"{column.replace('_', ' ')} per path", fontsize=9)
+    axes[0].axhline(0.0, color="grey", lw=0.8, ls="--")
+    fig.suptitle("CPCV backtest paths (dots) and their mean (bar)", fontsize=10)
+    return to_png(fig)

@@ -36,8 +36,9 @@ class FoldData:
 
     def classes_of(self, r: np.ndarray, sigma: np.ndarray, horizon: np.ndarray) -> np.ndarray:
         """The class of a predicted return under this fold's thresholds (-1 if unknown),
-        for samples with trailing volatility ``sigma`` and ``horizon`` days to the label
-        end (volatility-scaled thresholds need both; an unlabelled sample counts 1 day)."""
+        for samples with trailing volatility ``sigma`` and ``horizon`` days in the
+        volatility scale (``WindowDataset.scale_days``; volatility-scaled thresholds need
+        both; an unlabelled expiry sample counts 1 day)."""
         if self.labeler is None:
             return np.full(len(r), -1, dtype=np.int64)
         return np.asarray(self.labeler.transform(r, sigma, np.maximum(horizon, 1)), dtype=np.int64)
@@ -61,8 +62,8 @@ def prepare_fold(ds: WindowDataset, fold: Fold, labeler: Labeler | None) -> Fold
     side = np.concatenate([fold.train_idx, fold.val_idx])
     if labeler is not None:
         labeler = copy.deepcopy(labeler)  # one fitted labeler per fold
-        labeler.fit(ds.y_return[side], ds.sigma[side], ds.horizon[side])
-        labels = np.asarray(labeler.transform(ds.y_return, ds.sigma, ds.horizon), dtype=np.int64)
+        labeler.fit(ds.y_return[side], ds.sigma[side], ds.scale[side])
+        labels = np.asarray(labeler.transform(ds.y_return, ds.sigma, ds.scale), dtype=np.int64)
     else:
         labels = np.asarray(ds.y_class, dtype=np.int64)
     r, y = ds.y_return[side], labels[side]
@@ -102,11 +103,12 @@ def fold_rows(
         if np.isnan(r_pred).all():
             r_pred = (proba * d.class_means).sum(1)  # row-wise: no shape-dependent BLAS
     else:
-        y_pred = d.classes_of(r_pred, ds.sigma[test], ds.horizon[test])
+        y_pred = d.classes_of(r_pred, ds.sigma[test], ds.scale[test])
     columns = {
         "model": model,
         "task": task,
         "fold": f.index,
+        "path": f.paths,
         "n_seeds": n_seeds,
         "train_start": f.train_start,
         "train_end": f.train_end,

@@ -10,6 +10,7 @@ records the walk-forward's settings; resuming with other settings is an error.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,11 +20,14 @@ import torch
 from tqdm.auto import tqdm
 
 from niftycnn.config import SyntheticConfig, TrainConfig
-from niftycnn.errors import RunDirError, TrainingError
+from niftycnn.errors import RunDirError, TrainingError, UnsafeFileError
 from niftycnn.models import Architecture
 from niftycnn.rundir import (
+    FoldLayout,
     RunLayout,
     read_json,
+    read_npy,
+    read_tensors,
     write_csv,
     write_json,
     write_npy,
@@ -39,7 +43,7 @@ from niftycnn.walkforward.baselines import (
 )
 from niftycnn.walkforward.batched import train_batched
 from niftycnn.walkforward.folds import FoldData, fold_rows, prepare_fold
-from niftycnn.walkforward.splits import Fold, WalkForwardSplit
+from niftycnn.walkforward.splits import Fold, Splitter
 from niftycnn.walkforward.train import (
     FoldResult,
     predict_members,
@@ -58,7 +62,7 @@ def _on_fold_written(fold: int) -> None:
 def run_walkforward(
     dataset: WindowDataset,
     arch: Architecture,
-    splitter: WalkForwardSplit,
+    splitter: Splitter,
     train: TrainConfig,
     *,
     seed: int = 0,
@@ -68,12 +72,14 @@ def run_walkforward(
     progress: bool = True,
     synthetic: SyntheticConfig | None = None,
 ) -> pd.DataFrame:
-    """Out-of-sample predictions of the CNN (seeds averaged) and the baselines, per fold.
+    """Out-of-sample predictions of the CNN (seeds averaged) and the baselines, per fold
+    (a walk-forward refit or a CPCV split: ``splitter.folds(dataset)``).
 
     ``baselines``: names from ``niftycnn.walkforward.baselines.BASELINES`` (default: every
     one that fits the head and the features). ``synthetic``: the planted market's table,
     which the ``oracle`` baseline reads. Returns the predictions table
-    (:mod:`niftycnn.schema`), indexed by the window end date, rows ordered by fold, model.
+    (:mod:`niftycnn.schema`), indexed by the window end date, rows ordered by fold, model;
+    under CPCV a date recurs once per path (the ``path`` column).
     """
     if baselines is None:
         baselines = default_baselines(arch.head, dataset.features)
@@ -88,7 +94,9 @@ def run_walkforward(
     if out is not None:
         _check_manifest(out, arch, splitter, train, seed, baselines, dataset)
     X = torch.as_tensor(dataset.X, device=torch_device(train.device))
-    frames = {f.index: _load_fold(out, f.index, dataset.n_classes) for f in folds}
+    nets = [n for n, _ in networks]
+    models = nets + [n for n in baselines if n not in nets]
+    frames = {f.index: _load_fold(out, f, dataset, nets, models) for f in folds}
     todo = [f for f in folds if frames[f.index] is None]
     chunk = train.chunk_folds or max(1, MEMBERS_PER_CHUNK // train.seeds)
     bar = tqdm(
@@ -178,17 +186,64 @@ def _fold_frame(
     return pd.concat(rows)
 
 
-def _load_fold(out: RunLayout | None, index: int, n_classes: int) -> pd.DataFrame | None:
-    """A finished fold's predictions, or None when it has to be trained."""
-    if out is None or not out.fold(index).predictions.is_file():
+def _load_fold(
+    out: RunLayout | None,
+    fold: Fold,
+    ds: WindowDataset,
+    networks: Sequence[str],
+    models: Sequence[str],
+) -> pd.DataFrame | None:
+    """A finished fold's predictions, or None when it has to be trained: not finished, or
+    finished but some file does not read back (a warning says which; the fold's done
+    marker is removed, so an interrupted retraining is not taken for done). A file that
+    holds Python objects is an error (``UnsafeFileError``), never loaded."""
+    if out is None or not out.fold(fold.index).predictions.is_file():
         return None
-    return conform(pd.read_parquet(out.fold(index).predictions), n_classes)
+    layout = out.fold(fold.index)
+    try:
+        return _read_fold(layout, fold, ds, networks, models)
+    except UnsafeFileError:
+        raise
+    except (RunDirError, OSError, ValueError, KeyError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        warnings.warn(
+            f"{layout.dir} is incomplete ({message}); training fold {fold.index} again",
+            stacklevel=4,
+        )
+        layout.predictions.unlink(missing_ok=True)
+        return None
+
+
+def _read_fold(
+    layout: FoldLayout,
+    fold: Fold,
+    ds: WindowDataset,
+    networks: Sequence[str],
+    models: Sequence[str],
+) -> pd.DataFrame:
+    """Every file of a finished fold, read back and checked against the fold."""
+    try:
+        frame = conform(pd.read_parquet(layout.predictions), ds.n_classes)
+    except Exception as exc:  # pyarrow raises many types on a truncated file
+        raise RunDirError(f"{layout.predictions} does not read back ({exc})") from None
+    expected = ds.end_dates[fold.test_idx]
+    for name in models:
+        rows = frame[frame["model"] == name]
+        if len(rows) != len(expected) or not rows.index.equals(expected):
+            raise RunDirError(f"{layout.predictions} lacks the {name!r} rows of the test block")
+    states = read_tensors(layout.state)
+    for name in networks:
+        if not isinstance(states, dict) or name not in states:
+            raise RunDirError(f"{layout.state} has no {name!r} weights")
+        read_npy(layout.first_layer(name))
+    pd.read_csv(layout.curves)
+    return frame
 
 
 def _check_manifest(
     out: RunLayout,
     arch: Architecture,
-    splitter: WalkForwardSplit,
+    splitter: Splitter,
     train: TrainConfig,
     seed: int,
     baselines: Sequence[str],

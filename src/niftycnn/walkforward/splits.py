@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -51,12 +51,14 @@ from niftycnn.windows import WindowDataset, expiry_dates
 
 _DEFAULTS = WalkForwardConfig()  # the splitter's defaults are the [walkforward] table's
 
-_NEVER = np.iinfo(np.int64).max  # expiry key of an unlabelled sample: never trains
+NEVER = np.iinfo(np.int64).max  # label end key of an unlabelled sample: never trains
 
 
 @dataclass(frozen=True)
 class Fold:
-    """One walk-forward fold: positions into the dataset, and the dates they span."""
+    """One fold (a walk-forward refit or a CPCV split): positions into the dataset, the
+    dates they span and, for CPCV, the backtest path of each test row (``test_path``;
+    None: one path, path 0)."""
 
     index: int
     train_idx: np.ndarray
@@ -66,15 +68,31 @@ class Fold:
     train_end: pd.Timestamp | None
     test_start: pd.Timestamp | None
     test_end: pd.Timestamp | None
+    test_path: np.ndarray | None = None
+
+    @property
+    def paths(self) -> np.ndarray:
+        """The backtest path of each test row (all 0 for a walk-forward fold)."""
+        if self.test_path is None:
+            return np.zeros(len(self.test_idx), dtype=np.int64)
+        return np.asarray(self.test_path, dtype=np.int64)
 
 
-def _keys(X: Any, groups: Any) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex | None]:
-    """Ordinal keys (end date, label end date) for a dataset or a plain array."""
+class Splitter(Protocol):
+    """What the walk-forward runner needs of a splitter: its folds over a dataset
+    (:class:`WalkForwardSplit`, :class:`~niftycnn.walkforward.cpcv.CombinatorialPurgedSplit`)."""
+
+    def folds(self, dataset: WindowDataset) -> list[Fold]: ...
+
+
+def sample_keys(X: Any, groups: Any) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex | None]:
+    """Ordinal keys (end date, label end date; ``NEVER`` for a sample that has no label,
+    so it never trains) for a dataset or a plain array."""
     if isinstance(X, WindowDataset):
         end = np.asarray(X.end_dates.as_unit("ns").asi8, dtype=np.int64)
         exp = np.asarray(X.label_end.as_unit("ns").asi8, dtype=np.int64).copy()
         unlabelled = X.label_end.isna() | ~X.labelled | np.isnan(X.y_return)
-        exp[np.asarray(unlabelled)] = _NEVER
+        exp[np.asarray(unlabelled)] = NEVER
         return end, exp, X.end_dates
     n = len(X)
     end = np.arange(n, dtype=np.int64)
@@ -136,7 +154,10 @@ class WalkForwardSplit:
     @classmethod
     def from_config(cls, cfg: WalkForwardConfig, sessions: pd.DatetimeIndex) -> WalkForwardSplit:
         """The splitter of a ``[walkforward]`` table; weekly or monthly refits fall on the
-        expiry calendar of the data's ``sessions``."""
+        expiry calendar of the data's ``sessions``. ``scheme = "cpcv"`` is not a
+        walk-forward: ``niftycnn.walkforward.splitter_for`` picks the splitter."""
+        if cfg.scheme == "cpcv":
+            raise SplitError("scheme = 'cpcv' is not a walk-forward; use splitter_for(cfg)")
         refit: int | list[pd.Timestamp] = cfg.refit_every
         if cfg.refit != "every":
             refit = list(expiry_dates(cfg.refit, sessions[0], sessions[-1], trading_days=sessions))
@@ -200,7 +221,7 @@ class WalkForwardSplit:
             starts = np.arange(first, n, int(self.refit))
         else:
             if isinstance(self.refit, str):  # "expiry": the distinct label end dates
-                bounds = np.unique(exp[exp != _NEVER])
+                bounds = np.unique(exp[exp != NEVER])
             else:
                 if dates is None:
                     raise SplitError("a list of refit dates needs a WindowDataset (dates)")
@@ -228,7 +249,7 @@ class WalkForwardSplit:
             hi = max(lo, s - int(self.gap))
             cand = np.arange(lo, hi)
             cand = cand[~embargoed[lo:hi]]
-            labelled = exp[cand] != _NEVER
+            labelled = exp[cand] != NEVER
             if self.purge:
                 cand = cand[labelled & (exp[cand] < end[s])]
             else:
@@ -256,21 +277,21 @@ class WalkForwardSplit:
         self, X: Any, y: Any = None, groups: Any = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (train_idx, test_idx); the validation tail is not part of train_idx."""
-        end, exp, dates = _keys(X, groups)
+        end, exp, dates = sample_keys(X, groups)
         for _, train, _val, test in self._fold_positions(end, exp, dates):
             yield train, test
 
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         if X is None:
             raise SplitError("get_n_splits needs X: the number of folds depends on the data")
-        end, exp, dates = _keys(X, groups)
+        end, exp, dates = sample_keys(X, groups)
         self._validate()
         k = len(self._block_starts(end, exp, dates))
         return k if self.max_folds is None else min(k, int(self.max_folds))
 
     def folds(self, dataset: WindowDataset) -> list[Fold]:
         """The folds with their validation tails and dates."""
-        end, exp, dates = _keys(dataset, None)
+        end, exp, dates = sample_keys(dataset, None)
         out = []
         for j, train, val, test in self._fold_positions(end, exp, dates):
             fit_side = np.concatenate([train, val])
@@ -290,30 +311,33 @@ class WalkForwardSplit:
 
 
 def splits_table(folds: list[Fold], dataset: WindowDataset) -> pd.DataFrame:
-    """Fold boundaries (dates and sizes): the run directory's ``splits.csv``."""
+    """Fold boundaries (dates and sizes): the run directory's ``splits.csv``. One row per
+    contiguous test block of one path: a walk-forward fold is one row; a CPCV split has
+    a row per run of adjacent test groups on the same path."""
 
     def span(idx: np.ndarray) -> tuple[Any, Any]:
         return (dataset.end_dates[idx[0]], dataset.end_dates[idx[-1]]) if len(idx) else (None, None)
 
     rows = []
     for fold in folds:
-        (tr0, tr1), (va0, va1), (te0, te1) = (
-            span(fold.train_idx),
-            span(fold.val_idx),
-            span(fold.test_idx),
-        )
-        rows.append(
-            {
-                "fold": fold.index,
-                "train_start": tr0,
-                "train_end": tr1,
-                "val_start": va0,
-                "val_end": va1,
-                "test_start": te0,
-                "test_end": te1,
-                "n_train": len(fold.train_idx),
-                "n_val": len(fold.val_idx),
-                "n_test": len(fold.test_idx),
-            }
-        )
+        (tr0, tr1), (va0, va1) = span(fold.train_idx), span(fold.val_idx)
+        test, paths = fold.test_idx, fold.paths
+        breaks = np.flatnonzero((np.diff(test) != 1) | (np.diff(paths) != 0)) + 1
+        for block in np.split(np.arange(len(test)), breaks):
+            te0, te1 = span(test[block])
+            rows.append(
+                {
+                    "fold": fold.index,
+                    "path": int(paths[block[0]]),
+                    "train_start": tr0,
+                    "train_end": tr1,
+                    "val_start": va0,
+                    "val_end": va1,
+                    "test_start": te0,
+                    "test_end": te1,
+                    "n_train": len(fold.train_idx),
+                    "n_val": len(fold.val_idx),
+                    "n_test": len(block),
+                }
+            )
     return pd.DataFrame(rows)

@@ -7,14 +7,12 @@ Choices a reviewer should know:
 - ``sampling="daily"``: one window per trading day. ``sampling="expiry"``: one window per
   expiry cycle, ending *on the expiry day itself* (its close is known at t); its label
   then runs exactly to the next expiry, so consecutive labels touch but never overlap.
-- ``[labels] horizon = h`` replaces the next expiry by the session h trading days after
-  t (h = 1: next-day labels); everything else (purging on ``label_end``, unlabelled
-  tails) is the same.
-- Expiry dates come from :mod:`niftycnn.windows.expiry` with the frame's own dates as the
-  trading days within its range and the NSE calendar beyond it. A window whose expiry
-  lies beyond the data keeps that calendar-known ``label_end`` (so purging on it stays
-  correct); it has no label: horizon 0, y_return NaN, y_class UNLABELLED. ``label_end``
-  is NaT only where the expiry is beyond the exchange calendar too, i.e. truly unknown.
+- Label end dates come from :mod:`niftycnn.windows.targets` (``[labels] target``) with the
+  frame's own dates as the trading days within its range and the NSE calendar beyond
+  it. A window whose label end lies beyond the data keeps that calendar-known
+  ``label_end`` (so purging on it stays correct); it has no label: horizon 0, y_return
+  NaN, y_class UNLABELLED. ``label_end`` is NaT only where the date is beyond the
+  exchange calendar too, i.e. truly unknown.
 """
 
 from __future__ import annotations
@@ -26,8 +24,9 @@ from niftycnn.config import LabelsConfig, WindowsConfig
 from niftycnn.errors import LabelError
 from niftycnn.schema import UNLABELLED
 from niftycnn.windows.dataset import WindowDataset
-from niftycnn.windows.expiry import expiry_dates, next_expiry, sessions_ahead
-from niftycnn.windows.labels import expiry_outcomes, labeler_for, trailing_volatility
+from niftycnn.windows.expiry import expiry_dates
+from niftycnn.windows.labels import labeler_for, trailing_volatility
+from niftycnn.windows.targets import label_outcomes
 from niftycnn.windows.windows import make_windows
 
 
@@ -64,26 +63,23 @@ def build_dataset(
             "use more data or shorter windows"
         )
 
-    end_dates = pd.DatetimeIndex(dates[end_pos], name="date")
-    if labels.horizon is not None:
-        label_end = sessions_ahead(dates, end_pos, labels.horizon)
-    else:
-        label_end = next_expiry(end_dates, labels.expiry, trading_days=dates)
-    horizon, y_return = expiry_outcomes(dates, close, end_pos, label_end)
     sigma = sigma_all[end_pos]
+    out = label_outcomes(dates, close, end_pos, sigma, labels)
+    y_return, scale = out.y_return, out.scale_days
     labelled = ~np.isnan(y_return)
     y_class = np.full(len(end_pos), UNLABELLED, dtype=np.int64)
     if labelled.any():
-        labeler = labeler_for(labels).fit(y_return[labelled], sigma[labelled], horizon[labelled])
-        y_class = np.asarray(labeler.transform(y_return, sigma, horizon), dtype=np.int64)
+        labeler = labeler_for(labels).fit(y_return[labelled], sigma[labelled], scale[labelled])
+        y_class = np.asarray(labeler.transform(y_return, sigma, scale), dtype=np.int64)
     return WindowDataset(
         X=X_all[end_pos - (length - 1)],
-        end_dates=end_dates,
-        label_end=pd.DatetimeIndex(label_end, name="label_end"),
-        horizon=horizon,
+        end_dates=pd.DatetimeIndex(dates[end_pos], name="date"),
+        label_end=out.label_end,
+        horizon=out.horizon,
         y_return=y_return,
         y_class=y_class,
         sigma=sigma,
         features=tuple(windows.features),
         n_classes=labels.classes,
+        scale_days=scale,
     )

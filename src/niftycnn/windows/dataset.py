@@ -17,8 +17,9 @@ class WindowDataset:
     Attributes:
         X: float32 (N, C, L), channels-first, each window normalised with its own data.
         end_dates: window end date t per sample (the last day the window may use).
-        label_end: the date each label's return is measured to (for expiry labels the
-            next expiry strictly after t). Where it lies beyond the data it is still the
+        label_end: the date each label's return is measured to (the next expiry strictly
+            after t, the horizon's last day, or the first barrier touch; see
+            :mod:`niftycnn.windows.targets`). Where it lies beyond the data it is still the
             exchange-calendar date (so purging on it stays correct) but the sample is
             unlabelled; NaT only where the date is truly unknown (beyond the exchange
             calendar too). The splitter purges on it; train only on ``labelled`` samples.
@@ -30,6 +31,10 @@ class WindowDataset:
         sigma: trailing daily volatility known at t (for volatility-scaled labels).
         features: channel names, in X's channel order.
         n_classes: the label's class count K.
+        scale_days: the h of the volatility scale sigma_t sqrt(h) that volatility
+            thresholds divide the return by (int64): the horizon, except for triple
+            barrier labels, whose barriers are in units of sigma_t sqrt(H), H the vertical
+            barrier. None (the default) means ``horizon``.
     """
 
     X: np.ndarray
@@ -41,6 +46,16 @@ class WindowDataset:
     sigma: np.ndarray
     features: tuple[str, ...]
     n_classes: int = 5
+    scale_days: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.scale_days is None:
+            object.__setattr__(self, "scale_days", np.asarray(self.horizon, dtype=np.int64))
+
+    @property
+    def scale(self) -> np.ndarray:
+        """``scale_days`` as an array (never None once built)."""
+        return np.asarray(self.scale_days, dtype=np.int64)
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -66,4 +81,5 @@ class WindowDataset:
             sigma=self.sigma[idx],
             features=self.features,
             n_classes=self.n_classes,
+            scale_days=self.scale[idx],
         )

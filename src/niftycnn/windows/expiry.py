@@ -262,24 +262,3 @@ def next_expiry(
     ok = pos < len(expiries)
     out[ok] = expiries.values[pos[ok]]
     return pd.DatetimeIndex(out, name="expiry").as_unit(dates.unit)
-
-
-def sessions_ahead(dates: pd.DatetimeIndex, end_pos: np.ndarray, h: int) -> pd.DatetimeIndex:
-    """The session ``h`` trading days after each ``dates[end_pos]``: a date of ``dates``
-    where the data reaches it, else an NSE session beyond the data's last date (NaT
-    beyond the exchange calendar too). The label end of a fixed-horizon label."""
-    n = len(dates)
-    target = np.asarray(end_pos) + h
-    out = np.full(len(target), np.datetime64("NaT", "ns"))
-    inside = target < n
-    out[inside] = dates.values[target[inside]]
-    if (~inside).any():
-        _, cal_last = calendar_bounds()
-        start = dates[-1] + pd.Timedelta(days=1)
-        beyond = nse_sessions(start, cal_last) if start <= cal_last else dates[:0]
-        ahead = target[~inside] - n  # 0 = the first session after the data
-        known = ahead < len(beyond)
-        filled = np.full(len(ahead), np.datetime64("NaT", "ns"))
-        filled[known] = beyond.values[ahead[known]]
-        out[~inside] = filled
-    return pd.DatetimeIndex(out, name="expiry").as_unit(dates.unit)

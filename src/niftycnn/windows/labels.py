@@ -1,8 +1,9 @@
-"""Expiry-outcome labels: the return from a window's end to the next expiry, in K classes.
+"""Label classes: a window's label return in K return-ordered classes.
 
-For a window ending on day t: the next expiry strictly after t, the horizon h in trading
-days (rows of the data) from t to it, and r = log(close at expiry / close at t). The
-regression target is r. The K return-ordered classes (``niftycnn.schema.LabelVocabulary``:
+For a window ending on day t, :mod:`niftycnn.windows.targets` gives the label end (the
+next expiry, the horizon, the first barrier touch), the horizon h in trading days (rows
+of the data) from t to it, and r = log(close at label end / close at t). The regression
+target is r. The K return-ordered classes (``niftycnn.schema.LabelVocabulary``:
 0 is the most negative) come from one of three threshold rules, all fit/transform objects
 with one protocol so the walk-forward can ``fit`` on a fold's training side and
 ``transform`` everything:
@@ -170,24 +171,3 @@ def trailing_volatility(close: np.ndarray, window: int = 20) -> np.ndarray:
         raise LabelError(f"volatility window must be >= 2 days, got {window}")
     lr = np.diff(np.log(np.asarray(close, dtype=np.float64)), prepend=np.nan)
     return pd.Series(lr).rolling(window, min_periods=window).std(ddof=1).to_numpy()
-
-
-def expiry_outcomes(
-    dates: pd.DatetimeIndex,
-    close: np.ndarray,
-    end_pos: np.ndarray,
-    expiries: pd.DatetimeIndex,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Horizon (trading days) and log return from each end row to its expiry.
-
-    ``expiries`` are the next expiries after ``dates[end_pos]`` (from ``next_expiry`` with
-    the data's dates as trading days, so an expiry within the data is one of its dates).
-    Where the expiry is NaT or after the last date: horizon 0 and return NaN.
-    """
-    exp_pos = dates.searchsorted(expiries)
-    inside = ~expiries.isna() & (exp_pos < len(dates))
-    inside[inside] = dates[exp_pos[inside]] == expiries[inside]
-    horizon = np.where(inside, exp_pos - end_pos, 0).astype(np.int64)
-    y = np.full(len(end_pos), np.nan)
-    y[inside] = np.log(close[exp_pos[inside]] / close[end_pos[inside]])
-    return horizon, y

@@ -3,7 +3,7 @@ label-shuffled null and untrained networks, read as whole-network kernels on the
 series and compared with the references (``niftycnn.filters.effective`` and
 ``niftycnn.filters.kernel_tests``).
 
-Reads ``folds/*/state.pt`` and ``splits.csv``'s folds (re-derived from the dataset);
+Reads ``folds/*/state.pt`` of the plan's folds;
 writes ``filters/kernels_summary.csv``, ``kernels_stability.csv``, ``kernels.npz``,
 ``shuffled_null.pt`` (trained once, reused when the analysis is redone) and two figures.
 ``kernels.npz`` holds the raw-channel learned kernels with their (fold, seed) index, the
@@ -30,15 +30,14 @@ from niftycnn.filters.kernel_tests import kernel_references, kernel_summary, sta
 from niftycnn.filters.similarity import make_views, view_taps
 from niftycnn.models import Architecture, build_model
 from niftycnn.report.figures import to_png
-from niftycnn.rundir import RunLayout, write_csv, write_tensors
-from niftycnn.walkforward import WalkForwardSplit
+from niftycnn.rundir import RunLayout, read_tensors, write_csv, write_tensors
 from niftycnn.walkforward.folds import prepare_fold
 from niftycnn.walkforward.nulls import null_folds, train_shuffled_nulls
 from niftycnn.walkforward.splits import Fold
 from niftycnn.walkforward.train import init_member
 from niftycnn.windows import WindowDataset, labeler_for
 from niftycnn.windows.windows import raw_windows
-from niftycnn.workflow.plan import architecture, planted
+from niftycnn.workflow.plan import Plan, architecture, planted
 
 UNTRAINED_SEED_INDEX = 1000  # untrained members' seed indices start here (real: < 100)
 States = dict[int, list[dict[str, torch.Tensor]]]  # {fold: [state per seed]}
@@ -92,7 +91,7 @@ def _learned_states(layout: RunLayout, folds: list[Fold]) -> States:
     for fold in folds:
         path = layout.fold(fold.index).state
         if path.is_file():
-            out[fold.index] = torch.load(path, weights_only=True, map_location="cpu")["cnn"]
+            out[fold.index] = read_tensors(path)["cnn"]
     return out
 
 
@@ -108,7 +107,7 @@ def shuffled_states(
         return {}
     want = {f.index for f in chosen}
     if layout.shuffled_null.is_file():
-        stored = torch.load(layout.shuffled_null, weights_only=True, map_location="cpu")
+        stored = read_tensors(layout.shuffled_null)
         states = {int(k): {int(f): v for f, v in d.items()} for k, d in stored.items()}
         if len(states) == cfg.null_shuffles and all(set(d) == want for d in states.values()):
             return states
@@ -140,16 +139,12 @@ def _untrained(
 
 
 def kernel_stage(
-    layout: RunLayout,
-    experiment: Experiment,
-    dataset: WindowDataset,
-    frame: pd.DataFrame,
-    shuffled: NullStates | None = None,
+    layout: RunLayout, plan: Plan, shuffled: NullStates | None = None
 ) -> KernelAnalysis | None:
     """Effective kernels of the CNN and its nulls; the summary table and figures."""
+    experiment, dataset, frame = plan.experiment, plan.dataset, plan.frame
     cfg, arch = experiment.filters, architecture(experiment)
-    splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
-    folds = splitter.folds(dataset)
+    folds = list(plan.folds)
     learned_states = _learned_states(layout, folds)
     if not learned_states:
         return None
@@ -160,7 +155,7 @@ def kernel_stage(
         _networks(arch, learned_states, len(features), length), windows, features
     )
     null_states = (
-        shuffled if shuffled is not None else (shuffled_states(layout, experiment, dataset, folds))
+        shuffled if shuffled is not None else shuffled_states(layout, experiment, dataset, folds)
     )
     views = make_views(features)
     shuffled_k = replicate = None

@@ -1,25 +1,53 @@
-"""The plan: the checks that need the stages, made before any work.
+"""The plan: every check that can fail, made before any training and before anything is
+written.
 
 ``load_experiment(path)`` reads the file (``niftycnn.config.read_experiment``: every key,
-every table, the tables against each other) and then checks what only the stages know:
-the network and every network baseline fit the windows (channels and length), and every
-baseline serves the head and finds the features it reads. A problem is a
-:class:`~niftycnn.errors.ConfigError` naming the file and the key.
+every table, the tables against each other) and checks what only the stages know: the
+network and every network baseline fit the windows (channels and length), and every
+baseline serves the head and finds the features it reads.
+
+:func:`plan_run` then does what a run would do up to its first fold, in seconds: it loads
+the data, builds the windows, labels and walk-forward folds, and checks each later stage's
+preconditions (every conv kernel fits its input, the first layer holds the filters the
+filter analysis reads and the windows are long enough for it, the class counts agree, the
+device exists, each sweep point fits). A problem is one line naming the file and the key
+(a :class:`~niftycnn.errors.ConfigError`, or the data stage's own error class).
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import pandas as pd
+
 from niftycnn.config import Experiment, SyntheticConfig, read_experiment
-from niftycnn.errors import ConfigError, SpecError
-from niftycnn.models import Architecture, architecture_for, validate_architecture
+from niftycnn.data import Provenance, load_ohlcv
+from niftycnn.errors import ConfigError, LabelError, NiftyCNNError, SpecError, SplitError
+from niftycnn.models import (
+    Architecture,
+    Conv,
+    GramConv,
+    Residual,
+    architecture_for,
+    sweep_grid,
+    validate_architecture,
+)
+from niftycnn.models.spec import layer_type
+from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import (
     check_baselines,
     check_oracle,
     cnn_baselines,
     default_baselines,
 )
+from niftycnn.walkforward.train import torch_device
+from niftycnn.windows import WindowDataset, build_dataset
+
+FILTER_MIN_TAPS = 3  # the filter analysis needs a curvature reference (k >= 3)
 
 
 def architecture(experiment: Experiment) -> Architecture:
@@ -35,14 +63,20 @@ def planted(experiment: Experiment) -> SyntheticConfig | None:
 
 def baselines(experiment: Experiment) -> tuple[str, ...]:
     """The baselines to run: as configured, or every one that fits head and features; on
-    a planted synthetic market with a classification head, the oracle is always among them
-    (it is the ground truth each model is measured against, not a competitor)."""
+    a planted synthetic market with a classification head whose windows can see the
+    pattern (its channel among the features, its lookback within the window), the oracle
+    is always among them (the ground truth each model is measured against, not a
+    competitor)."""
+    windows = experiment.windows
     if experiment.baselines.models is not None:
         names = tuple(experiment.baselines.models)
     else:
-        names = default_baselines(experiment.model.head, experiment.windows.features)
-    if planted(experiment) and experiment.model.head == "classification":
-        names = (*names, "oracle") if "oracle" not in names else names
+        names = default_baselines(experiment.model.head, windows.features)
+    truth = planted(experiment)
+    visible = truth is not None and truth.channel in windows.features
+    if visible and truth is not None and truth.lookback <= windows.length:
+        if experiment.model.head == "classification" and "oracle" not in names:
+            names = (*names, "oracle")
     return names
 
 
@@ -51,23 +85,188 @@ def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Ex
     head, features = experiment.model.head, experiment.windows.features
     try:
         check_baselines(baselines(experiment), head, features)
-        if "oracle" in baselines(experiment):
-            check_oracle(planted(experiment), features, experiment.windows.length)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
     channels, length = len(features), experiment.windows.length
-    where = "[model]"
-    try:
-        validate_architecture(architecture(experiment), channels, length)
-        for name, arch in cnn_baselines(baselines(experiment), head, experiment.n_classes):
-            where = f"[baselines] {name}:"
-            validate_architecture(arch, channels, length)
-    except SpecError as exc:
-        message = str(exc).removeprefix("[model]: ").removeprefix("[model] ")
-        raise ConfigError(f"{origin}: {where} {message}") from None
+    for where, build in _networks(experiment):
+        try:
+            _check_network(build(), channels, length)
+        except SpecError as exc:
+            message = str(exc).removeprefix("[model]: ").removeprefix("[model] ")
+            raise ConfigError(f"{origin}: {where} {message}") from None
+    if "oracle" in baselines(experiment):  # after the networks: theirs is the likelier slip
+        try:
+            check_oracle(planted(experiment), features, length)
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
     return experiment
 
 
 def load_experiment(path: str | Path) -> Experiment:
     """Read an experiment file and check it against the stages (module docstring)."""
     return check_experiment(read_experiment(path), origin=str(path))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run needs, checked: the experiment, its data, windows, folds and networks."""
+
+    experiment: Experiment
+    frame: pd.DataFrame
+    provenance: Provenance
+    dataset: WindowDataset
+    splitter: Splitter
+    folds: tuple[Fold, ...]
+
+    @property
+    def architecture(self) -> Architecture:
+        return architecture(self.experiment)
+
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        return baselines(self.experiment)
+
+
+def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
+    """Check ``experiment`` as far as a run can be checked without training (module
+    docstring); writes nothing. What needs no data is checked before the data is loaded
+    (a Yahoo source refreshes its cache)."""
+    check_experiment(experiment, origin)
+    try:
+        torch_device(experiment.train.device)
+    except NiftyCNNError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+    _check_stages(experiment, origin)
+    frame, provenance = _load(experiment, origin)
+    _warn_about_volume(experiment, frame)
+    try:
+        dataset = build_dataset(frame, experiment.windows, experiment.labels)
+    except LabelError as exc:
+        raise ConfigError(f"{origin}: [windows] / [labels]: {exc}") from None
+    if experiment.model.head == "classification" and dataset.n_classes != experiment.n_classes:
+        raise ConfigError(
+            f"{origin}: the labels have {dataset.n_classes} classes but [model] predicts "
+            f"{experiment.n_classes}; set [model] n_classes to [labels] classes"
+        )
+    splitter, folds = _folds(experiment, dataset, origin)
+    return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds))
+
+
+def _load(experiment: Experiment, origin: str) -> tuple[pd.DataFrame, Provenance]:
+    cfg = experiment.data
+    try:
+        return load_ohlcv(
+            cfg.source,
+            symbol=cfg.symbol,
+            path=cfg.path,
+            start=cfg.start,
+            end=cfg.end,
+            cache_dir=cfg.cache_dir,
+            synthetic={**cfg.synthetic.model_dump(), "seed": experiment.seed},
+            checks=cfg.checks,
+        )
+    except NiftyCNNError as exc:
+        raise type(exc)(f"{origin}: [data] source = {cfg.source!r}: {exc}") from None
+
+
+def _folds(
+    experiment: Experiment, dataset: WindowDataset, origin: str
+) -> tuple[Splitter, list[Fold]]:
+    """The walk-forward folds, or an error naming the ``[walkforward]`` key and the
+    data's dates."""
+    cfg = experiment.walkforward
+    dates = dataset.end_dates
+    span = f"{len(dates):,} windows end from {dates[0].date()} to {dates[-1].date()}"
+    if cfg.first_test is not None and pd.Timestamp(cfg.first_test) > dates[-1]:
+        raise ConfigError(
+            f"{origin}: [walkforward] first_test = {cfg.first_test!r} is after the data's "
+            f"last window ({span}); choose a date before {dates[-1].date()}"
+        )
+    if cfg.first_test is None and cfg.min_train >= len(dataset):
+        raise ConfigError(
+            f"{origin}: [walkforward] min_train = {cfg.min_train} needs more windows than "
+            f"the data give ({span}); lower min_train or load more data ([data])"
+        )
+    try:
+        splitter = splitter_for(cfg, dates)
+        return splitter, splitter.folds(dataset)
+    except (SplitError, NiftyCNNError) as exc:
+        message = str(exc).replace("min_train_size", "[walkforward] min_train")
+        message = message.replace("first_test_date", "first_test")
+        raise ConfigError(f"{origin}: [walkforward]: {message} ({span})") from None
+
+
+def _check_stages(experiment: Experiment, origin: str) -> None:
+    """The preconditions of the training and filter stages that need no data: the first
+    layer holds filters, and the windows are long enough to analyse them."""
+    features = experiment.windows.features
+    steps = validate_architecture(
+        architecture(experiment), len(features), experiment.windows.length
+    )
+    first = next((s for s in steps if isinstance(s.spec, Conv | GramConv | Residual)), None)
+    if first is None or not isinstance(first.spec, Conv | GramConv | Residual):
+        raise ConfigError(
+            f"{origin}: [model] has no conv layer, so there are no first-layer filters to "
+            'store or analyse; start the layers with {type = "conv", ...}'
+        )
+    k, length = int(first.spec.kernel), experiment.windows.length
+    if k >= FILTER_MIN_TAPS and length < k + 1:
+        raise ConfigError(
+            f"{origin}: [windows] length = {length} is too short for the filter analysis "
+            f"of the first layer's {k}-tap filters (layer {first.index}); it needs windows "
+            f"of at least {k + 1} days: raise length or use a shorter kernel"
+        )
+    channel = experiment.filters.channel
+    if k >= FILTER_MIN_TAPS and channel not in features:
+        raise ConfigError(
+            f"{origin}: [filters] channel = {channel!r} is not among [windows] features "
+            f"{list(features)}; set it to one of them"
+        )
+
+
+def _warn_about_volume(experiment: Experiment, frame: pd.DataFrame) -> None:
+    if "volume" in experiment.windows.features and not frame["volume"].to_numpy().any():
+        warnings.warn(
+            "[windows] features include 'volume' but the data have no volume (0 on every "
+            "day), so that channel is all zeros; drop it from features",
+            stacklevel=3,
+        )
+
+
+def _networks(experiment: Experiment) -> list[tuple[str, Callable[[], Architecture | None]]]:
+    """(where, build) of every network a run or sweep of ``experiment`` trains; building
+    may raise the SpecError that ``where`` explains."""
+    head, n = experiment.model.head, experiment.n_classes
+    out: list[tuple[str, Callable[[], Architecture | None]]] = [
+        ("[model]", lambda: architecture(experiment))
+    ]
+    for name in baselines(experiment):
+        out.append((f"[baselines] {name}:", partial(_cnn_baseline, name, head, n)))
+    if experiment.sweep is not None:
+        for point in sweep_grid(experiment.sweep, experiment.windows.length):
+            at = experiment.model.model_copy(update={"preset": None, "layers": point.layers})
+            out.append((f"[sweep] point {point.name}:", partial(architecture_for, at, n)))
+    return out
+
+
+def _cnn_baseline(name: str, head: str, n_classes: int) -> Architecture | None:
+    found = cnn_baselines([name], head, n_classes)
+    return found[0][1] if found else None
+
+
+def _check_network(arch: Architecture | None, channels: int, length: int) -> None:
+    """The shapes fit (``validate_architecture``), and no kernel is longer than its input
+    (with ``same`` padding torch accepts one, but most taps would see only padding)."""
+    if arch is None:
+        return  # not a network baseline
+    for step in validate_architecture(arch, channels, length):
+        spec = step.spec
+        if isinstance(spec, Conv | GramConv | Residual) and len(step.in_shape) == 2:
+            dilation = spec.dilation if isinstance(spec, Conv) else 1
+            span, size = dilation * (spec.kernel - 1) + 1, step.in_shape[1]
+            if span > size:
+                raise SpecError(
+                    f"layer {step.index} ({layer_type(spec)}): kernel {spec.kernel} (span "
+                    f"{span}) is longer than its {size}-day input; use a kernel of at most "
+                    f"{size}, or longer windows ([windows] length)"
+                )

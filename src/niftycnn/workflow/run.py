@@ -1,46 +1,69 @@
 """Run an experiment into a run directory, resume one, or redo its filter analysis.
 
-The stages (``niftycnn.workflow.stages``) run in order; the report is rendered from the
-finished directory's files alone (``niftycnn.report``)::
+Nothing is written until the plan (``niftycnn.workflow.plan``) has loaded the data,
+built the windows, labels and folds and checked every later stage; then the run
+directory is created and the stages run in order, the report rendered from the finished
+directory's files alone (``niftycnn.report``)::
 
-    config -> data (+ check) -> windows & labels -> walk-forward (CNN + baselines)
-           -> backtest, metrics, significance -> filter analysis (first layer and
-           effective kernels, with their nulls) -> verdict.json -> report
+    plan -> config -> data (+ check) -> labels -> walk-forward (CNN + baselines)
+         -> backtest, metrics, significance (verdict.json) -> filter analysis (first
+         layer and effective kernels, with their nulls; added to verdict.json) -> report
+
+A run that fails (or is interrupted) before its first fold is written leaves no
+directory behind; after that, ``resume_run`` finishes it, holding it to the config and
+the data it started with (``niftycnn.workflow.resume``). The stages (and the heavy
+libraries behind them: scipy, matplotlib) are imported only once the plan has passed, so
+a bad experiment fails in about the time it takes to import torch and load the data.
 """
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from niftycnn.config import Experiment, parse_experiment
-from niftycnn.errors import RunDirError
-from niftycnn.files import write_json
-from niftycnn.report import render_report
-from niftycnn.rundir import RunLayout, new_run_dir, read_json, require_run_dir
-from niftycnn.workflow import stages
-from niftycnn.workflow.plan import check_experiment, load_experiment
-from niftycnn.workflow.sweep import run_sweep
-from niftycnn.workflow.verdict import verdict_stage
+from niftycnn.config import Experiment
+from niftycnn.errors import ConfigError, RunDirError
+from niftycnn.rundir import (
+    RunLayout,
+    discard_run_dir,
+    finished_folds,
+    new_run_dir,
+    read_json,
+    require_run_dir,
+)
+from niftycnn.workflow import resume
+from niftycnn.workflow.plan import Plan, check_experiment, load_experiment, plan_run
+
+OnStart = Callable[[RunLayout], None]
+"""Called with the run directory once it exists, before any stage runs (the CLI prints it)."""
+
+stored_experiment = resume.stored_experiment
 
 
 def run_experiment(
-    experiment: Experiment, layout: RunLayout, *, progress: bool = True
+    experiment: Experiment,
+    out_root: str | Path = "reports",
+    *,
+    command: str = "run",
+    origin: str = "<experiment>",
+    progress: bool = True,
+    on_start: OnStart | None = None,
 ) -> RunLayout:
-    """Run every stage of ``experiment`` into ``layout`` and render its report."""
-    timings: dict[str, float] = {}
-    frame, dataset = stages.prepare(layout, experiment, timings)
-    with stages.timed(timings, "walkforward"):
-        predictions = stages.walkforward_stage(layout, experiment, dataset, progress)
-    with stages.timed(timings, "backtest"):
-        stages.backtest_stage(layout, experiment, predictions, frame)
-    with stages.timed(timings, "filters"):
-        stages.filters_stage(layout, experiment, dataset, frame)
-    verdict_stage(layout, experiment)
-    write_json(layout.timings, timings)
-    render_report(layout.root)
-    return layout
+    """Plan ``experiment``, then run it (``command`` "run") or its ``[sweep]`` grid
+    ("sweep") into a new directory under ``out_root``, and render the report."""
+    if command == "sweep" and experiment.sweep is None:
+        raise ConfigError(f"{origin}: no [sweep] table; add one, or use `niftycnn run`")
+    plan = plan_run(experiment, origin)
+    layout = new_run_dir(out_root, experiment.name)
+    try:
+        if on_start is not None:
+            on_start(layout)
+        return _execute(plan, layout, command, progress)
+    except BaseException:
+        if not finished_folds(layout):
+            discard_run_dir(layout)
+        raise
 
 
 def run_experiment_file(
@@ -49,44 +72,98 @@ def run_experiment_file(
     data: dict[str, Any] | None = None,
     train: dict[str, Any] | None = None,
     out_root: str | Path = "reports",
+    command: str = "run",
     progress: bool = True,
+    on_start: OnStart | None = None,
 ) -> RunLayout:
     """Load an experiment file, apply CLI overrides, run it into a new run directory."""
     experiment = load_experiment(path)
     overrides = {k: v for k, v in (("data", data), ("train", train)) if v}
     if overrides:
         experiment = check_experiment(experiment.with_overrides(**overrides), str(path))
-    return run_experiment(experiment, new_run_dir(out_root, experiment.name), progress=progress)
+    return run_experiment(
+        experiment,
+        out_root,
+        command=command,
+        origin=str(path),
+        progress=progress,
+        on_start=on_start,
+    )
 
 
-def stored_experiment(layout: RunLayout) -> Experiment:
-    """The resolved experiment a run directory holds."""
-    raw = tomllib.loads(layout.config.read_text(encoding="utf-8"))
-    return parse_experiment(raw, origin=str(layout.config))
+def resume_run(
+    run_dir: str | Path, *, progress: bool = True, on_start: OnStart | None = None
+) -> RunLayout:
+    """Finish an interrupted run: folds already on disk are loaded, not retrained. The
+    config and the data must be the ones the run started with; nothing in the directory
+    changes before that is checked."""
+    layout, plan = _reopen(run_dir)
+    resume.remove_stale_temps(layout)
+    if on_start is not None:
+        on_start(layout)
+    record = resume.started_with(layout)
+    if record is not None:
+        command = str(record["command"])
+    else:  # an older run: a sweep is recognised by its points
+        swept = plan.experiment.sweep is not None and layout.points_dir.is_dir()
+        command = "sweep" if swept else "run"
+    return _execute(plan, layout, command, progress)
 
 
-def resume_run(run_dir: str | Path, *, progress: bool = True) -> RunLayout:
-    """Finish an interrupted run: folds already on disk are loaded, not retrained."""
-    layout = require_run_dir(run_dir)
-    experiment = stored_experiment(layout)
-    if experiment.sweep is not None and layout.points_dir.is_dir():
-        return run_sweep(experiment, layout, progress=progress)
-    return run_experiment(experiment, layout, progress=progress)
-
-
-def analyze_run_filters(run_dir: str | Path) -> str:
+def analyze_run_filters(run_dir: str | Path, *, progress: bool = False) -> str:
     """Redo the filter analysis of a finished run (e.g. with another null size) and
     re-render its report; returns the verdict."""
-    layout = require_run_dir(run_dir)
+    from niftycnn.report import render_report
+    from niftycnn.workflow import stages
+    from niftycnn.workflow.verdict import verdict_stage
+
+    layout, plan = _reopen(run_dir)
     if not layout.folds():
         raise RunDirError(f"{layout.root} has no folds/ (was the walk-forward run?); run it first")
-    experiment = stored_experiment(layout)
-    frame, dataset = stages.prepare(layout, experiment, {})
-    stages.filters_stage(layout, experiment, dataset, frame)
-    verdict_stage(layout, experiment)
+    stages.filters_stage(layout, plan, progress)
+    verdict_stage(layout, plan.experiment)
     render_report(layout.root)
     if not layout.filter_verdict.is_file():
         raise RunDirError(
             f"{layout.root}: the first layer has no filters of length >= 3 to analyse"
         )
     return str(read_json(layout.filter_verdict)["verdict"])
+
+
+def _reopen(run_dir: str | Path) -> tuple[RunLayout, Plan]:
+    """An existing run directory and the plan of its stored experiment, once its config
+    and data are the ones it started with."""
+    layout = require_run_dir(run_dir)
+    experiment = resume.stored_experiment(layout)
+    resume.check_config(layout, experiment)
+    plan = plan_run(experiment, origin=str(layout.config))
+    resume.check_data(layout, plan.provenance)
+    return layout, plan
+
+
+def _execute(plan: Plan, layout: RunLayout, command: str, progress: bool) -> RunLayout:
+    """Every stage of the planned run (or sweep) into ``layout``, then the report."""
+    from niftycnn.files import write_json
+    from niftycnn.report import render_report
+    from niftycnn.workflow import stages
+    from niftycnn.workflow.sweep import run_sweep
+    from niftycnn.workflow.verdict import verdict_stage
+
+    stages.record_stage(layout, plan, command)
+    timings: dict[str, float] = {}
+    with stages.timed(timings, "data"):
+        stages.data_stage(layout, plan)
+    stages.windows_stage(layout, plan)
+    if command == "sweep":
+        return run_sweep(plan, layout, progress=progress)
+    with stages.timed(timings, "walkforward"):
+        predictions = stages.walkforward_stage(layout, plan, progress)
+    with stages.timed(timings, "backtest"):
+        stages.backtest_stage(layout, plan, predictions, progress)
+    with stages.timed(timings, "filters"):
+        stages.filters_stage(layout, plan, progress)
+    verdict_stage(layout, plan.experiment)
+    write_json(layout.timings, timings)
+    stages.status(progress, "report: rendering ...")
+    render_report(layout.root)
+    return layout

@@ -12,12 +12,19 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from niftycnn.backtest import comparison_table, evaluate
-from niftycnn.config import Experiment, to_toml
-from niftycnn.data import format_report, load_ohlcv
+from niftycnn.backtest import (
+    BENCHMARK,
+    accuracy_table,
+    comparison_table,
+    evaluate,
+    multiple_comparisons,
+    overfitting_table,
+)
+from niftycnn.config import to_toml
+from niftycnn.data import format_report
+from niftycnn.data.load import bar_check
 from niftycnn.data.stats import market_stats
 from niftycnn.data.validate import report_for
-from niftycnn.errors import RunDirError
 from niftycnn.files import write_bytes, write_json, write_text
 from niftycnn.filters import FilterAnalysis, analyze_filters, stack_folds, verdict
 from niftycnn.filters import figures as filter_figures
@@ -25,67 +32,52 @@ from niftycnn.filters.verdict import verdict_entry
 from niftycnn.models import summary_table
 from niftycnn.report.figures import to_png
 from niftycnn.rundir import (
-    FoldLayout,
     RunLayout,
     environment,
-    read_json,
+    read_npy,
     write_csv,
     write_parquet,
 )
 from niftycnn.schema import LabelVocabulary
-from niftycnn.walkforward import WalkForwardSplit, run_walkforward, splits_table
+from niftycnn.walkforward import run_walkforward, splits_table
 from niftycnn.walkforward.run import first_layer_of
 from niftycnn.walkforward.train import torch_device
-from niftycnn.windows import WindowDataset, build_dataset, labeler_for
+from niftycnn.windows import labeler_for
 from niftycnn.workflow import kernels
-from niftycnn.workflow.plan import architecture, baselines, planted
+from niftycnn.workflow.plan import FILTER_MIN_TAPS, Plan, planted
 from niftycnn.workflow.verdict import analysed_channels
 
 
-def config_stage(layout: RunLayout, experiment: Experiment) -> None:
-    """Writes ``config.toml`` (the resolved experiment) and ``environment.json``; on a
-    resumed run, refuses a directory that holds another experiment."""
-    text = to_toml(experiment.resolved_dict())
-    if layout.config.is_file() and layout.config.read_text(encoding="utf-8") != text:
-        raise RunDirError(f"{layout.config} holds a different experiment; start a new run instead")
-    write_text(layout.config, text)
+def record_stage(layout: RunLayout, plan: Plan, command: str) -> None:
+    """Writes ``config.toml`` (the resolved experiment), ``run.json`` (the command, that
+    config and the data fingerprint: what ``--resume`` holds the run to) and
+    ``environment.json``, each once: a resumed run keeps the ones it started with."""
+    experiment = plan.experiment
+    if not layout.run_record.is_file():
+        resolved = experiment.resolved_dict()
+        write_text(layout.config, to_toml(resolved))
+        record = {"command": command, "config": resolved, "data": asdict(plan.provenance)}
+        write_json(layout.run_record, record)
     if not layout.environment.is_file():
         device = str(torch_device(experiment.train.device))
         write_json(layout.environment, environment(experiment.seed, device, sys.argv))
 
 
-def data_stage(layout: RunLayout, experiment: Experiment) -> pd.DataFrame:
-    """Loads and checks the OHLCV frame. Writes ``data.json`` (fingerprint and check);
-    refuses data whose fingerprint differs from the one a resumed run recorded."""
-    cfg = experiment.data
-    frame, provenance = load_ohlcv(
-        cfg.source,
-        symbol=cfg.symbol,
-        path=cfg.path,
-        start=cfg.start,
-        end=cfg.end,
-        cache_dir=cfg.cache_dir,
-        synthetic={**cfg.synthetic.model_dump(), "seed": experiment.seed},
-    )
-    if (
-        layout.data.is_file()
-        and read_json(layout.data)["provenance"]["sha256"] != provenance.sha256
-    ):
-        raise RunDirError(
-            f"the data changed since {layout.root} started (sha256 differs); start a new run"
-        )
-    check = format_report(report_for(frame))
-    write_json(
-        layout.data,
-        {"provenance": asdict(provenance), "check": check, "market": market_stats(frame)},
-    )
-    return frame
+def data_stage(layout: RunLayout, plan: Plan) -> None:
+    """Writes ``data.json``: the data's provenance (fingerprint), its check, with the
+    implausible bars by date, and its stylised facts (``market``: volatility, tails,
+    clustering, drift, the best and worst year; ``niftycnn.data.stats``)."""
+    cfg, frame = plan.experiment.data, plan.frame
+    bars, limits = bar_check(frame, plan.provenance.symbol, cfg.checks, plan.provenance.fetched_at)
+    check = format_report(report_for(frame, implausible=bars, limits=limits.describe()))
+    record = {"provenance": asdict(plan.provenance), "check": check}
+    write_json(layout.data, record | {"market": market_stats(frame)})
 
 
-def windows_stage(layout: RunLayout, experiment: Experiment, frame: pd.DataFrame) -> WindowDataset:
-    """Builds windows and labels. Writes ``labels.csv`` (count, share and mean return of
-    each class among the labelled windows)."""
-    dataset = build_dataset(frame, experiment.windows, experiment.labels)
+def windows_stage(layout: RunLayout, plan: Plan) -> None:
+    """Writes ``labels.csv`` (count, share and mean return of each class among the
+    labelled windows)."""
+    dataset = plan.dataset
     labelled = dataset.y_class[dataset.labelled]
     returns = dataset.y_return[dataset.labelled]
     k = dataset.n_classes
@@ -95,17 +87,14 @@ def windows_stage(layout: RunLayout, experiment: Experiment, frame: pd.DataFrame
         {"class": range(k), "name": dataset.vocabulary.names, "count": counts}
     ).assign(share=counts / max(int(counts.sum()), 1), mean_return=means)
     write_csv(layout.labels, table, index=False)
-    return dataset
 
 
-def walkforward_stage(
-    layout: RunLayout, experiment: Experiment, dataset: WindowDataset, progress: bool
-) -> pd.DataFrame:
+def walkforward_stage(layout: RunLayout, plan: Plan, progress: bool) -> pd.DataFrame:
     """Trains the CNN and the baselines fold by fold (resumable). Writes ``splits.csv``,
     ``architecture.csv``, ``manifest.json``, ``folds/`` and ``predictions.parquet``."""
-    splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
-    write_csv(layout.splits, splits_table(splitter.folds(dataset), dataset), index=False)
-    arch = architecture(experiment)
+    experiment, dataset, splitter = plan.experiment, plan.dataset, plan.splitter
+    write_csv(layout.splits, splits_table(list(plan.folds), dataset), index=False)
+    arch = plan.architecture
     channels, length = len(dataset.features), dataset.X.shape[-1]
     write_csv(layout.architecture, summary_table(arch, channels, length), index=False)
     predictions = run_walkforward(
@@ -115,7 +104,7 @@ def walkforward_stage(
         experiment.train,
         seed=experiment.seed,
         labeler=labeler_for(experiment.labels),
-        baselines=baselines(experiment),
+        baselines=plan.baselines,
         out=layout,
         progress=progress,
         synthetic=planted(experiment),
@@ -125,40 +114,73 @@ def walkforward_stage(
 
 
 def backtest_stage(
-    layout: RunLayout, experiment: Experiment, predictions: pd.DataFrame, frame: pd.DataFrame
+    layout: RunLayout, plan: Plan, predictions: pd.DataFrame, progress: bool
 ) -> None:
-    """Backtests every model, scores it, tests the CNN against each baseline. Writes
-    ``metrics/`` (summary, per_fold, per_year, equity, significance, diebold_mariano,
-    comparison, confusion)."""
+    """Backtests every model (each path on its own), scores it, tests the CNN against
+    each baseline and against all at once, and measures overfitting across the models.
+    Writes ``metrics/`` (summary, per_fold, per_year, equity, significance,
+    diebold_mariano, comparison, confusion, paths, multiple, accuracy, overfitting) and
+    ``verdict.json``."""
+    experiment = plan.experiment
+    config, seed = experiment.backtest, experiment.seed
     result = evaluate(
         predictions,
-        frame["close"],
-        experiment.backtest,
+        plan.frame["close"],
+        config,
         n_trials=experiment.sweep.size if experiment.sweep else 1,
-        seed=experiment.seed,
+        seed=seed,
+        progress=progress,
     )
-    write_csv(layout.metric("summary"), result.metrics)
-    write_csv(layout.metric("per_fold"), result.per_fold, index=False)
-    write_csv(layout.metric("per_year"), result.per_year, index=False)
-    write_csv(layout.metric("equity"), result.equity)
-    write_csv(layout.metric("significance"), result.significance)
-    write_csv(layout.metric("diebold_mariano"), result.diebold_mariano, index=False)
-    write_csv(layout.metric("comparison"), comparison_table(result.diebold_mariano), index=False)
+    comparison = comparison_table(result.diebold_mariano)
+    tables = {
+        "summary": (result.metrics, True),
+        "per_fold": (result.per_fold, False),
+        "per_year": (result.per_year, False),
+        "equity": (result.equity, True),
+        "significance": (result.significance, True),
+        "diebold_mariano": (result.diebold_mariano, False),
+        "comparison": (comparison, False),
+        "paths": (result.paths, False),
+        "multiple": (multiple_comparisons(predictions, config, seed=seed), False),
+        "accuracy": (accuracy_table(predictions, config, seed=seed), False),
+        "overfitting": (_overfitting(result.returns), False),
+    }
+    for name, (table, index) in tables.items():
+        write_csv(layout.metric(name), table, index=index)
     cnn = result.confusion[result.confusion["model"] == "cnn"] if len(result.confusion) else None
     if cnn is not None and len(cnn):
         matrix = cnn.pivot(index="true", columns="pred", values="count")
         names = list(LabelVocabulary(experiment.n_classes).names)
         matrix.index, matrix.columns = names, names
         write_csv(layout.metric("confusion"), matrix)
+    verdict: dict[str, object] = {
+        name: records(tables[name][0]) for name in ("multiple", "accuracy", "overfitting")
+    }
+    verdict |= {"comparisons": records(comparison), "scheme": experiment.walkforward.scheme}
+    verdict["paths"] = records(result.paths) if result.paths["path"].nunique() > 1 else []
+    write_json(layout.verdict, verdict)
 
 
-def filters_stage(
-    layout: RunLayout, experiment: Experiment, dataset: WindowDataset, frame: pd.DataFrame
-) -> None:
+def _overfitting(returns: pd.DataFrame) -> pd.DataFrame:
+    """PBO and deflated Sharpe across the run's models (not buy-and-hold)."""
+    models = returns.drop(columns=BENCHMARK, errors="ignore")
+    if models.shape[1] < 2 or len(models) < 16:
+        return pd.DataFrame()
+    return overfitting_table(models, "cnn", "models")
+
+
+def records(table: pd.DataFrame) -> list[dict[str, object]]:
+    """A table's rows as JSON-ready dicts (NaN as null)."""
+    clean = table.astype(object).where(table.notna(), None)
+    return [{str(k): v for k, v in row.items()} for row in clean.to_dict(orient="records")]
+
+
+def filters_stage(layout: RunLayout, plan: Plan, progress: bool = False) -> None:
     """Compares the CNN with the reference kernels at two levels: its first-layer filters
     (every fold x seed) and its whole-network effective kernels
     (``niftycnn.workflow.kernels``). Reads ``folds/*/first_layer.npy``, ``state.pt`` and
-    ``splits.csv``; writes ``filters/``.
+    ``splits.csv``; writes ``filters/`` (``niftycnn.workflow.verdict`` then adds the
+    verdicts to ``verdict.json``).
 
     Nulls: the layer's own untrained initialisation (``[filters] null_draws``) and, with
     ``[filters] null_shuffles``, the same network trained on shuffled labels (what
@@ -169,24 +191,36 @@ def filters_stage(
     folds = [f for f in layout.folds() if f.first_layer().is_file()]
     if not folds:
         return
-    splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
+    experiment, started = plan.experiment, time.perf_counter()
+    weights = stack_folds({f.index: read_npy(f.first_layer()) for f in folds})  # refuse first
     done = {f.index for f in folds}
-    todo = [f for f in splitter.folds(dataset) if f.index in done]
-    shuffled = kernels.shuffled_states(layout, experiment, dataset, todo)
-    _first_layer_stage(layout, experiment, dataset, folds, shuffled)
-    kernels.kernel_stage(layout, experiment, dataset, frame, shuffled)
+    todo = [f for f in plan.folds if f.index in done]
+    if experiment.filters.null_shuffles:
+        status(progress, "filter analysis: training the label-shuffled null ...")
+    shuffled = kernels.shuffled_states(layout, experiment, plan.dataset, todo)
+    _first_layer_stage(layout, plan, weights, shuffled, progress)
+    status(progress, "filter analysis: effective kernels ...")
+    kernels.kernel_stage(layout, plan, shuffled)
+    status(progress, f"filter analysis: done in {time.perf_counter() - started:.0f} s")
 
 
 def _first_layer_stage(
     layout: RunLayout,
-    experiment: Experiment,
-    dataset: WindowDataset,
-    folds: list[FoldLayout],
+    plan: Plan,
+    stacked: tuple[np.ndarray, pd.DataFrame],
     shuffled: kernels.NullStates,
+    progress: bool,
 ) -> None:
-    weights, index = stack_folds({f.index: np.load(f.first_layer()) for f in folds})
-    if weights.shape[-1] < 3:
+    experiment, dataset = plan.experiment, plan.dataset
+    weights, index = stacked
+    if weights.shape[-1] < FILTER_MIN_TAPS:
         return  # k < 3 has no curvature reference; the cosine tables would be all we have
+    n_models, n_filters = weights.shape[:2]
+    status(
+        progress,
+        f"filter analysis: {n_models * n_filters:,} first-layer filters ({n_models} networks) "
+        f"against {experiment.filters.null_draws:,} untrained ones ...",
+    )
     splits = pd.read_csv(layout.splits, parse_dates=["test_start"])
     test = np.asarray(dataset.end_dates >= splits["test_start"].min())
     trained_null = None
@@ -236,6 +270,12 @@ def _first_layer_stage(
     _filter_figures(layout, analysis, channels)
 
 
+def status(progress: bool, line: str) -> None:
+    """A status line on stderr for a stage that has no progress bar (when ``progress``)."""
+    if progress:
+        print(line, file=sys.stderr, flush=True)
+
+
 def _filter_figures(layout: RunLayout, analysis: FilterAnalysis, channels: list[str]) -> None:
     last = analysis.model_index.iloc[-1]
     figures = {
@@ -254,15 +294,3 @@ def timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     timings[stage] = round(time.perf_counter() - start, 3)
-
-
-def prepare(
-    layout: RunLayout, experiment: Experiment, timings: dict[str, float]
-) -> tuple[pd.DataFrame, WindowDataset]:
-    """The config, data and windows stages every command starts with: (frame, dataset)."""
-    config_stage(layout, experiment)
-    with timed(timings, "data"):
-        frame = data_stage(layout, experiment)
-    with timed(timings, "windows"):
-        dataset = windows_stage(layout, experiment, frame)
-    return frame, dataset

@@ -1,43 +1,35 @@
 """A sweep: every grid point of ``[sweep]`` as its own walk-forward, in one run directory
-(``points/<name>/``), with training vs test error per point in ``sweep.csv``."""
+(``points/<name>/``), with training vs test error per point in ``sweep.csv``, and the
+probability that picking the best point overfits (PBO across the points' CNN net
+returns, with the best point's deflated Sharpe against N = the points) in
+``metrics/overfitting.csv``."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
+from niftycnn.backtest import evaluate, overfitting_table
 from niftycnn.backtest.prediction_metrics import classification_scores, regression_scores
-from niftycnn.config import Experiment
 from niftycnn.errors import ConfigError
 from niftycnn.files import write_json
 from niftycnn.models import summary_table, sweep_grid
 from niftycnn.report import render_report
-from niftycnn.rundir import RunLayout, new_run_dir, write_csv
+from niftycnn.rundir import RunLayout, write_csv
 from niftycnn.schema import labelled, n_classes_of, proba_columns
-from niftycnn.walkforward import WalkForwardSplit, run_walkforward, splits_table
+from niftycnn.walkforward import run_walkforward, splits_table
 from niftycnn.windows import labeler_for
-from niftycnn.workflow.plan import architecture, load_experiment
-from niftycnn.workflow.stages import prepare, timed
+from niftycnn.workflow.plan import Plan, architecture
+from niftycnn.workflow.stages import timed
 
 
-def run_sweep_file(
-    path: str | Path, *, out_root: str | Path = "reports", progress: bool = True
-) -> RunLayout:
-    """Run the experiment file's [sweep] into a new run directory."""
-    experiment = load_experiment(path)
-    return run_sweep(experiment, new_run_dir(out_root, experiment.name), progress=progress)
-
-
-def run_sweep(experiment: Experiment, layout: RunLayout, *, progress: bool = True) -> RunLayout:
-    """The sweep in ``layout`` (resumable: finished points and folds are kept)."""
+def run_sweep(plan: Plan, layout: RunLayout, *, progress: bool = True) -> RunLayout:
+    """The planned sweep in ``layout`` (resumable: finished points and folds are kept)."""
+    experiment, dataset, splitter = plan.experiment, plan.dataset, plan.splitter
     if experiment.sweep is None:
         raise ConfigError(f"{experiment.name} has no [sweep] table; add one or use `run`")
     timings: dict[str, float] = {}
-    _, dataset = prepare(layout, experiment, timings)
-    splitter = WalkForwardSplit.from_config(experiment.walkforward, dataset.end_dates)
-    write_csv(layout.splits, splits_table(splitter.folds(dataset), dataset), index=False)
-    rows = []
+    write_csv(layout.splits, splits_table(list(plan.folds), dataset), index=False)
+    rows, returns = [], {}
     with timed(timings, "sweep"):
         for point in sweep_grid(experiment.sweep, experiment.windows.length):
             at = experiment.with_overrides(model={"preset": None, "layers": list(point.layers)})
@@ -58,7 +50,13 @@ def run_sweep(experiment: Experiment, layout: RunLayout, *, progress: bool = Tru
             params = int(table["params"].iloc[-1])
             errors = sweep_errors(_curves(out), predictions, arch.head)
             rows.append({"point": point.name, **point.knobs, "params": params, **errors})
+            cnn = predictions[predictions["model"] == "cnn"]
+            result = evaluate(cnn, plan.frame["close"], at.backtest, significance=False)
+            returns[point.name] = result.returns["cnn"]
     write_csv(layout.sweep, pd.DataFrame(rows), index=False)
+    if len(returns) > 1:
+        table = overfitting_table(pd.DataFrame(returns), "", "sweep points")
+        write_csv(layout.metric("overfitting"), table, index=False)
     write_json(layout.timings, timings)
     render_report(layout.root)
     return layout

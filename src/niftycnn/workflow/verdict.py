@@ -1,9 +1,12 @@
 """``verdict.json``: the run's answer, machine-readable, from the run directory's files.
 
+The backtest stage writes ``verdict.json`` first (``multiple``, ``accuracy``,
+``overfitting``, ``paths``, ``scheme``: ``niftycnn.workflow.stages.backtest_stage``);
+this stage, after the filter analysis, adds what the CNN learned and the ground truth.
 Reads ``metrics/comparison.csv`` and ``metrics/summary.csv`` (backtest stage),
 ``filters/summary.json`` and ``filters/kernels_summary.csv`` (filter stage) and
-``data.json``; writes ``verdict.json`` at the run's root. Fields (the README documents
-them for users):
+``data.json``; rewrites ``verdict.json`` with the backtest's fields kept. Fields it adds
+or replaces (the README documents them all for users):
 
 - ``comparisons``: one entry per baseline (the oracle is not a competitor and has its own
   entry): ``baseline``, ``metric``, ``cnn``, ``baseline_value``, ``difference``
@@ -20,6 +23,7 @@ them for users):
   class's log loss, the oracle's ``gain`` over majority and ``captured``: each model's
   share of that gain (1 = all of the attainable edge, 0 = none, < 0 = worse than majority).
 - ``market``: the stylised facts of the data (``niftycnn.data.stats.market_stats``).
+- ``filter_sentence``: the first-layer verdict as the report words it.
 """
 
 from __future__ import annotations
@@ -115,10 +119,13 @@ def oracle_entry(layout: RunLayout, experiment: Experiment) -> dict[str, Any] | 
 
 
 def build_verdict(layout: RunLayout, experiment: Experiment) -> dict[str, Any]:
-    """The verdict of a finished run (module docstring)."""
+    """The verdict of a finished run (module docstring): the backtest stage's
+    ``verdict.json`` with the comparisons, filters, effective kernel, market and oracle."""
     data = read_json(layout.data)
     kernels = pd.read_csv(layout.kernel_summary) if layout.kernel_summary.is_file() else None
-    verdict: dict[str, Any] = {
+    verdict: dict[str, Any] = read_json(layout.verdict) if layout.verdict.is_file() else {}
+    first = read_json(layout.filter_verdict) if layout.filter_verdict.is_file() else {}
+    verdict |= {
         "experiment": experiment.name,
         "comparisons": comparisons(layout, experiment.backtest.alpha),
         "filters": filter_entries(layout, experiment),
@@ -126,6 +133,7 @@ def build_verdict(layout: RunLayout, experiment: Experiment) -> dict[str, Any]:
             kernel_verdict(kernels, None, experiment.filters.alpha) if kernels is not None else None
         ),
         "market": data.get("market"),
+        "filter_sentence": first.get("verdict"),
     }
     oracle = oracle_entry(layout, experiment)
     if oracle is not None:
