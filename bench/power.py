@@ -37,6 +37,13 @@ EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_mo
 # (pattern, lookback, channel, oracle Sharpe)
 GRIDS = {
     "default": [("none", 5, "close", 0.0)] + [("momentum", 5, "close", s) for s in (3.0, 2.0, 1.0)],
+    "truth": [  # the ground-truth cases of tests/workflow/test_ground_truth.py
+        ("none", 5, "close", 0.0),
+        ("momentum", 5, "close", 2.0),
+        ("curvature", 5, "close", 3.0),
+        ("momentum", 5, "volume", 3.0),
+        ("momentum", 20, "close", 3.0),
+    ],
     "patterns": [
         ("momentum", 20, "close", 3.0),
         ("curvature", 5, "close", 3.0),

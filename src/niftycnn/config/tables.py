@@ -357,7 +357,10 @@ class FiltersConfig(Table):
     ``untrained_networks`` initialisations and ``null_shuffles`` independent draws of the
     network trained on shuffled labels (one network per draw on each of ``null_folds``
     folds spread over the walk-forward; 0 draws: no trained null). ``alpha``: the level
-    at which a verdict names a pattern."""
+    at which a verdict names a pattern. ``kernel_min_effect``: the effective-kernel
+    verdict also needs the kernel to resemble the pattern it names (its mean cosine with
+    the reference, beyond the null's, at least this in size): the test says the kernel's
+    response exceeds what training alone gives, not which pattern it is."""
 
     null_draws: int = Field(1000, ge=100, le=100000)
     channel: Feature = "close"
@@ -367,6 +370,7 @@ class FiltersConfig(Table):
     null_folds: int = Field(4, ge=1, le=1000)
     kernel_resamples: int = Field(20000, ge=100, le=1000000)
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    kernel_min_effect: float = Field(0.3, ge=0.0, le=1.0)
 
 
 class SweepConfig(Table):

@@ -95,13 +95,20 @@ def view_space(x: np.ndarray, view: str) -> np.ndarray:
 
 
 def view_cosines(
-    kernels: np.ndarray, views: Sequence[str], refs: dict[tuple[str, int], np.ndarray]
+    kernels: np.ndarray,
+    views: Sequence[str],
+    refs: dict[tuple[str, int], np.ndarray],
+    *,
+    unit: bool = True,
 ) -> np.ndarray:
     """Signed cosines (M, V, R) per view, in view space (:func:`view_space`); NaN for a
-    reference that vanishes there (the whole-window level of the price view)."""
+    reference that vanishes there (the whole-window level of the price view). With
+    ``unit=False`` the kernels keep their size: the *response*, the change of the
+    predicted expected return per unit of the (unit-norm) reference pattern."""
     out = np.full((len(kernels), len(views), len(refs)), np.nan)
     for v, view in enumerate(views):
-        k = _unit(view_space(kernels[:, v], view))
+        k = view_space(kernels[:, v], view)
+        k = _unit(k) if unit else k
         for r, ref in enumerate(refs.values()):
             vec = view_space(ref, view)
             if np.linalg.norm(vec) > 1e-9:
@@ -170,6 +177,13 @@ def kernel_summary(
     each null, both tests, and ``p`` (the trained null's where there is one) with its
     Holm adjustment ``p_adjusted`` across the family (module docstring).
 
+    The trained-null test compares *responses* (``view_cosines(..., unit=False)``), not
+    cosines: networks trained on shuffled labels all reach one kernel shape (the last
+    close against the window: |cosine| about 0.7 with every momentum reference on the
+    offline default) with a random sign and a small size, so a cosine cannot tell a
+    learned kernel from them, while its response is twenty times theirs
+    (``response_learned`` / ``response_shuffled``, the means).
+
     ``learned`` (M, V, L): every model's kernels (the means). ``replicate`` (F, V, L): the
     learned kernels the trained-null test compares, one per null fold (seed 0);
     ``shuffled`` (K, F, V, L): the same for each of K shuffled-label draws. The statistic
@@ -189,13 +203,21 @@ def kernel_summary(
         "p_shuffled": nan,
         "mean_untrained": nan,
         "p_untrained": nan,
+        "response_learned": view_cosines(learned, features, refs, unit=False)
+        .reshape(len(cos), -1)
+        .mean(0),
+        "response_shuffled": nan,
     }
     if shuffled is not None and replicate is not None and len(shuffled):
-        run = view_cosines(replicate, features, refs).reshape(len(replicate), -1).mean(0)
+        size = {"unit": False}
+        run = view_cosines(replicate, features, refs, **size).reshape(len(replicate), -1).mean(0)
         draws = np.stack(
-            [view_cosines(d, features, refs).reshape(len(d), -1).mean(0) for d in shuffled]
+            [view_cosines(d, features, refs, **size).reshape(len(d), -1).mean(0) for d in shuffled]
         )
-        table["mean_shuffled"] = draws.mean(0)
+        table["mean_shuffled"] = np.stack(
+            [view_cosines(d, features, refs).reshape(len(d), -1).mean(0) for d in shuffled]
+        ).mean(0)
+        table["response_shuffled"] = draws.mean(0)
         table["p_shuffled"] = replicate_p(run, draws)
     if untrained is not None and len(untrained):
         null_flat = view_cosines(untrained, features, refs).reshape(len(untrained), -1)
@@ -226,23 +248,33 @@ def kernel_view(channel: str, views: Sequence[str]) -> str:
     return "price" if channel in PRICE_CHANNELS and "price" in views else channel
 
 
-def kernel_verdict(summary: pd.DataFrame, channel: str | None, alpha: float) -> dict[str, object]:
+def kernel_verdict(
+    summary: pd.DataFrame, channel: str | None, alpha: float, min_effect: float = 0.3
+) -> dict[str, object]:
     """The effective-kernel verdict of one channel (or of all views: ``None``):
     ``pattern`` (level / momentum / curvature / neither), ``span``, ``p`` (Holm-adjusted),
     ``sign`` and ``cosine`` (the learned mean), ``null`` (which null the p is against),
-    ``view`` (see :func:`kernel_view`)."""
+    ``view`` (see :func:`kernel_view`).
+
+    Significance and identity are separate questions: among the references whose test
+    passes (adjusted p <= ``alpha``) and that the kernel resembles (cosine effect of at
+    least ``min_effect`` in size) the verdict names the one it resembles most; the test
+    alone says only that the kernel's response exceeds what training alone gives (a
+    network that learned something is louder on every channel). With none passing, the
+    row of smallest p is reported as "neither"."""
     rows = summary[(summary["reference"] != "planted") & summary["p_adjusted"].notna()]
     view = None if channel is None else kernel_view(channel, summary["channel"].unique())
     if view is not None:
         rows = rows[rows["channel"] == view]
     if rows.empty or rows["p_adjusted"].isna().all():
         return {"channel": channel, "view": view, "pattern": "neither", "span": None, "p": None}
+    passed = rows[(rows["p_adjusted"] <= alpha) & (rows["effect"].abs() >= min_effect)]
     best = (
-        rows.assign(size=rows["effect"].abs())
-        .sort_values(["p_adjusted", "size"], ascending=[True, False])
-        .iloc[0]
+        passed.assign(size=passed["effect"].abs()).sort_values("size", ascending=False).iloc[0]
+        if len(passed)
+        else rows.sort_values("p_adjusted").iloc[0]
     )
-    found = bool(best["p_adjusted"] <= alpha)
+    found = bool(len(passed))
     name = str(best["channel"])
     return {
         "channel": channel or ("close" if name == "price" else name),

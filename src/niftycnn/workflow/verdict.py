@@ -88,7 +88,9 @@ def filter_entries(layout: RunLayout, experiment: Experiment) -> list[dict[str, 
     for channel in analysed_channels(experiment):
         entry: dict[str, Any] = {"channel": channel, "first_layer": first.get(channel)}
         if kernels is not None:
-            entry["effective_kernel"] = kernel_verdict(kernels, channel, alpha)
+            entry["effective_kernel"] = kernel_verdict(
+                kernels, channel, alpha, experiment.filters.kernel_min_effect
+            )
         out.append(entry)
     return out
 
@@ -130,7 +132,11 @@ def build_verdict(layout: RunLayout, experiment: Experiment) -> dict[str, Any]:
         "comparisons": comparisons(layout, experiment.backtest.alpha),
         "filters": filter_entries(layout, experiment),
         "effective_kernel": (
-            kernel_verdict(kernels, None, experiment.filters.alpha) if kernels is not None else None
+            kernel_verdict(
+                kernels, None, experiment.filters.alpha, experiment.filters.kernel_min_effect
+            )
+            if kernels is not None
+            else None
         ),
         "market": data.get("market"),
         "filter_sentence": first.get("verdict"),
