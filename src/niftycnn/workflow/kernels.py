@@ -191,7 +191,12 @@ def kernel_stage(
         n_resamples=cfg.kernel_resamples,
         seed=experiment.seed,
     )
-    write_csv(layout.kernel_summary, summary.round(6), index=False)
+    exact = [c for c in summary.columns if c.startswith(("p", "response"))]  # tiny values
+    write_csv(
+        layout.kernel_summary,
+        summary.round(dict.fromkeys(set(summary) - set(exact), 6)),
+        index=False,
+    )
     stability = stability_by_fold(view_taps(learned, views), index)
     stability.insert(1, "channel", np.asarray(views.names)[stability.pop("channel_index")])
     write_csv(layout.kernel_stability, stability.round(6), index=False)
