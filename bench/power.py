@@ -13,7 +13,8 @@ analysis with its label-shuffled null, ``verdict.json``). Per cell:
   the planted channel (Holm-adjusted p < ``[filters] alpha`` = 0.05), ``ek01`` the same
   at p < 0.01; with nothing planted, the share naming *any* pattern (the false-positive
   rate);
-- ``oracle_dm``: the same DM test for the oracle (what the labels allow at all).
+- ``oracle_gain``: the oracle's log-loss gain over the majority class (nats; what the
+  labels allow at all), ``captured``: the CNN's share of it (``verdict.json`` oracle).
 
 Usage: PYTHONPATH=src python bench/power.py [--seeds 20] [--cells default] [--out power.csv]
 """
@@ -83,7 +84,6 @@ def run_once(cell: tuple[str, int, str, float], seed: int, args: argparse.Namesp
         stages.backtest_stage(layout, plan, predictions, progress=False)
         stages.filters_stage(layout, plan)
         verdict = verdict_stage(layout, experiment)
-        comparison = pd.read_csv(layout.metric("comparison")).set_index("baseline")
     dm = {c["baseline"]: c for c in verdict["comparisons"]}
     entry = next((e for e in verdict["filters"] if e["channel"] == channel), None)
     kernel = (entry or {}).get("effective_kernel") or {}
@@ -96,9 +96,8 @@ def run_once(cell: tuple[str, int, str, float], seed: int, args: argparse.Namesp
         "dm": bool(dm["majority"]["p"] < 0.05),
         "ek": bool(named),
         "ek01": bool(named and p is not None and p < 0.01),
-        "oracle_dm": bool(comparison.loc["oracle", "p_value"] < 0.05)
-        if "oracle" in comparison.index
-        else None,
+        "oracle_gain": (verdict.get("oracle") or {}).get("gain"),
+        "captured": ((verdict.get("oracle") or {}).get("captured") or {}).get("cnn"),
         "named": f"{best.get('pattern')} {best.get('view')} {best.get('span')}",
     }
 
@@ -136,7 +135,8 @@ def main() -> None:
         dm=("dm", "mean"),
         ek=("ek", "mean"),
         ek01=("ek01", "mean"),
-        oracle_dm=("oracle_dm", "mean"),
+        oracle_gain=("oracle_gain", "mean"),
+        captured=("captured", "mean"),
         seconds=("seconds", "mean"),
     )
     print(summary.round(2).to_markdown() if hasattr(summary, "to_markdown") else summary)
