@@ -38,6 +38,8 @@ EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "synthetic_mo
 # (pattern, lookback, channel, oracle Sharpe)
 GRIDS = {
     "default": [("none", 5, "close", 0.0)] + [("momentum", 5, "close", s) for s in (3.0, 2.0, 1.0)],
+    "size": [("none", 5, "close", 0.0)],
+    "sharpe2": [("momentum", 5, "close", 2.0)],
     "truth": [  # the ground-truth cases of tests/workflow/test_ground_truth.py
         ("none", 5, "close", 0.0),
         ("momentum", 5, "close", 2.0),
@@ -139,7 +141,10 @@ def main() -> None:
         captured=("captured", "mean"),
         seconds=("seconds", "mean"),
     )
-    print(summary.round(2).to_markdown() if hasattr(summary, "to_markdown") else summary)
+    try:
+        print(summary.round(3).to_markdown())
+    except ImportError:  # to_markdown needs tabulate
+        print(summary.round(3).to_string())
 
 
 if __name__ == "__main__":
