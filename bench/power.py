@@ -40,6 +40,7 @@ GRIDS = {
     "default": [("none", 5, "close", 0.0)] + [("momentum", 5, "close", s) for s in (3.0, 2.0, 1.0)],
     "size": [("none", 5, "close", 0.0)],
     "sharpe2": [("momentum", 5, "close", 2.0)],
+    "curvature20": [("curvature", 20, "close", 3.0)],
     "truth": [  # the ground-truth cases of tests/workflow/test_ground_truth.py
         ("none", 5, "close", 0.0),
         ("momentum", 5, "close", 2.0),
