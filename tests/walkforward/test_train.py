@@ -8,8 +8,21 @@ import pytest
 import torch
 
 from niftycnn.config import TrainConfig
-from niftycnn.models import Architecture, Conv, Dense, Flatten, GlobalAvgPool, Pool, preset
-from niftycnn.walkforward.batched import fast_forward, train_batched, vmap_forward
+from niftycnn.models import (
+    PRESETS,
+    Architecture,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool,
+    Pool,
+    build_model,
+    preset,
+    validate_architecture,
+)
+from niftycnn.walkforward.batched import StackedNet, VmapNet, train_batched
+from niftycnn.walkforward.batched import net as stacked_net
 from niftycnn.walkforward.splits import WalkForwardSplit
 from niftycnn.walkforward.train import (
     BatchStream,
@@ -79,7 +92,7 @@ def test_frozen_kernels_stay_fixed_in_both_engines(small):
     seq = train_sequential(arch, X, tasks[:2], cfg, 0)
     bat = train_batched(arch, X, tasks[:2], cfg, 0)
     init = init_member(arch, 5, 20, 0, tasks[0].fold, 0)
-    assert fast_forward(init, 20, shared_frozen=True) is not None  # gram layer precomputed
+    assert len(StackedNet(validate_architecture(arch, 5, 20)).frozen) == 2  # gram + pool, once
     gram, names = init.state_dict()["0.weight"], [n for n, _ in init.named_parameters()]
     for result in (*seq, *bat):
         for member in result.members:
@@ -107,7 +120,12 @@ def _stacked(nets: list[torch.nn.Module]) -> dict[str, torch.Tensor]:
     return {n: torch.stack([p[n] for p in per]) for n in per[0]}
 
 
-def test_fast_forward_equals_module_for_spec_layers():
+def _rows(x: torch.Tensor, members: int) -> torch.Tensor:
+    """Prepared rows (N, ...) split into one batch per member, (M, N / M, ...)."""
+    return x.view(members, x.shape[0] // members, *x.shape[1:])
+
+
+def test_stacked_nets_equal_the_module_for_spec_layers():
     arch = Architecture(
         layers=(
             Conv(6, 4, padding="same", dilation=2),
@@ -119,37 +137,83 @@ def test_fast_forward_equals_module_for_spec_layers():
         name="mix",
     )
     models = [init_member(arch, 5, 20, 0, 0, s) for s in range(3)]
-    fwd = fast_forward(models[0], 20)
-    assert fwd is not None
+    net = StackedNet(validate_architecture(arch, 5, 20))
     params = _stacked(models)
     x = torch.randn(3 * 11, 5, 20)
     want = torch.stack([m(x.view(3, 11, 5, 20)[i]) for i, m in enumerate(models)])
-    got = fwd(params, fwd.prepare(x).view(3, 11, *fwd.prepare(x).shape[1:]))
-    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
-    vm = vmap_forward(models[0])
-    torch.testing.assert_close(
-        vm(params, vm.prepare(x).view(3, 11, 5, 20)), want, atol=1e-5, rtol=1e-5
-    )
+    torch.testing.assert_close(net(params, _rows(net.prepare(x), 3)), want, atol=1e-5, rtol=1e-5)
+    vm = VmapNet(models[0])
+    torch.testing.assert_close(vm(params, _rows(vm.prepare(x), 3)), want, atol=1e-5, rtol=1e-5)
     # the fused custom passes (ReLU -> max pool of 2 and of 3, ReLU -> GAP, same conv)
     # agree with autograd through the modules, values and gradients
     pool3 = Architecture(
         layers=(Conv(6, 3, padding=0), Pool("max", 3), Conv(4, 3), GlobalAvgPool())
     )
-    for arch in (preset("q10"), pool3):
+    for arch in (preset("q10"), pool3, preset("lenet1d"), preset("fixed_kernels")):
         nets = [init_member(arch, 5, 20, 0, 0, s) for s in range(3)]
         pq = {n: v.detach().requires_grad_(True) for n, v in _stacked(nets).items()}
-        fq = fast_forward(nets[0], 20)
-        xp = fq.prepare(x)
-        got = fq(pq, xp.view(3, 11, *xp.shape[1:]))
+        fq = StackedNet(validate_architecture(arch, 5, 20))
+        got = fq(pq, _rows(fq.prepare(x), 3))
         want = torch.stack([m(x.view(3, 11, 5, 20)[i]) for i, m in enumerate(nets)])
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
         got.square().sum().backward()
         want.square().sum().backward()
         for n, v in pq.items():
+            if v.grad is None:  # a frozen layer computed once in prepare (fixed_kernels)
+                assert n in fq.parameter_names and not nets[0].get_parameter(n).requires_grad
+                continue
             ref = torch.stack([dict(m.named_parameters())[n].grad for m in nets])
             torch.testing.assert_close(v.grad, ref, atol=1e-5, rtol=1e-4)
-    gap = Architecture(layers=(Conv(4, 3, batch_norm=True), GlobalAvgPool()))
-    assert fast_forward(init_member(gap, 5, 20, 0, 0, 0)) is None  # batch norm: not fast
+    unsupported = (Conv(4, 3, batch_norm=True), Conv(10, 3, groups=5), Conv(4, 3, bias=False))
+    for layer in (*unsupported, Dropout(0.1)):
+        assert not StackedNet.supports(validate_architecture(Architecture((layer,)), 5, 20))
+    assert not StackedNet.supports(validate_architecture(preset("resnet1d"), 5, 20))
+
+
+@pytest.mark.parametrize("pool_size", [2, 3])
+def test_stacked_net_runs_forward_and_backward_on_the_meta_device(pool_size):
+    """Every tensor the fast path creates follows its input's device: on ``meta`` (no
+    data, no CPU fallback) a stray CPU allocation is an error."""
+    arch = Architecture(  # q10-like; valid padding makes 18 steps, so max pool 3 fuses too
+        layers=(Conv(16, 3, padding="valid"), Pool("max", pool_size), Conv(32, 3), GlobalAvgPool())
+    )
+    net = StackedNet(validate_architecture(arch, 5, 20))
+    assert stacked_net._ReluMaxPool(pool_size) in net.ops  # the fused pass, both branches
+    meta = torch.device("meta")
+    params = {
+        n: torch.empty(4, *v.shape, device=meta, requires_grad=True)
+        for n, v in build_model(arch, 5, 20).named_parameters()
+    }
+    xp = net.prepare(torch.empty(4 * 8, 5, 20, device=meta))
+    out = net(params, _rows(xp, 4))
+    assert out.device == meta and out.shape == (4, 8, 5)
+    out.square().sum().backward()
+    for n, v in params.items():
+        assert v.grad is not None and v.grad.device == meta and v.grad.shape == v.shape, n
+
+
+def test_stacked_net_reads_build_model_state_dict_keys_for_every_fast_preset():
+    fast = set()
+    for name in PRESETS:
+        for head in ("classification", "regression"):
+            steps = validate_architecture(preset(name, head=head), 5, 20)
+            if StackedNet.supports(steps):
+                fast.add(name)
+                keys = tuple(build_model(preset(name, head=head), 5, 20).state_dict())
+                assert StackedNet(steps).parameter_names == keys, name
+    assert fast == {"q10", "q10_flat", "lenet1d", "fcn1d", "fixed_kernels"}
+
+
+def test_vmap_net_switches_dropout_off_for_evaluation():
+    arch = Architecture((Conv(4, 3), Dropout(0.5), GlobalAvgPool()))
+    models = [init_member(arch, 5, 20, 0, 0, s) for s in range(2)]
+    net, params, x = VmapNet(models[0]), _stacked(models), torch.randn(2, 7, 5, 20)
+    with torch.no_grad():
+        net.eval()
+        want = torch.stack([m.eval()(x[i]) for i, m in enumerate(models)])
+        torch.testing.assert_close(net(params, x), want)
+        net.train()
+        assert not torch.allclose(net(params, x), want)  # masks drawn again
 
 
 def test_same_seed_gives_identical_weights_and_other_seeds_differ(small):

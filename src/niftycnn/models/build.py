@@ -57,9 +57,14 @@ class LastStep1d(nn.Module):
         return x[..., -1]
 
 
-def _causal_pad(kernel: int, dilation: int = 1) -> nn.ConstantPad1d:
-    """dilation * (kernel - 1) zeros on the left: output t sees inputs <= t."""
-    return nn.ConstantPad1d((dilation * (kernel - 1), 0), 0.0)
+class CausalConv1d(nn.Conv1d):
+    """A Conv1d that pads dilation * (kernel - 1) zeros on the left only: output t sees
+    inputs <= t. A subclass, not a pad module before the conv, so its parameters keep
+    the names ``parameter_names`` gives a conv (the batched engine reads them)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        left = self.dilation[0] * (self.kernel_size[0] - 1)
+        return super().forward(nn.functional.pad(x, (left, 0)))
 
 
 class ResidualBlock(nn.Module):
@@ -88,31 +93,38 @@ class ResidualBlock(nn.Module):
         return self.act(self.convs(x) + self.skip(x))
 
 
-def gram_conv(spec: GramConv, in_channels: int) -> nn.Module:
-    """A depthwise conv whose weights are the Gram basis on every input channel, frozen.
+def gram_weight(spec: GramConv, in_channels: int) -> torch.Tensor:
+    """The frozen weight (C * n, 1, kernel) of a GramConv layer on ``in_channels`` inputs.
 
     Output channel ``c * n + d`` is the degree-``d`` polynomial (level, momentum,
     curvature) applied to input channel ``c``: torch orders grouped outputs group by group.
     """
     basis = torch.as_tensor(gram_basis(spec.kernel), dtype=torch.float32)
+    return basis.repeat(in_channels, 1).unsqueeze(1)
+
+
+def gram_conv(spec: GramConv, in_channels: int) -> nn.Conv1d:
+    """A depthwise conv whose weights are the Gram basis on every input channel, frozen
+    (a causal layer pads on the left only)."""
+    weight = gram_weight(spec, in_channels)
     causal = spec.padding == "causal"
-    conv = nn.Conv1d(
+    conv = (CausalConv1d if causal else nn.Conv1d)(
         in_channels,
-        in_channels * basis.shape[0],
+        weight.shape[0],
         spec.kernel,
         padding=0 if causal else spec.padding,
         groups=in_channels,
         bias=False,
     )
     with torch.no_grad():
-        conv.weight.copy_(basis.repeat(in_channels, 1).unsqueeze(1))
+        conv.weight.copy_(weight)
     conv.weight.requires_grad_(False)
-    return nn.Sequential(_causal_pad(spec.kernel), conv) if causal else conv
+    return conv
 
 
 def _conv_block(spec: Conv, in_channels: int) -> nn.Sequential:
     causal = spec.padding == "causal"
-    conv = nn.Conv1d(
+    conv = (CausalConv1d if causal else nn.Conv1d)(
         in_channels,
         spec.filters,
         spec.kernel,
@@ -122,9 +134,8 @@ def _conv_block(spec: Conv, in_channels: int) -> nn.Sequential:
         groups=spec.groups,
         bias=spec.bias,
     )
-    pad = [_causal_pad(spec.kernel, spec.dilation)] if causal else []
     norm = [nn.BatchNorm1d(spec.filters)] if spec.batch_norm else []
-    return nn.Sequential(*pad, conv, *norm, _ACTIVATIONS[spec.activation]())
+    return nn.Sequential(conv, *norm, _ACTIVATIONS[spec.activation]())
 
 
 def _module(step: Step) -> nn.Module:
@@ -154,13 +165,58 @@ def _module(step: Step) -> nn.Module:
     raise TypeError(f"no module for layer spec {spec!r}")  # unreachable after validation
 
 
+def layer_prefix(step: Step) -> str:
+    """Where a layer's own Conv1d / Linear sits in ``build_model``'s network: ``"i.0"``
+    inside a Conv or Dense block (conv or linear, [norm], activation), ``"i"`` for a bare
+    module (GramConv, the head; Residual's parts are under ``"i.convs"`` / ``"i.skip"``)."""
+    blocked = step.role != "head" and isinstance(step.spec, Conv | Dense)
+    return f"{step.index}.0" if blocked else f"{step.index}"
+
+
+def parameter_names(step: Step) -> tuple[str, ...]:
+    """The state-dict keys of one layer's parameters in ``build_model``'s network, in
+    order (buffers, batch norm's running statistics, excluded). The one home of the
+    naming: ``build_model`` checks its modules against it, and the batched engine's
+    stacked network reads its parameters by these names."""
+    spec, prefix = step.spec, layer_prefix(step)
+    if step.role == "head" or isinstance(spec, Dense):
+        return (f"{prefix}.weight", f"{prefix}.bias")
+    if isinstance(spec, GramConv):
+        return (f"{prefix}.weight",)
+    if isinstance(spec, Conv):
+        names = [f"{prefix}.weight", *([f"{prefix}.bias"] if spec.bias else [])]
+        norm = [f"{step.index}.1.weight", f"{step.index}.1.bias"] if spec.batch_norm else []
+        return (*names, *norm)
+    if isinstance(spec, Residual):
+        return _residual_names(prefix, spec, step.in_shape[0])
+    return ()
+
+
+def _residual_names(prefix: str, spec: Residual, in_channels: int) -> tuple[str, ...]:
+    """ResidualBlock's parameters: each conv (and norm) of ``convs``, then a projection skip."""
+    names, j = [], 0
+    for n in range(spec.n_convs):
+        names += [f"{prefix}.convs.{j}.weight", f"{prefix}.convs.{j}.bias"]
+        if spec.batch_norm:
+            j += 1
+            names += [f"{prefix}.convs.{j}.weight", f"{prefix}.convs.{j}.bias"]
+        j += 2 if n < spec.n_convs - 1 else 1  # the conv (or norm) and an activation
+    if in_channels != spec.filters:
+        names += [f"{prefix}.skip.weight", f"{prefix}.skip.bias"]
+    return tuple(names)
+
+
 def build_model(arch: Architecture, in_channels: int = 5, length: int = 20) -> nn.Module:
     """Build the network for inputs (batch, in_channels, length); outputs (batch, n_outputs).
 
     Raises ``SpecError`` (before building anything) when the spec does not fit the input.
     """
     steps = validate_architecture(arch, in_channels, length)
-    return nn.Sequential(*(_module(step) for step in steps))
+    model = nn.Sequential(*(_module(step) for step in steps))
+    names = [name for step in steps for name in parameter_names(step)]
+    if [name for name, _ in model.named_parameters()] != names:  # a bug, not a user error
+        raise RuntimeError(f"build_model's parameters disagree with parameter_names {names}")
+    return model
 
 
 def first_conv(model: nn.Module) -> nn.Conv1d:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from niftycnn.config import SyntheticConfig, TrainConfig
@@ -179,10 +180,13 @@ def _fold_frame(
         else:
             r_pred = d.target_mean + d.target_std * out[:, 0]
             rows.append(fold_rows(ds, d, name, arch.head, None, r_pred, len(members), best))
-    for name, estimator in estimators(baselines, ds.features, synthetic):
-        estimator.fit(ds.X[d.side], d.labels[d.side], ds.y_return[d.side], ds.n_classes)
-        proba, r_pred = estimator.predict(ds.X[test])
-        rows.append(fold_rows(ds, d, name, estimator.task, proba, r_pred, 1, np.nan))
+    # One BLAS / OpenMP thread: these fits are small, and spinning worker threads that
+    # share the cores with torch's made lbfgs 2-40x slower (bench/baselines.py).
+    with threadpool_limits(limits=1):
+        for name, estimator in estimators(baselines, ds.features, synthetic):
+            estimator.fit(ds.X[d.side], d.labels[d.side], ds.y_return[d.side], ds.n_classes)
+            proba, r_pred = estimator.predict(ds.X[test])
+            rows.append(fold_rows(ds, d, name, estimator.task, proba, r_pred, 1, np.nan))
     return pd.concat(rows)
 
 
