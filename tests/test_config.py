@@ -114,7 +114,7 @@ def test_overrides_merge_nested_tables_key_by_key():
     quick = experiment.with_overrides(data={"synthetic": {"n_days": 700}}, train={"epochs": 2})
     assert quick.data.synthetic.n_days == 700 and quick.train.epochs == 2
     # the rest of [data.synthetic] and [train] is the file's, not the defaults
-    assert quick.data.synthetic.lookback == experiment.data.synthetic.lookback == 20
+    assert quick.data.synthetic.lookback == experiment.data.synthetic.lookback == 5
     assert quick.train.lr == experiment.train.lr
 
 

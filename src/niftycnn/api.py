@@ -66,15 +66,13 @@ class Run:
 
     @property
     def verdict(self) -> dict[str, Any]:
-        """``verdict.json``: ``comparisons`` (one dict per baseline), ``multiple`` (SPA /
-        StepM against all baselines at once), ``accuracy``, ``overfitting`` (PBO,
-        deflated Sharpe), ``paths`` (CPCV), ``scheme`` and the ``filters`` sentence."""
-        path = self.layout.verdict
-        out = dict(read_json(path)) if path.is_file() else {}
-        out.setdefault("comparisons", self.comparison.to_dict(orient="records"))
-        filters = self.layout.filter_verdict
-        out["filters"] = read_json(filters)["verdict"] if filters.is_file() else None
-        return out
+        """The run's ``verdict.json``: ``comparisons`` (one entry per baseline),
+        ``filters`` (first-layer and effective-kernel verdicts per analysed channel),
+        ``effective_kernel``, ``market``, on planted synthetic runs ``oracle``, and the
+        backtest's ``multiple`` (SPA / StepM against all baselines at once),
+        ``accuracy``, ``overfitting`` (PBO, deflated Sharpe), ``paths`` (CPCV) and
+        ``scheme`` (the README's "verdict.json" section documents every field)."""
+        return dict(read_json(self._need(self.layout.verdict)))
 
     @property
     def report(self) -> Path:

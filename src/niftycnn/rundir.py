@@ -32,7 +32,11 @@ artefact and ``--resume`` can trust whatever is there. Layout::
                          baselines at once, accuracy, overfitting, paths, filters; a
                          universe's cross_section (portfolios, every model, edge)
     filters/             summary.json (verdict), channel_summary.csv, filters_*.csv,
-                         filters_table.parquet, figures (PNG)
+                         filters_table.parquet, figures (PNG); effective kernels:
+                         kernels_summary.csv, kernels_stability.csv, kernels.npz
+                         (learned and null kernels), shuffled_null.pt (the
+                         label-shuffled networks' weights, reused by a rerun)
+    verdict.json         the machine-readable verdict (comparisons, filters, oracle)
     points/<name>/       a sweep's grid points (each its own folds/ and manifest.json)
     sweep.csv            a sweep's training vs test error per point
     timings.json         wall time per stage
@@ -82,7 +86,13 @@ METRIC_TABLES = (
     "coverage",
 )
 FILTER_TABLES = ("summary", "by_fold", "matches")
-FILTER_FIGURES = ("heatmaps_last_fold", "null_histograms", "momentum_share_by_fold")
+FILTER_FIGURES = (
+    "heatmaps_last_fold",
+    "null_histograms",
+    "momentum_share_by_fold",
+    "effective_kernels",
+    "effective_stability",
+)
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,11 @@ class RunLayout:
     filter_verdict = property(lambda self: self.filters_dir / "summary.json")
     filter_channels = property(lambda self: self.filters_dir / "channel_summary.csv")
     filter_rows = property(lambda self: self.filters_dir / "filters_table.parquet")
+    kernel_summary = property(lambda self: self.filters_dir / "kernels_summary.csv")
+    kernel_stability = property(lambda self: self.filters_dir / "kernels_stability.csv")
+    kernels = property(lambda self: self.filters_dir / "kernels.npz")
+    shuffled_null = property(lambda self: self.filters_dir / "shuffled_null.pt")
+    verdict = property(lambda self: self.root / "verdict.json")
 
     def metric(self, name: str) -> Path:
         return self.metrics_dir / f"{_known(name, METRIC_TABLES, 'metrics table')}.csv"

@@ -85,7 +85,12 @@ def test_yahoo_source_offline_falls_back_to_the_cache_with_a_warning(tmp_path, m
 
 
 def test_synthetic_label_shows_key_parameters_with_defaults():
-    _, prov = load_ohlcv("synthetic", synthetic={"n_days": 100, "pattern": "momentum"})
+    _, prov = load_ohlcv("synthetic", synthetic={"n_days": 300, "pattern": "momentum"})
     assert prov.symbol == (
-        "SYNTHETIC(n_days=100, seed=0, pattern='momentum', strength=0.5, lookback=5)"
+        "SYNTHETIC(n_days=300, seed=0, pattern='momentum', oracle_sharpe=2.0, lookback=5, "
+        "channel='close')"
     )
+    # the ground truth travels with the provenance (data.json records it)
+    assert prov.synthetic is not None
+    assert prov.synthetic["pattern"] == "momentum" and prov.synthetic["channel"] == "close"
+    assert prov.synthetic["oracle_sharpe"] == pytest.approx(2.0, abs=0.05)  # realised, 300 days

@@ -78,8 +78,8 @@ def test_unknown_preset_lists_the_valid_names() -> None:
 
     with pytest.raises(
         SpecError,
-        match="valid presets: q10, lenet1d, fcn1d, resnet1d, fixed_kernels, alexnet1d, "
-        "inception1d, unet1d",
+        match="valid presets: q10, q10_flat, q10_last, tcn_last, lenet1d, fcn1d, resnet1d, "
+        "fixed_kernels, alexnet1d, inception1d, unet1d",
     ):
         preset("alexnet")
 
@@ -154,3 +154,31 @@ def test_body_without_gap_or_flatten_gets_a_global_average_pool_before_the_head(
     model = build_model(Architecture((Conv(4, 3), Pool("avg", 2))))
     assert model(torch.zeros(3, 5, 20)).shape == (3, 5)
     assert summarize(Architecture((Conv(4, 3),))).rows[1].type == "gap (auto)"
+
+
+def test_causal_convolutions_never_see_later_days() -> None:
+    """tcn_last's output for a window depends on its days only through the causal stack:
+    changing the input after day t leaves every feature map up to t unchanged."""
+    torch.manual_seed(0)
+    model = build_model(preset("tcn_last"), 5, 20).eval()
+    body = model[:4]  # the four causal convolutions
+    x = torch.randn(2, 5, 20)
+    later = x.clone()
+    later[..., 12:] += torch.randn(2, 5, 8)
+    with torch.no_grad():
+        a, b = body(x), body(later)
+    assert torch.equal(a[..., :12], b[..., :12])
+    assert not torch.allclose(a[..., 12:], b[..., 12:])
+
+
+def test_last_step_readout_reads_only_the_most_recent_days() -> None:
+    """q10_last: same-padded k3 convs then the last position, so only the last 3 days
+    (receptive field 5, centred, the future side zero-padded) move the output."""
+    torch.manual_seed(0)
+    model = build_model(preset("q10_last"), 5, 20).eval()
+    x = torch.randn(4, 5, 20)
+    early = x.clone()
+    early[..., :17] = torch.randn(4, 5, 17)
+    with torch.no_grad():
+        assert torch.equal(model(x), model(early))
+        assert not torch.equal(model(x), model(x + torch.eye(20)[-1]))

@@ -18,6 +18,7 @@ from niftycnn.models import (
     Flatten,
     GlobalAvgPool,
     GramConv,
+    LastStep,
     LayerSpec,
     Pool,
     Residual,
@@ -120,11 +121,12 @@ def valid_architectures(draw: st.DrawFn) -> tuple[Architecture, int, int]:
                 continue
             filters = draw(st.integers(1, 8))
             groups = draw(st.sampled_from([1, c])) if filters % c == 0 else 1
-            padding = draw(st.sampled_from(["same", "valid", 0, 1, 2]))
-            stride = 1 if padding == "same" else draw(st.integers(1, 3))
+            padding = draw(st.sampled_from(["same", "causal", "valid", 0, 1, 2]))
+            keeps = padding in ("same", "causal")
+            stride = 1 if keeps else draw(st.integers(1, 3))
             p = 0 if padding == "valid" else padding
             dilation = draw(st.integers(1, 2))
-            max_k = L if padding == "same" else (L + 2 * p - 1) // dilation + 1  # type: ignore[operator]
+            max_k = L if keeps else (L + 2 * p - 1) // dilation + 1  # type: ignore[operator]
             if max_k < 1:
                 continue
             k = draw(st.integers(1, min(max_k, 6)))
@@ -133,7 +135,7 @@ def valid_architectures(draw: st.DrawFn) -> tuple[Architecture, int, int]:
                 activation=draw(st.sampled_from(["relu", "tanh", "none"])),
                 batch_norm=draw(st.booleans()), groups=groups, bias=draw(st.booleans()),
             )  # fmt: skip
-            if padding != "same":
+            if not keeps:
                 L = conv_output_length(L, k, stride, p, dilation)  # type: ignore[arg-type]
             c = filters
         elif kind == "pool":
@@ -156,9 +158,9 @@ def valid_architectures(draw: st.DrawFn) -> tuple[Architecture, int, int]:
             channels,
             length,
         )
-    end = draw(st.sampled_from(["none", "gap", "flatten"]))
+    end = draw(st.sampled_from(["none", "gap", "last", "flatten"]))
     if end != "none":
-        layers.append(GlobalAvgPool() if end == "gap" else Flatten())
+        layers.append({"gap": GlobalAvgPool(), "last": LastStep(), "flatten": Flatten()}[end])
         for _ in range(draw(st.integers(0, 2))):
             layers.append(Dense(draw(st.integers(1, 16)), draw(st.sampled_from(["relu", "none"]))))
             if draw(st.booleans()):
@@ -252,7 +254,7 @@ def test_markdown_summary_is_a_table_with_one_row_per_layer() -> None:
 
 
 def test_describe_rejects_unknown_presets() -> None:
-    expected = "unknown preset 'alexnet'; valid presets: q10, lenet1d, fcn1d, resnet1d"
+    expected = "unknown preset 'alexnet'; valid presets: q10, q10_flat, q10_last, tcn_last, lenet1d"
     with pytest.raises(SpecError, match=expected):
         describe("alexnet")
 

@@ -140,7 +140,7 @@ def test_experiment_file_preset_keeps_its_layers_and_takes_the_head() -> None:
     [
         ({"preset": "q10", "layers": []}, "exactly one"),
         ({}, "exactly one"),
-        ({"preset": "alexnet"}, "valid presets: q10, lenet1d"),
+        ({"preset": "alexnet"}, "valid presets: q10, q10_flat"),
         ({"preset": "q10", "head": "ranking"}, "head 'ranking'"),
         ({"preset": "q10", "n_classes": 1}, "n_classes 1"),
         ({"preset": "q10", "dropout": 0.1}, "unknown key 'dropout'"),

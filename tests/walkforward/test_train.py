@@ -201,7 +201,7 @@ def test_stacked_net_reads_build_model_state_dict_keys_for_every_fast_preset():
                 fast.add(name)
                 keys = tuple(build_model(preset(name, head=head), 5, 20).state_dict())
                 assert StackedNet(steps).parameter_names == keys, name
-    assert fast == {"q10", "lenet1d", "fcn1d", "fixed_kernels"}
+    assert fast == {"q10", "q10_flat", "lenet1d", "fcn1d", "fixed_kernels"}
 
 
 def test_vmap_net_switches_dropout_off_for_evaluation():

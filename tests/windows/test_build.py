@@ -19,6 +19,26 @@ TS = pd.Timestamp
 W, L = WindowsConfig, LabelsConfig
 
 
+def test_fixed_horizon_labels_run_h_sessions_ahead(make_frame):
+    """``[labels] target = "horizon"``, ``horizon = h``: the label is the return over the
+    next h rows; the last h windows are unlabelled but keep their calendar label end (NSE
+    sessions beyond)."""
+    frame = make_frame(60, start="2024-07-01", seed=5)
+    ds = build_dataset(frame, W(length=5), L(vol_window=5, target="horizon", horizon=2))
+    close, dates = frame["close"].to_numpy(), frame.index
+    pos = dates.get_indexer(ds.end_dates)
+    inside = pos + 2 < len(dates)
+    assert (ds.horizon[inside] == 2).all()
+    assert ds.label_end[inside].equals(dates[pos[inside] + 2])
+    np.testing.assert_allclose(
+        ds.y_return[inside], np.log(close[pos[inside] + 2] / close[pos[inside]]), rtol=1e-12
+    )
+    assert (ds.y_class[~inside] == UNLABELLED).all() and (~inside).sum() == 2
+    # the last window's label end: the 2nd NSE session after the data (2024-09-20, Fri)
+    assert dates[-1] == TS("2024-09-20")
+    assert ds.label_end[-1] == TS("2024-09-24") and ds.label_end[-2] == TS("2024-09-23")
+
+
 def test_labels_match_a_hand_computation(make_frame):
     frame = make_frame(60, start="2024-07-01", seed=5)
     labels = L(vol_window=5, mode="fixed", small=0.01, large=0.02)

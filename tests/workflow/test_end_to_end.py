@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ source = "synthetic"
 n_days = 640
 start = "2019-03-01"
 pattern = "momentum"
-strength = 0.5
+oracle_sharpe = 2.0
 
 [train]
 epochs = 2
@@ -81,6 +82,10 @@ RUN_FILES = [
     "filters/summary.json",
     "filters/channel_summary.csv",
     "filters/filters_table.parquet",
+    "filters/kernels_summary.csv",
+    "filters/kernels.npz",
+    "filters/shuffled_null.pt",
+    "verdict.json",
     "folds/fold_0000/state.pt",
     "folds/fold_0000/first_layer.npy",
     "report.html",
@@ -123,14 +128,43 @@ def test_run_directory_holds_every_artefact(finished_run: Path) -> None:
     assert not missing
     assert finished_run.parent.name == "tiny_synthetic"
     predictions = pd.read_parquet(finished_run / "predictions.parquet")
-    assert set(predictions.model) == {"cnn", "majority", "ridge", "momentum"}
+    # the oracle (the planted rule) joins every planted synthetic run
+    assert set(predictions.model) == {"cnn", "majority", "ridge", "momentum", "oracle"}
     splits = pd.read_csv(finished_run / "splits.csv", parse_dates=["test_start"])
     # out-of-sample only: every prediction is dated inside a test block, after training
     assert (predictions.index >= splits.test_start.min()).all()
     assert (predictions.train_end < predictions.index).all()
     comparison = pd.read_csv(finished_run / "metrics" / "comparison.csv")
-    assert set(comparison.baseline) == {"majority", "ridge", "momentum"}
+    assert set(comparison.baseline) == {"majority", "ridge", "momentum", "oracle"}
     assert comparison.p_value.between(0, 1).all()
+
+
+def test_verdict_json_has_its_documented_fields(finished_run: Path) -> None:
+    verdict = json.loads((finished_run / "verdict.json").read_text())
+    assert open_run(finished_run).verdict == verdict
+    # one comparison per baseline; the oracle is reported apart, not as a competitor
+    assert [c["baseline"] for c in verdict["comparisons"]] == ["majority", "ridge", "momentum"]
+    for c in verdict["comparisons"]:
+        assert set(c) == {"baseline", "metric", "cnn", "baseline_value", "difference", "ci",
+                          "p", "beats"}  # fmt: skip
+        low, high = c["ci"]
+        assert low <= c["difference"] <= high
+        assert c["beats"] == (low > 0 and c["p"] < 0.05)
+    (entry,) = verdict["filters"]
+    assert entry["channel"] == "close"
+    for level in ("first_layer", "effective_kernel"):
+        assert entry[level]["pattern"] in ("level", "momentum", "curvature", "neither")
+        assert 0 < entry[level]["p"] <= 1 and entry[level]["span"] >= 1
+    assert entry["effective_kernel"]["view"] == "price"
+    oracle = verdict["oracle"]
+    assert (oracle["pattern"], oracle["channel"], oracle["lookback"]) == ("momentum", "close", 5)
+    assert oracle["oracle_sharpe"] == pytest.approx(2.0, abs=0.1)
+    assert oracle["gain"] == pytest.approx(oracle["majority_log_loss"] - oracle["log_loss"])
+    assert "cnn" in oracle["captured"]  # the CNN's share of the oracle's edge
+    assert 0.10 < verdict["market"]["annual_volatility"] < 0.30
+    html = (finished_run / "report.html").read_text(encoding="utf-8")
+    assert "Planted: momentum over the last 5 days of close" in html
+    assert "Whole-network effective kernels" in html
 
 
 def test_report_has_every_section_and_escapes_user_text(finished_run: Path) -> None:
@@ -158,7 +192,7 @@ def test_saved_weights_reproduce_the_stored_predictions(finished_run: Path) -> N
     fold = predictions[(predictions.model == "cnn") & (predictions.fold == 1)]
     from niftycnn.data import synthetic_ohlcv
 
-    frame = synthetic_ohlcv(640, 3, start="2019-03-01", pattern="momentum", strength=0.5)
+    frame = synthetic_ohlcv(640, 3, start="2019-03-01", pattern="momentum")
     ds = build_dataset(frame)
     X = torch.as_tensor(ds.X[np.asarray(ds.end_dates.isin(fold.index))])
     networks = open_run(finished_run).models(1)
@@ -253,7 +287,7 @@ def test_two_feature_windows_run_with_fixed_kernels(tmp_path: Path) -> None:
         '[baselines]\nmodels = ["majority", "fixed_kernels"]\n',
     )
     predictions = pd.read_parquet(run / "predictions.parquet")
-    assert set(predictions.model) == {"cnn", "majority", "fixed_kernels"}
+    assert set(predictions.model) == {"cnn", "majority", "fixed_kernels", "oracle"}
     states = torch.load(run / "folds" / "fold_0000" / "state.pt", weights_only=True)
     gram = states["fixed_kernels"][0]["0.weight"]
     assert tuple(gram.shape) == (6, 1, 3)  # 2 channels x (level, momentum, curvature)
@@ -272,12 +306,12 @@ def test_cpcv_run_backtests_every_path_and_says_what_cpcv_is(tmp_path: Path) -> 
     n = predictions[(predictions.model == "cnn") & (predictions.path == 0)].shape[0]
     for (_model, _path), rows in predictions.groupby(["model", "path"]):
         assert len(rows) == n and not rows.index.duplicated().any()  # each date once a path
-    paths = pd.read_csv(run / "metrics" / "paths.csv")
-    assert len(paths) == 3 * 3 and np.isfinite(paths.sharpe).all()
+    paths = pd.read_csv(run / "metrics" / "paths.csv")  # cnn, 2 baselines, the oracle
+    assert len(paths) == 4 * 3 and np.isfinite(paths.sharpe).all()
     splits = pd.read_csv(run / "splits.csv")
     assert set(splits.path) == {0, 1, 2} and splits.fold.nunique() == 6
     verdict = open_run(run).verdict
-    assert verdict["scheme"] == "cpcv" and len(verdict["paths"]) == 9
+    assert verdict["scheme"] == "cpcv" and len(verdict["paths"]) == 12
     assert {row["null"] for row in verdict["multiple"]} == {
         "every baseline is at least as good as the CNN",
         "no baseline is better than the CNN",

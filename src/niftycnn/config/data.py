@@ -45,19 +45,29 @@ class SyntheticUniverseConfig(Table):
 
 class SyntheticConfig(Table):
     """The synthetic market (see ``niftycnn.data.synthetic_ohlcv``): GARCH(1, 1) returns
-    with Student-t innovations and an optional planted drift pattern. With ``n_symbols``
-    it is the market factor of a universe of that many stocks (``[data.synthetic.universe]``).
+    with Student-t innovations, calibrated to an index's stylised facts, and an optional
+    planted drift pattern. With ``n_symbols`` it is the market factor of a universe of
+    that many stocks (``[data.synthetic.universe]``).
+
+    ``oracle_sharpe`` states the pattern's strength as what it is worth: the annualised
+    Sharpe ratio, before costs, of trading the sign of the planted drift with perfect
+    knowledge of it. The generator solves for the drift's scale that gives this value on
+    the simulated path and records the realised one. ``pattern = "none"`` plants nothing
+    (``oracle_sharpe`` is then ignored). ``lookback``: the pattern's taps, ending at the
+    day before the drift; ``channel``: the series the kernel reads (log close, log volume
+    or the log high/low range).
     """
 
     n_days: int = Field(3000, ge=30, le=20000)
     start: Annotated[str, AfterValidator(_check_date)] = "2010-01-01"
     pattern: Literal["none", "momentum", "curvature"] = "momentum"
-    strength: float = Field(0.5, ge=0.0, le=5.0)
+    oracle_sharpe: float = Field(2.0, ge=0.0, le=10.0)
     lookback: int = Field(5, ge=2, le=60)
-    daily_vol: float = Field(0.011, gt=0.0, le=0.2)
-    garch: Annotated[tuple[float, float], Array] = (0.08, 0.90)
-    tail_df: float = Field(5.0, gt=2.0, le=1000.0)
-    drift: float = Field(0.0003, ge=-0.01, le=0.01)
+    channel: Literal["close", "volume", "range"] = "close"
+    daily_vol: float = Field(0.009, gt=0.0, le=0.2)
+    garch: Annotated[tuple[float, float], Array] = (0.06, 0.91)
+    tail_df: float = Field(5.0, gt=4.0, le=1000.0)
+    drift: float = Field(0.00025, ge=-0.01, le=0.01)
     start_price: float = Field(5000.0, gt=0.0)
     zero_volume_until: Date = None
     n_symbols: int | None = Field(None, ge=2, le=5000)
@@ -71,6 +81,11 @@ class SyntheticConfig(Table):
                 f"garch {list(self.garch)} is not stationary; need a, b >= 0, a + b < 1"
             )
         return self
+
+    @property
+    def planted(self) -> bool:
+        """Whether the (single-series) market carries a pattern."""
+        return self.pattern != "none" and self.oracle_sharpe > 0
 
 
 class DataChecksConfig(Table):

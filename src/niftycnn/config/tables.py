@@ -241,11 +241,6 @@ class BacktestConfig(Table):
         return (self.cost_bps + self.slippage_bps) / 1e4
 
 
-class FiltersConfig(Table):
-    null_draws: int = Field(1000, ge=100, le=100000)
-    channel: Feature = "close"
-
-
 def _positive_ints(value: tuple[int, ...]) -> tuple[int, ...]:
     if not value or min(value) <= 0:
         raise ValueError(f"needs one or more positive integers, got {list(value)}")
@@ -259,6 +254,29 @@ def _rates(value: tuple[float, ...]) -> tuple[float, ...]:
 
 
 PositiveInts = Annotated[tuple[int, ...], Array, AfterValidator(_positive_ints)]
+
+
+class FiltersConfig(Table):
+    """The filter analysis (``niftycnn.filters``): first-layer filters against untrained
+    ones (``null_draws``), and whole-network effective kernels against Gram references
+    over the whole window and over ``spans`` days ending at its last day, with two nulls:
+    ``untrained_networks`` initialisations and ``null_shuffles`` independent draws of the
+    network trained on shuffled labels (one network per draw on each of ``null_folds``
+    folds spread over the walk-forward; 0 draws: no trained null). ``alpha``: the level
+    at which a verdict names a pattern. ``kernel_min_effect``: the effective-kernel
+    verdict also needs the kernel to resemble the pattern it names (its mean cosine with
+    the reference, beyond the null's, at least this in size): the test says the kernel's
+    response exceeds what training alone gives, not which pattern it is."""
+
+    null_draws: int = Field(1000, ge=100, le=100000)
+    channel: Feature = "close"
+    spans: PositiveInts = (3, 5)
+    untrained_networks: int = Field(200, ge=0, le=10000)
+    null_shuffles: int = Field(10, ge=0, le=200)
+    null_folds: int = Field(4, ge=1, le=1000)
+    kernel_resamples: int = Field(20000, ge=100, le=1000000)
+    alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    kernel_min_effect: float = Field(0.3, ge=0.0, le=1.0)
 
 
 class SweepConfig(Table):

@@ -25,7 +25,7 @@ from niftycnn.data.cache import (
 from niftycnn.data.csv_io import read_csv
 from niftycnn.data.frame import frame_sha256
 from niftycnn.data.plausibility import Limits, drop_stale, enforce, implausible_bars, limits_for
-from niftycnn.data.synthetic import synthetic_config, synthetic_ohlcv
+from niftycnn.data.synthetic import simulate_market, synthetic_config
 from niftycnn.data.validate import clean_ohlcv
 from niftycnn.data.yahoo import load_yahoo
 from niftycnn.errors import DataSourceError
@@ -46,10 +46,17 @@ class Provenance:
     last_date: str
     sha256: str
     fetched_at: str | None = None
+    # a synthetic market's ground truth (``SyntheticMarket.ground_truth``: the planted
+    # pattern, channel, kernel, solved scale and realised oracle Sharpe); None otherwise
+    synthetic: dict[str, Any] | None = None
 
 
 def provenance_of(
-    frame: pd.DataFrame, source: str, symbol: str, fetched_at: str | None = None
+    frame: pd.DataFrame,
+    source: str,
+    symbol: str,
+    fetched_at: str | None = None,
+    synthetic: dict[str, Any] | None = None,
 ) -> Provenance:
     """Provenance record of a canonical frame."""
     return Provenance(
@@ -60,6 +67,7 @@ def provenance_of(
         last_date=str(frame.index[-1].date()),
         sha256=frame_sha256(frame),
         fetched_at=fetched_at,
+        synthetic=synthetic,
     )
 
 
@@ -91,6 +99,7 @@ def load_ohlcv(
     """
     checks = checks or DataChecksConfig()
     fetched_at: str | None = None
+    truth: dict[str, Any] | None = None
     if source == "yahoo":
         now = pd.Timestamp.now(tz="UTC")
         vet = partial(_vet, symbol=symbol, checks=checks, captured_at=now) if check_bars else None
@@ -105,7 +114,10 @@ def load_ohlcv(
         frame, label = _read_csv(path, checks.drop_missing), f"csv:{Path(path).name}"
         fetched_at = _modified_at(path)
     elif source == "synthetic":
-        frame, label = synthetic_ohlcv(**(synthetic or {})), "synthetic"
+        params = dict(synthetic or {})
+        seed = params.pop("seed", 0)
+        market = simulate_market(synthetic_config(**params), seed)
+        frame, label, truth = market.frame, "synthetic", market.ground_truth()
         symbol = _synthetic_label(synthetic or {})
     else:
         raise DataSourceError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
@@ -122,7 +134,7 @@ def load_ohlcv(
             fetched_at,
             where="synthetic data" if label == "synthetic" else "",
         )
-    return frame, provenance_of(frame, label, symbol, fetched_at)
+    return frame, provenance_of(frame, label, symbol, fetched_at, truth)
 
 
 def bar_check(
@@ -198,7 +210,7 @@ def _synthetic_label(params: dict[str, Any]) -> str:
     seed = params.get("seed", 0)
     resolved = synthetic_config(**{k: v for k, v in params.items() if k != "seed"})
     values = {"seed": seed, **resolved.model_dump()}
-    key = ("n_days", "seed", "pattern", "strength", "lookback")
+    key = ("n_days", "seed", "pattern", "oracle_sharpe", "lookback", "channel")
     shown = {k: values[k] for k in key}
     shown |= {k: v for k, v in params.items() if k not in key}
     return "SYNTHETIC(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -143,4 +144,67 @@ def momentum_share_by_fold(
     ax.set_ylabel("share of filters")
     ax.set_title(f"Momentum-like filters per fold ({analysis.statistic}, alpha={analysis.alpha})")
     ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def _unit_mean(kernels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd over models of unit-norm kernels (M, C, L) -> (C, L) each."""
+    norms = np.linalg.norm(kernels, axis=-1, keepdims=True)
+    unit = np.divide(kernels, norms, out=np.zeros_like(kernels), where=norms > 0)
+    return unit.mean(0), unit.std(0)
+
+
+def effective_kernels(
+    kernels: np.ndarray,
+    channels: tuple[str, ...],
+    summary: pd.DataFrame,
+    refs: dict[tuple[str, int], np.ndarray],
+    path: str | Path | None = None,
+) -> Figure:
+    """Per channel: the mean unit-norm effective kernel (band: +-1 sd over models) on the
+    raw series, with the reference it matches best (largest |mean cosine|) scaled to it."""
+    mean, sd = _unit_mean(kernels)
+    length = kernels.shape[-1]
+    lags = np.arange(-length + 1, 1)
+    fig, axes = plt.subplots(1, len(channels), figsize=(3.2 * len(channels), 2.8), sharey=True)
+    for c, ax in enumerate(np.atleast_1d(axes)):
+        ax.fill_between(lags, mean[c] - sd[c], mean[c] + sd[c], alpha=0.25, color="tab:blue")
+        ax.plot(lags, mean[c], color="tab:blue", lw=1.6, label="effective kernel")
+        rows = summary[(summary["channel"] == channels[c]) & (summary["reference"] != "level")]
+        if len(rows):
+            best = rows.loc[rows["mean_learned"].abs().idxmax()]
+            ref = refs[(best["reference"], int(best["span"]))]
+            scale = float(mean[c] @ ref)
+            label = f"{best['reference']} {int(best['span'])}d (cos {best['mean_learned']:+.2f})"
+            ax.plot(lags, scale * ref, "--", color="tab:red", lw=1.2, label=label)
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_title(channels[c])
+        ax.set_xlabel("day (0 = window end)")
+        ax.legend(fontsize=7, loc="upper left")
+    np.atleast_1d(axes)[0].set_ylabel("d E[r] / d raw series (unit norm)")
+    fig.suptitle(f"Whole-network effective kernels ({len(kernels)} models)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def kernel_stability(
+    kernels: np.ndarray,
+    index: np.ndarray,
+    channels: tuple[str, ...],
+    path: str | Path | None = None,
+) -> Figure:
+    """Per channel: each fold's mean unit-norm kernel (rows: folds, columns: days)."""
+    folds = np.unique(index[:, 0])
+    per_fold = np.stack([_unit_mean(kernels[index[:, 0] == f])[0] for f in folds])  # (F, C, L)
+    length = kernels.shape[-1]
+    lim = float(np.abs(per_fold).max()) or 1.0
+    fig, axes = plt.subplots(1, len(channels), figsize=(2.6 * len(channels), 3.2), sharey=True)
+    for c, ax in enumerate(np.atleast_1d(axes)):
+        image = ax.imshow(per_fold[:, c], aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
+                          extent=(-length + 0.5, 0.5, folds[-1] + 0.5, folds[0] - 0.5))  # fmt: skip
+        ax.set_title(channels[c])
+        ax.set_xlabel("day (0 = window end)")
+    np.atleast_1d(axes)[0].set_ylabel("fold")
+    fig.colorbar(image, ax=list(np.atleast_1d(axes)), shrink=0.8)
+    fig.suptitle("Effective kernel per fold (stability through time)")
     return _save(fig, path)

@@ -8,6 +8,57 @@ from niftycnn.errors import FilterAnalysisError
 from niftycnn.filters.analysis import FilterAnalysis
 
 
+def verdict_entry(
+    analysis: FilterAnalysis,
+    channel: str = "close",
+    statistic: str | None = None,
+    min_effect: float = 0.1,
+) -> dict[str, object]:
+    """The first-layer verdict of ``channel`` as data (what ``verdict.json`` records):
+    ``pattern`` ("momentum", "curvature" or "neither"), ``p`` (of the reference with the
+    smaller p), ``span`` (the filters' length k), ``null`` ("shuffled" or "untrained"),
+    ``effect`` (mean statistic minus the null's). The rule is :func:`verdict`'s."""
+    rows, trained, p_col, ref_col = _rows(analysis, channel, statistic)
+    winner = (
+        "momentum" if rows.loc["momentum", p_col] <= rows.loc["curvature", p_col] else "curvature"
+    )
+    best = rows.loc[winner]
+    effect = float(best["mean_learned"] - best[ref_col])
+    found = bool(best[p_col] <= analysis.alpha and effect >= min_effect)
+    return {
+        "channel": channel,
+        "pattern": winner if found else "neither",
+        "p": float(best[p_col]),
+        "span": analysis.k,
+        "null": "shuffled" if trained else "untrained",
+        "effect": round(effect, 4),
+        "best_reference": winner,
+    }
+
+
+def _rows(
+    analysis: FilterAnalysis, channel: str, statistic: str | None
+) -> tuple[pd.DataFrame, bool, str, str]:
+    statistic = statistic or analysis.statistic
+    if analysis.k < 3:
+        raise FilterAnalysisError(
+            f"k = {analysis.k}: there is no curvature reference and the level-removed shape is "
+            "momentum by construction; use the cosine tables for k < 3"
+        )
+    rows = analysis.summary[
+        (analysis.summary["channel"] == channel) & (analysis.summary["statistic"] == statistic)
+    ].set_index("reference")
+    if rows.empty or not {"momentum", "curvature"} <= set(rows.index):
+        raise FilterAnalysisError(
+            f"no {statistic} summary for channel {channel!r}; channels are "
+            f"{sorted(analysis.summary['channel'].unique())}"
+        )
+    trained = bool(rows["p_trained_null"].notna().all())
+    p_col = "p_trained_null" if trained else "p_mean"
+    ref_col = "mean_trained_null" if trained else "mean_null"
+    return rows, trained, p_col, ref_col
+
+
 def verdict(
     analysis: FilterAnalysis,
     channel: str = "close",
@@ -26,22 +77,7 @@ def verdict(
     Tip: ``price`` (taps summed over open/high/low/close) is the identifiable view.
     """
     statistic = statistic or analysis.statistic
-    if analysis.k < 3:
-        raise FilterAnalysisError(
-            f"k = {analysis.k}: there is no curvature reference and the level-removed shape is "
-            "momentum by construction; use the cosine tables for k < 3"
-        )
-    rows = analysis.summary[
-        (analysis.summary["channel"] == channel) & (analysis.summary["statistic"] == statistic)
-    ].set_index("reference")
-    if rows.empty or not {"momentum", "curvature"} <= set(rows.index):
-        raise FilterAnalysisError(
-            f"no {statistic} summary for channel {channel!r}; channels are "
-            f"{sorted(analysis.summary['channel'].unique())}"
-        )
-    trained = bool(rows["p_trained_null"].notna().all())
-    p_col = "p_trained_null" if trained else "p_mean"
-    ref_col = "mean_trained_null" if trained else "mean_null"
+    rows, trained, p_col, ref_col = _rows(analysis, channel, statistic)
     null_name = "label-shuffled training" if trained else "untrained"
     mom, curv = rows.loc["momentum"], rows.loc["curvature"]
     winner = "momentum" if mom[p_col] <= curv[p_col] else "curvature"

@@ -31,6 +31,7 @@ from niftycnn.models.spec import (
     Flatten,
     GlobalAvgPool,
     GramConv,
+    LastStep,
     Parallel,
     Pool,
     Residual,
@@ -53,6 +54,23 @@ class GlobalAvgPool1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean(dim=-1)
+
+
+class LastStep1d(nn.Module):
+    """The last position of the length axis: (B, C, L) -> (B, C)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., -1]
+
+
+class CausalConv1d(nn.Conv1d):
+    """A Conv1d that pads dilation * (kernel - 1) zeros on the left only: output t sees
+    inputs <= t. A subclass, not a pad module before the conv, so its parameters keep
+    the names ``parameter_names`` gives a conv (the batched engine reads them)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        left = self.dilation[0] * (self.kernel_size[0] - 1)
+        return super().forward(nn.functional.pad(x, (left, 0)))
 
 
 class ResidualBlock(nn.Module):
@@ -149,13 +167,15 @@ def gram_weight(spec: GramConv, in_channels: int) -> torch.Tensor:
 
 
 def gram_conv(spec: GramConv, in_channels: int) -> nn.Conv1d:
-    """A depthwise conv whose weights are the Gram basis on every input channel, frozen."""
+    """A depthwise conv whose weights are the Gram basis on every input channel, frozen
+    (a causal layer pads on the left only)."""
     weight = gram_weight(spec, in_channels)
-    conv = nn.Conv1d(
+    causal = spec.padding == "causal"
+    conv = (CausalConv1d if causal else nn.Conv1d)(
         in_channels,
         weight.shape[0],
         spec.kernel,
-        padding=spec.padding,
+        padding=0 if causal else spec.padding,
         groups=in_channels,
         bias=False,
     )
@@ -166,12 +186,13 @@ def gram_conv(spec: GramConv, in_channels: int) -> nn.Conv1d:
 
 
 def _conv_block(spec: Conv, in_channels: int) -> nn.Sequential:
-    conv = nn.Conv1d(
+    causal = spec.padding == "causal"
+    conv = (CausalConv1d if causal else nn.Conv1d)(
         in_channels,
         spec.filters,
         spec.kernel,
         stride=spec.stride,
-        padding=spec.padding,
+        padding=0 if causal or spec.padding == "valid" else spec.padding,
         dilation=spec.dilation,
         groups=spec.groups,
         bias=spec.bias,
@@ -206,6 +227,8 @@ def _module(step: Step) -> nn.Module:
         return nn.Dropout(spec.rate)
     if isinstance(spec, GlobalAvgPool):
         return GlobalAvgPool1d()
+    if isinstance(spec, LastStep):
+        return LastStep1d()
     if isinstance(spec, Flatten):
         return nn.Flatten()
     if isinstance(spec, Dense):

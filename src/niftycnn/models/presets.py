@@ -23,6 +23,7 @@ from niftycnn.models.spec import (
     Flatten,
     GlobalAvgPool,
     GramConv,
+    LastStep,
     LayerSpec,
     Parallel,
     Pool,
@@ -69,7 +70,40 @@ def _unet_level(width: int, inner: tuple[LayerSpec, ...], name: str) -> LayerSpe
 
 
 PRESETS: dict[str, tuple[tuple[LayerSpec, ...], str]] = {
-    "q10": (Q10, "two small conv blocks, max pooling, global average pooling"),
+    # q10 is also the offline default's network: measured by bench/heads.py (README "What
+    # the networks can see"), it recovers a planted 5-day and a 20-day momentum, while the
+    # recency heads below each recover only one kind and none recovers a 5-day curvature.
+    "q10": (
+        Q10,
+        "two small conv blocks, max pooling, global average pooling; the chapter's reference "
+        "design. GAP averages away *where* a pattern sits: it sees the last days only through "
+        "the zero padding at the window's edge and the last-close anchor of the prices, "
+        "enough for a 5-day momentum, not for a 5-day curvature",
+    ),
+    # q10's convolutions with a flatten head instead of GAP: the head has one weight per
+    # (channel, position), so it can read the most recent days apart from the rest of the
+    # window. All fast-path layers.
+    "q10_flat": (
+        (Conv(16, 3), Pool("max", 2), Conv(32, 3), Flatten()),
+        "q10's two conv blocks with a flatten head: sees where in the window a pattern sits",
+    ),
+    # A last-step readout: same-padded convs, then the last position only.
+    "q10_last": (
+        (Conv(16, 3), Conv(32, 3), LastStep()),
+        "two conv blocks and a last-step readout (sees the last few days only)",
+    ),
+    # Causal, dilated convolutions (a small TCN, Bai et al. 2018) and a last-step readout:
+    # output t sees inputs <= t; receptive field 1 + 2 (1 + 2 + 4 + 8) = 31 >= 20 days.
+    "tcn_last": (
+        (
+            Conv(16, 3, padding="causal"),
+            Conv(16, 3, padding="causal", dilation=2),
+            Conv(32, 3, padding="causal", dilation=4),
+            Conv(32, 3, padding="causal", dilation=8),
+            LastStep(),
+        ),
+        "causal dilated convs (receptive field 31 days) and a last-step readout",
+    ),
     # LeCun et al. (1998), transposed to 1D: conv 6@5 -> avg pool -> conv 16@5 -> avg pool
     # -> dense 120 -> dense 84 -> head (the third dense layer). ReLU instead of the scaled
     # tanh, as modern re-implementations do. 20 -> 16 -> 8 -> 4 -> 2 steps.

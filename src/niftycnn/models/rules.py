@@ -15,6 +15,7 @@ from niftycnn.models.spec import (
     Conv,
     Dense,
     GramConv,
+    LastStep,
     Parallel,
     Pool,
     Residual,
@@ -43,6 +44,8 @@ def _left(padding: object, k: int, dilation: int = 1) -> int:
     """Left padding of a conv: torch's "same" puts the smaller half on the left."""
     if padding == "same":
         return dilation * (k - 1) // 2
+    if padding == "causal":
+        return dilation * (k - 1)
     return 0 if padding == "valid" else int(padding)  # type: ignore[call-overload]
 
 
@@ -146,4 +149,6 @@ def detail(step: Step) -> str:
         return f"{spec.name}: {len(step.inner)} branches, {widths} channels"
     if layer_type(spec) == "dropout":
         return f"rate {spec.rate:g}"  # type: ignore[union-attr]
+    if isinstance(spec, LastStep):
+        return "the last position (the most recent day)"
     return ""

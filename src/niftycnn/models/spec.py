@@ -29,7 +29,7 @@ from niftycnn.errors import SpecError
 Int = Annotated[int, Strict()]
 Float = Annotated[float, Strict()]
 Bool = Annotated[bool, Strict()]
-Padding = Literal["same", "valid"] | Int
+Padding = Literal["same", "valid", "causal"] | Int
 Activation = Literal["relu", "gelu", "tanh", "elu", "leaky_relu", "none"]
 Head = Literal["classification", "regression", "segmentation"]
 
@@ -44,7 +44,9 @@ class Conv:
     """Conv1d with ``filters`` output channels; optional batch norm, then the activation.
 
     ``groups`` > 1 splits input and output channels into groups (``groups`` equal to the
-    input channels is a depthwise conv).
+    input channels is a depthwise conv). ``padding``: "same" (zeros on both sides, length
+    kept), "valid" (none), an integer (both sides), or "causal" (dilation * (kernel - 1)
+    zeros on the left only: output t sees inputs <= t, length kept).
     """
 
     __pydantic_config__ = _FORBID
@@ -96,6 +98,15 @@ class Dropout:
 @dataclass(frozen=True)
 class GlobalAvgPool:
     """Average over the length axis: (B, C, L) -> (B, C)."""
+
+    __pydantic_config__ = _FORBID
+
+
+@dataclass(frozen=True)
+class LastStep:
+    """The last position of the length axis: (B, C, L) -> (B, C). The readout of the
+    window's most recent day; with causal convolutions before it, each feature sees the
+    last receptive-field days and nothing is averaged away."""
 
     __pydantic_config__ = _FORBID
 
@@ -207,6 +218,7 @@ LayerSpec = (
     | Pool
     | Dropout
     | GlobalAvgPool
+    | LastStep
     | Flatten
     | Dense
     | Residual
@@ -223,6 +235,7 @@ LAYER_TYPES: dict[str, type] = {
     "pool": Pool,
     "dropout": Dropout,
     "gap": GlobalAvgPool,
+    "last": LastStep,
     "flatten": Flatten,
     "dense": Dense,
     "residual": Residual,
@@ -237,6 +250,7 @@ _TYPE_ALIASES = {
     "linear": "dense",
     "batchnorm": "batch_norm",
     "bn": "batch_norm",
+    "last_step": "last",
 }
 _NESTED = {"block": "layers", "parallel": "branches"}  # fields that hold layer tables
 
@@ -255,9 +269,10 @@ class Architecture:
     class logits for every day of the window (``segmentation``, a per-step head).
 
     The same body serves every head: the head is a final ``Linear`` to ``n_outputs``. A
-    body that ends with a length axis (no ``GlobalAvgPool`` / ``Flatten``) gets a global
-    average pool before a classification or regression head; a segmentation head applies
-    its ``Linear`` at every step instead, so the body must end with the input's length.
+    body that ends with a length axis (no ``GlobalAvgPool`` / ``LastStep`` / ``Flatten``)
+    gets a global average pool before a classification or regression head; a segmentation
+    head applies its ``Linear`` at every step instead, so the body must end with the
+    input's length.
     """
 
     layers: tuple[LayerSpec, ...]

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from niftycnn.errors import SpecError
-from niftycnn.models.build import Branches, ResidualBlock, SkipBlock
+from niftycnn.models.build import Branches, CausalConv1d, LastStep1d, ResidualBlock, SkipBlock
 from niftycnn.models.formulas import (
     conv2d_output_shape,
     conv2d_params,
@@ -33,6 +33,7 @@ from niftycnn.models.rules import detail, step_params, step_span
 from niftycnn.models.span import Span, union
 from niftycnn.models.spec import (
     Architecture,
+    LastStep,
     layer_type,
 )
 from niftycnn.models.validate import Shape, Step, validate_architecture
@@ -101,8 +102,8 @@ def _row(step: Step, span: Span | None) -> tuple[SummaryRow, Span | None]:
     """The summary row of one validated step, and the receptive span after it."""
     if span is not None:
         span = step_span(step, span)
-    if len(step.out_shape) == 1:
-        span = None
+    if len(step.out_shape) == 1 and not isinstance(step.spec, LastStep):
+        span = None  # every feature now sees the whole window (a last step: still its span)
     params, trainable = step_params(step)
     kind = layer_type(step.spec)
     if step.role != "body":
@@ -148,6 +149,8 @@ def _first(value: int | tuple[int, ...]) -> int:
 def _left(mod: nn.Conv1d) -> int:
     """Left padding of a conv module: torch's "same" puts the smaller half on the left."""
     k, d = mod.kernel_size[0], mod.dilation[0]
+    if isinstance(mod, CausalConv1d):
+        return d * (k - 1)
     if isinstance(mod.padding, str):
         return d * (k - 1) // 2 if mod.padding == "same" else 0
     return int(mod.padding[0])
@@ -207,12 +210,13 @@ def summarize_module(module: nn.Module, input_shape: Sequence[int], name: str = 
         module.train(was_training)
         for hook in hooks:
             hook.remove()
-    rows, span = [], Span()
+    rows, span, last_step = [], Span(), False
     for i, (n, sub, shape) in enumerate(seen):
         span = _module_span(sub, span)
+        last_step = last_step or isinstance(sub, LastStep1d)  # flat, but still its span
         params = sum(p.numel() for p in sub.parameters())
         trainable = sum(p.numel() for p in sub.parameters() if p.requires_grad)
-        row_rf = span.size if len(shape) == 2 else None
+        row_rf = span.size if len(shape) == 2 or last_step else None
         rows.append(SummaryRow(i, type(sub).__name__, n, shape, params, trainable, row_rf))
     return Summary(name or type(module).__name__, tuple(input_shape), tuple(rows))
 

@@ -33,6 +33,7 @@ from niftycnn.models.spec import (
     Flatten,
     GlobalAvgPool,
     GramConv,
+    LastStep,
     LayerSpec,
     Parallel,
     Pool,
@@ -92,12 +93,12 @@ def _needs_length(where: str, shape: Shape) -> int:
 
 
 def _conv_padding(where: str, spec: Conv) -> int | None:
-    """The padding as an integer, or None for "same" (which keeps the length)."""
+    """The padding as an integer, or None for "same" / "causal" (which keep the length)."""
     p = spec.padding
-    if p == "same":
+    if p in ("same", "causal"):
         if spec.stride != 1:
             raise SpecError(
-                f"{where}: padding 'same' needs stride 1, got stride {spec.stride}; "
+                f"{where}: padding {p!r} needs stride 1, got stride {spec.stride}; "
                 "use padding 'valid' or an integer with strides"
             )
         return None
@@ -272,6 +273,9 @@ def _check_plain(where: str, spec: object, shape: Shape) -> Shape:
             raise SpecError(f"{where}: rate {rate!r} must be in [0, 1)")
         return shape
     if isinstance(spec, GlobalAvgPool):
+        _needs_length(where, shape)
+        return (shape[0],)
+    if isinstance(spec, LastStep):
         _needs_length(where, shape)
         return (shape[0],)
     if isinstance(spec, Flatten):

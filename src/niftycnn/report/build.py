@@ -63,6 +63,52 @@ def comparison_sentences(comparison: pd.DataFrame) -> list[str]:
     return sentences
 
 
+def _kernel_sentence(entry: dict) -> str:
+    """One effective-kernel verdict (``verdict.json``) as a sentence."""
+    k = entry.get("effective_kernel") or {}
+    if k.get("p") is None:
+        return f"{entry['channel']}: no effective kernel."
+    view = " (price path: open/high/low/close summed)" if k.get("view") == "price" else ""
+    named = (
+        f"{'+' if k['sign'] > 0 else '-'}{k['pattern']} over the last {k['span']} days"
+        if k["pattern"] != "neither"
+        else f"neither (closest: {k['best_reference']} over {k['span']} days)"
+    )
+    return (
+        f"{entry['channel']}{view}: {named}, mean cosine {k['cosine']:+.3f}, "
+        f"{_fmt_p(k['p'])} (Holm-adjusted, against the {k['null']} null)."
+    )
+
+
+def _truth_sentences(verdict: dict) -> list[str]:
+    """The planted pattern, the oracle and the market's stylised facts."""
+    out = []
+    oracle = verdict.get("oracle")
+    if oracle and oracle.get("log_loss") is not None:
+        shares = ", ".join(
+            f"{m} {v:.0%}" for m, v in (oracle.get("captured") or {}).items() if v is not None
+        )
+        out.append(
+            f"Planted: {oracle['pattern']} over the last {oracle['lookback']} days of "
+            f"{oracle['channel']}, worth an oracle Sharpe of {oracle['oracle_sharpe']:.2f} "
+            f"(before costs). The oracle (the planted rule on the same folds) has log loss "
+            f"{oracle['log_loss']:.4f} vs {oracle['majority_log_loss']:.4f} for the majority "
+            f"class; share of that edge captured: {shares or 'n/a'}."
+        )
+    market = verdict.get("market")
+    if market:
+        out.append(
+            f"Market: annualised volatility {market['annual_volatility']:.1%}, drift "
+            f"{market['annual_drift']:+.1%} a year, excess kurtosis "
+            f"{market['excess_kurtosis']:.1f}, |r| autocorrelation at lags 1-20 "
+            f"{market['abs_return_autocorr_min']:.2f} to "
+            f"{market['abs_return_autocorr_mean']:.2f} (min, mean), calendar years "
+            f"{market['worst_year']:+.0%} to {market['best_year']:+.0%}, maximum drawdown "
+            f"{market['max_drawdown']:.0%}."
+        )
+    return out
+
+
 def _verdict(run: RunLayout) -> Section:
     section = Section("Verdict", anchor="verdict")
     across = universe.universe_sentences(run)
@@ -71,6 +117,7 @@ def _verdict(run: RunLayout) -> Section:
         section.add(Bullets(tuple(across)))
     comparison = _csv(run.metric("comparison"))
     if comparison is not None and len(comparison):
+        comparison = comparison[comparison["baseline"] != "oracle"]
         section.add(Paragraph("Out of sample, against each baseline on the same folds:", True))
         section.add(Bullets(tuple(comparison_sentences(comparison))))
     more = validation.verdict_sentences(run)
@@ -80,6 +127,14 @@ def _verdict(run: RunLayout) -> Section:
     summary_path = run.filter_verdict
     if summary_path.is_file():
         section.add(Paragraph(read_json(summary_path)["verdict"], emphasis=True))
+    verdict = read_json(run.verdict) if run.verdict.is_file() else {}
+    kernels = [_kernel_sentence(e) for e in verdict.get("filters", []) if "effective_kernel" in e]
+    if kernels:
+        section.add(Paragraph("Whole-network effective kernels (raw series):", True))
+        section.add(Bullets(tuple(kernels)))
+    truth = _truth_sentences(verdict)
+    if truth:
+        section.add(Bullets(tuple(truth)))
     if not section.blocks:
         section.add(Paragraph("The run has no evaluation yet (interrupted?); resume it."))
     return section
@@ -185,6 +240,13 @@ def _filters(run: RunLayout) -> Section | None:
     channels = _csv(run.filter_channels)
     if channels is not None:
         section.add(Table(channels, "Per channel, against the null of untrained filters", False))
+    kernels = _csv(run.kernel_summary)
+    if kernels is not None:
+        columns = ["channel", "reference", "span", "mean_learned", "mean_shuffled",
+                   "mean_untrained", "p", "p_adjusted"]  # fmt: skip
+        tested = kernels.dropna(subset=["p"])  # an all-zero channel (no volume) has no p
+        best = tested.loc[tested.groupby("channel")["p"].idxmin(), columns]
+        section.add(Table(best.round(4), "Effective kernels: best reference per view", False))
     for name in sorted(FILTER_FIGURES):
         png = run.filter_figure(name)
         if png.is_file():

@@ -34,6 +34,15 @@ baselines of a universe only), scored like ``momentum``:
 Both predict that score times a scale fitted on the training side (the ratio of the
 mean absolute label return to the mean absolute score), so their returns have the
 label's size; the scale is positive, so it changes no ranking.
+
+- ``oracle`` (synthetic markets with a planted pattern): the planted rule itself, applied
+  to what the models see. It computes the planted kernel (``pattern_kernel``, from the
+  experiment's ``[data.synthetic]`` table) on the planted channel's last ``lookback``
+  days of each window, exactly the days the next day's drift depends on (a zero-sum
+  kernel ignores the window's last-close shift; on z-scored volume its sign is exact),
+  and fits a multinomial logistic regression of the class on that output (as is, and
+  through tanh at two scales) on the training side. It is the attainable edge: how much
+  of it each model captures is what the verdict's ``oracle`` entry reports.
 """
 
 from __future__ import annotations
@@ -45,6 +54,8 @@ from typing import Protocol, Self
 
 import numpy as np
 
+from niftycnn.config import SyntheticConfig
+from niftycnn.data.synthetic import pattern_kernel
 from niftycnn.errors import ConfigError
 from niftycnn.models import Architecture, preset
 from niftycnn.walkforward.linear import class_probabilities, rowwise
@@ -156,26 +167,50 @@ class Ridge:
 
 class Logistic:
     task = "classification"
+    C = 0.1
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        return _flat(X)
 
     def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import StandardScaler
 
         self.n_classes = n_classes
-        self.scaler_ = StandardScaler().fit(_flat(X))
+        inputs = self._inputs(X)
+        self.scaler_ = StandardScaler().fit(inputs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lbfgs' iteration limit on a weak signal
-            self.model_ = LogisticRegression(C=0.1, max_iter=300).fit(
-                self.scaler_.transform(_flat(X)), y_class
+            self.model_ = LogisticRegression(C=self.C, max_iter=300).fit(
+                self.scaler_.transform(inputs), y_class
             )
         return self
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         logits = rowwise(
-            self.scaler_.transform(_flat(X)), self.model_.coef_, self.model_.intercept_
+            self.scaler_.transform(self._inputs(X)), self.model_.coef_, self.model_.intercept_
         )
         proba = class_probabilities(logits, self.model_.classes_, self.n_classes)
         return proba, np.full(len(X), np.nan)
+
+
+class Oracle(Logistic):
+    """The planted rule on the model's own inputs (see the module docstring)."""
+
+    C = 1.0
+
+    def __init__(self, channel: int, kernel: np.ndarray) -> None:
+        self.channel, self.kernel = channel, np.asarray(kernel, dtype=np.float64)
+        self.rms_: float | None = None
+
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        k = len(self.kernel)
+        recent = X[:, self.channel, -k:].astype(np.float64)
+        out = (recent * self.kernel).sum(1)  # row-wise: no shape-dependent BLAS
+        if self.rms_ is None:  # fitting: the training side's scale of the output
+            self.rms_ = float(np.sqrt(np.mean(out**2))) or 1.0
+        z = out / self.rms_
+        return np.stack([z, np.tanh(z), np.tanh(2.0 * z)], axis=1)
 
 
 @dataclass(frozen=True)
@@ -185,6 +220,8 @@ class BaselineInfo:
     ``make(features)`` builds an estimator; ``preset`` (networks) is trained by the CNN
     engine instead, with the experiment's head. ``universe``: a cross-sectional rule,
     a default baseline of universes only (it can still be asked for on one series).
+    ``make_planted(features, synthetic)`` builds an estimator that needs the synthetic
+    market's planted pattern (the oracle).
     """
 
     name: str
@@ -193,6 +230,7 @@ class BaselineInfo:
     make: Callable[[Sequence[str]], Baseline] | None = None
     preset: str | None = None
     universe: bool = False
+    make_planted: Callable[[Sequence[str], SyntheticConfig], Baseline] | None = None
 
 
 BASELINES: dict[str, BaselineInfo] = {
@@ -225,8 +263,34 @@ BASELINES: dict[str, BaselineInfo] = {
             make=lambda f: ScoreRule(list(f).index("close"), REVERSAL_DAYS, -1.0),
             universe=True,
         ),
+        BaselineInfo(
+            "oracle",
+            ("classification",),
+            make_planted=lambda f, s: Oracle(
+                list(f).index(s.channel), pattern_kernel(s.pattern, s.lookback)
+            ),
+        ),
     )
 }
+
+
+def check_oracle(synthetic: SyntheticConfig | None, features: Sequence[str], length: int) -> None:
+    """Raise :class:`ConfigError` when the oracle cannot see the planted pattern."""
+    if synthetic is None or not synthetic.planted:
+        raise ConfigError(
+            "[baselines] oracle needs a synthetic market with a planted pattern "
+            "([data] source = 'synthetic', [data.synthetic] pattern != 'none'); drop oracle"
+        )
+    if synthetic.channel not in features:
+        raise ConfigError(
+            f"[baselines] oracle reads the planted channel {synthetic.channel!r}, which "
+            f"[windows] features {list(features)} lacks; add it"
+        )
+    if synthetic.lookback > length:
+        raise ConfigError(
+            f"[data.synthetic] lookback = {synthetic.lookback} exceeds [windows] length = "
+            f"{length}: no model (and no oracle) can see the planted pattern; lengthen the window"
+        )
 
 
 def check_baselines(names: Sequence[str], head: str, features: Sequence[str]) -> None:
@@ -258,11 +322,15 @@ def default_baselines(
     head: str, features: Sequence[str], universe: bool = False
 ) -> tuple[str, ...]:
     """Every baseline that serves ``head`` and finds the features it reads (the
-    cross-sectional rules only for a ``universe``)."""
+    cross-sectional rules only for a ``universe``; the oracle, which needs a planted
+    market, is added by ``niftycnn.workflow.plan`` where one is)."""
     return tuple(
         n
         for n, b in BASELINES.items()
-        if head in b.heads and all(c in features for c in b.needs) and (universe or not b.universe)
+        if head in b.heads
+        and all(c in features for c in b.needs)
+        and (universe or not b.universe)
+        and b.make_planted is None
     )
 
 
@@ -277,11 +345,18 @@ def cnn_baselines(
     ]
 
 
-def estimators(names: Sequence[str], features: Sequence[str]) -> list[tuple[str, Baseline]]:
-    """(name, unfitted estimator) of the non-network baselines among ``names``."""
+def estimators(
+    names: Sequence[str], features: Sequence[str], synthetic: SyntheticConfig | None = None
+) -> list[tuple[str, Baseline]]:
+    """(name, unfitted estimator) of the non-network baselines among ``names``;
+    ``synthetic``: the planted market's table, for the baselines that need it."""
     out = []
     for n in names:
-        make = BASELINES[n].make
-        if make is not None:
-            out.append((n, make(features)))
+        info = BASELINES[n]
+        if info.make is not None:
+            out.append((n, info.make(features)))
+        elif info.make_planted is not None:
+            if synthetic is None:
+                raise ConfigError(f"[baselines] {n} needs the synthetic market's table")
+            out.append((n, info.make_planted(features, synthetic)))
     return out

@@ -20,7 +20,7 @@ import torch
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from niftycnn.config import TrainConfig
+from niftycnn.config import SyntheticConfig, TrainConfig
 from niftycnn.errors import RunDirError, TrainingError, UnsafeFileError
 from niftycnn.models import Architecture
 from niftycnn.rundir import (
@@ -72,6 +72,7 @@ def run_walkforward(
     baselines: Sequence[str] | None = None,
     out: RunLayout | None = None,
     progress: bool = True,
+    synthetic: SyntheticConfig | None = None,
 ) -> pd.DataFrame:
     """Out-of-sample predictions of the CNN (seeds averaged) and the baselines, per fold
     (a walk-forward refit or a CPCV split: ``splitter.folds(dataset)``).
@@ -79,7 +80,8 @@ def run_walkforward(
     ``baselines``: names from ``niftycnn.walkforward.baselines.BASELINES`` (default: every
     one that fits the head and the features; the cross-sectional rules for a panel).
     A panel (``niftycnn.windows.build_panel``) pools every symbol's samples in each
-    fold's training side; its rows carry their symbol. Returns the predictions table
+    fold's training side; its rows carry their symbol. ``synthetic``: the planted market's
+    table, which the ``oracle`` baseline reads. Returns the predictions table
     (:mod:`niftycnn.schema`), indexed by the window end date, rows ordered by fold, model;
     under CPCV a date recurs once per path (the ``path`` column).
     """
@@ -120,6 +122,7 @@ def run_walkforward(
                 seed,
                 labeler,
                 out,
+                synthetic,
             ):
                 frames[index] = frame
                 bar.update(1)
@@ -138,6 +141,7 @@ def _run_chunk(
     seed: int,
     labeler: Labeler | None,
     out: RunLayout | None,
+    synthetic: SyntheticConfig | None = None,
 ) -> list[tuple[int, pd.DataFrame]]:
     """Train one chunk of folds: every network as one engine call, then the baselines."""
     engines = {"batched": train_batched, "sequential": train_sequential}
@@ -150,7 +154,7 @@ def _run_chunk(
     done = []
     for i, d in enumerate(data):
         results = {name: res[i] for name, res in trained.items()}
-        frame = _fold_frame(ds, d, X, networks, results, baselines)
+        frame = _fold_frame(ds, d, X, networks, results, baselines, synthetic)
         if out is not None:
             _write_fold(out, d.fold.index, frame, results)
             _on_fold_written(d.fold.index)
@@ -165,6 +169,7 @@ def _fold_frame(
     networks: list[tuple[str, Architecture]],
     results: dict[str, FoldResult],
     baselines: Sequence[str],
+    synthetic: SyntheticConfig | None = None,
 ) -> pd.DataFrame:
     """The fold's rows of the predictions table: every network, then every estimator."""
     test = d.fold.test_idx
@@ -183,7 +188,7 @@ def _fold_frame(
     # One BLAS / OpenMP thread: these fits are small, and spinning worker threads that
     # share the cores with torch's made lbfgs 2-40x slower (bench/baselines.py).
     with threadpool_limits(limits=1):
-        for name, estimator in estimators(baselines, ds.features):
+        for name, estimator in estimators(baselines, ds.features, synthetic):
             estimator.fit(ds.X[d.side], d.labels[d.side], ds.y_return[d.side], ds.n_classes)
             proba, r_pred = estimator.predict(ds.X[test])
             rows.append(fold_rows(ds, d, name, estimator.task, proba, r_pred, 1, np.nan))
@@ -281,14 +286,14 @@ def _write_fold(
     for name, res in results.items():
         states[name] = [m.state for m in res.members]
         curves += [m.curve.assign(model=name, seed=s) for s, m in enumerate(res.members)]
-        write_npy(fold.first_layer(name), np.stack([_first_layer(m.state) for m in res.members]))
+        write_npy(fold.first_layer(name), np.stack([first_layer_of(m.state) for m in res.members]))
     table = pd.concat(curves)[["model", "seed", "epoch", "train_loss", "val_loss"]]
     write_csv(fold.curves, table, index=False)
     write_tensors(fold.state, states)
     write_parquet(fold.predictions, frame)  # last: marks the fold done
 
 
-def _first_layer(state: dict[str, Any]) -> np.ndarray:
+def first_layer_of(state: dict[str, Any]) -> np.ndarray:
     """The first Conv1d's weight (F, C, k): the first 3-D weight in the state dict."""
     for name, t in state.items():
         if name.endswith(".weight") and t.dim() == 3:

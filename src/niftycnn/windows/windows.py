@@ -130,6 +130,42 @@ def _zscore_nonzero(raw: np.ndarray) -> np.ndarray:
     return np.where(ok & present, dev / np.where(ok, std, 1.0), 0.0)
 
 
+def raw_windows(
+    frame: pd.DataFrame, length: int = 20, features: Sequence[str] = OHLCV_COLUMNS
+) -> tuple[np.ndarray, np.ndarray, pd.DatetimeIndex]:
+    """Every window's raw causal series, before normalisation.
+
+    Returns R (N, C, L) float64 (each channel's ``Feature.series``: log prices, raw
+    volume, returns, range), the window's last log close (N,) (what price channels are
+    measured from) and the end dates. :func:`normalize_windows` turns R into the
+    network's input; the effective-kernel analysis differentiates through it.
+    """
+    features = (features,) if isinstance(features, str) else tuple(features)
+    _check_frame(frame, features, length)
+    last_log_close = np.log(frame["close"].to_numpy(np.float64)[length - 1 :])
+    R = np.stack([sliding_window_view(FEATURES[f].series(frame), length) for f in features], 1)
+    end_dates = pd.DatetimeIndex(frame.index[length - 1 :], name="date")
+    return R, last_log_close, end_dates
+
+
+def normalize_windows(
+    R: np.ndarray, last_log_close: np.ndarray, features: Sequence[str]
+) -> np.ndarray:
+    """The per-window normalisation (module docstring) of raw windows R (N, C, L) whose
+    last log close is ``last_log_close`` (N,); float64, same shape."""
+    channels = []
+    for c, name in enumerate(features):
+        w, scaling = R[:, c], FEATURES[name].scaling
+        if scaling == "last_close":
+            w = w - last_log_close[:, None]
+        elif scaling == "last_value":
+            w = w - w[:, -1:]
+        elif scaling == "zscore_nonzero":
+            w = _zscore_nonzero(w)
+        channels.append(w)
+    return np.stack(channels, axis=1)
+
+
 def make_windows(
     frame: pd.DataFrame,
     length: int = 20,
@@ -146,19 +182,6 @@ def make_windows(
         end_dates: the window end date t of each sample.
     """
     features = (features,) if isinstance(features, str) else tuple(features)
-    _check_frame(frame, features, length)
-    last_log_close = np.log(frame["close"].to_numpy(np.float64)[length - 1 :])[:, None]
-    channels = []
-    for name in features:
-        feat = FEATURES[name]
-        w = sliding_window_view(feat.series(frame), length)  # (N, L), a view
-        if normalize and feat.scaling == "last_close":
-            w = w - last_log_close
-        elif normalize and feat.scaling == "last_value":
-            w = w - w[:, -1:]
-        elif normalize and feat.scaling == "zscore_nonzero":
-            w = _zscore_nonzero(w)
-        channels.append(w)
-    X = np.stack(channels, axis=1).astype(np.float32)
-    end_dates = pd.DatetimeIndex(frame.index[length - 1 :], name="date")
-    return X, end_dates
+    R, last_log_close, end_dates = raw_windows(frame, length, features)
+    X = normalize_windows(R, last_log_close, features) if normalize else R
+    return X.astype(np.float32), end_dates

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from niftycnn.config import Experiment, read_experiment
+from niftycnn.config import Experiment, SyntheticConfig, read_experiment
 from niftycnn.data import Provenance, Universe, equal_weight_index, load_ohlcv, load_universe
 from niftycnn.errors import ConfigError, LabelError, NiftyCNNError, SpecError, SplitError
 from niftycnn.models import (
@@ -39,7 +39,12 @@ from niftycnn.models import (
 from niftycnn.models.spec import layer_type
 from niftycnn.models.validate import iter_steps
 from niftycnn.walkforward import Fold, Splitter, splitter_for
-from niftycnn.walkforward.baselines import check_baselines, cnn_baselines, default_baselines
+from niftycnn.walkforward.baselines import (
+    check_baselines,
+    check_oracle,
+    cnn_baselines,
+    default_baselines,
+)
 from niftycnn.walkforward.train import sequential_reason, torch_device
 from niftycnn.windows import WindowDataset, attach_market, build_dataset, build_panel
 
@@ -51,13 +56,33 @@ def architecture(experiment: Experiment) -> Architecture:
     return architecture_for(experiment.model, experiment.n_classes)
 
 
+def planted(experiment: Experiment) -> SyntheticConfig | None:
+    """The synthetic market's table when the experiment's data is one synthetic series
+    with a planted pattern (a synthetic universe plants its own, cross-sectional one)."""
+    data = experiment.data
+    single = data.source == "synthetic" and not data.is_universe
+    return data.synthetic if single and data.synthetic.planted else None
+
+
 def baselines(experiment: Experiment) -> tuple[str, ...]:
-    """The baselines to run: as configured, or every one that fits head and features."""
+    """The baselines to run: as configured, or every one that fits head and features; on
+    a planted synthetic market with a classification head whose windows can see the
+    pattern (its channel among the features, its lookback within the window), the oracle
+    is always among them (the ground truth each model is measured against, not a
+    competitor)."""
+    windows = experiment.windows
     if experiment.baselines.models is not None:
-        return tuple(experiment.baselines.models)
-    return default_baselines(
-        experiment.model.head, experiment.windows.features, experiment.data.is_universe
-    )
+        names = tuple(experiment.baselines.models)
+    else:
+        names = default_baselines(
+            experiment.model.head, windows.features, experiment.data.is_universe
+        )
+    truth = planted(experiment)
+    visible = truth is not None and truth.channel in windows.features
+    if visible and truth is not None and truth.lookback <= windows.length:
+        if experiment.model.head == "classification" and "oracle" not in names:
+            names = (*names, "oracle")
+    return names
 
 
 def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Experiment:
@@ -74,6 +99,11 @@ def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Ex
         except SpecError as exc:
             message = str(exc).removeprefix("[model]: ").removeprefix("[model] ")
             raise ConfigError(f"{origin}: {where} {message}") from None
+    if "oracle" in baselines(experiment):  # after the networks: theirs is the likelier slip
+        try:
+            check_oracle(planted(experiment), features, length)
+        except ConfigError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
     return experiment
 
 

@@ -6,7 +6,8 @@ directory is created and the stages run in order, the report rendered from the f
 directory's files alone (``niftycnn.report``)::
 
     plan -> config -> data (+ check) -> labels -> walk-forward (CNN + baselines)
-         -> backtest, metrics, significance -> filter analysis -> report
+         -> backtest, metrics, significance (verdict.json) -> filter analysis (first
+         layer and effective kernels, with their nulls; added to verdict.json) -> report
 
 A run that fails (or is interrupted) before its first fold is written leaves no
 directory behind; after that, ``resume_run`` finishes it, holding it to the config and
@@ -114,11 +115,13 @@ def analyze_run_filters(run_dir: str | Path, *, progress: bool = False) -> str:
     re-render its report; returns the verdict."""
     from niftycnn.report import render_report
     from niftycnn.workflow import stages
+    from niftycnn.workflow.verdict import verdict_stage
 
     layout, plan = _reopen(run_dir)
     if not layout.folds():
         raise RunDirError(f"{layout.root} has no folds/ (was the walk-forward run?); run it first")
-    stages.filters_stage(layout, plan.experiment, plan.dataset, progress)
+    stages.filters_stage(layout, plan, progress)
+    verdict_stage(layout, plan.experiment)
     render_report(layout.root)
     if not layout.filter_verdict.is_file():
         raise RunDirError(
@@ -144,6 +147,7 @@ def _execute(plan: Plan, layout: RunLayout, command: str, progress: bool) -> Run
     from niftycnn.report import render_report
     from niftycnn.workflow import stages
     from niftycnn.workflow.sweep import run_sweep
+    from niftycnn.workflow.verdict import verdict_stage
 
     stages.record_stage(layout, plan, command)
     timings: dict[str, float] = {}
@@ -157,7 +161,8 @@ def _execute(plan: Plan, layout: RunLayout, command: str, progress: bool) -> Run
     with stages.timed(timings, "backtest"):
         stages.backtest_stage(layout, plan, predictions, progress)
     with stages.timed(timings, "filters"):
-        stages.filters_stage(layout, plan.experiment, plan.dataset, progress)
+        stages.filters_stage(layout, plan, progress)
+    verdict_stage(layout, plan.experiment)
     write_json(layout.timings, timings)
     stages.status(progress, "report: rendering ...")
     render_report(layout.root)

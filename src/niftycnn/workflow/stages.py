@@ -18,23 +18,34 @@ from niftycnn.backtest import (
     evaluate,
     multiple_comparisons,
 )
-from niftycnn.config import Experiment, to_toml
+from niftycnn.config import to_toml
 from niftycnn.data import format_report
 from niftycnn.data.load import bar_check
+from niftycnn.data.stats import market_stats
 from niftycnn.data.validate import report_for
 from niftycnn.files import write_bytes, write_json, write_text
 from niftycnn.filters import FilterAnalysis, analyze_filters, stack_folds, verdict
 from niftycnn.filters import figures as filter_figures
+from niftycnn.filters.verdict import verdict_entry
 from niftycnn.models import summary_table
 from niftycnn.report.figures import to_png
-from niftycnn.rundir import RunLayout, environment, read_json, read_npy, write_csv, write_parquet
+from niftycnn.rundir import (
+    RunLayout,
+    environment,
+    read_npy,
+    write_csv,
+    write_parquet,
+)
 from niftycnn.schema import LabelVocabulary
 from niftycnn.walkforward import run_walkforward, splits_table
+from niftycnn.walkforward.run import first_layer_of
 from niftycnn.walkforward.train import torch_device
-from niftycnn.windows import WindowDataset, labeler_for
-from niftycnn.workflow.plan import FILTER_MIN_TAPS, Plan
+from niftycnn.windows import labeler_for
+from niftycnn.workflow import kernels
+from niftycnn.workflow.plan import FILTER_MIN_TAPS, Plan, planted
 from niftycnn.workflow.records import overfitting, records
 from niftycnn.workflow.universe_stages import universe_backtest_stage, universe_data_stage
+from niftycnn.workflow.verdict import analysed_channels
 
 
 def record_stage(layout: RunLayout, plan: Plan, command: str) -> None:
@@ -53,8 +64,10 @@ def record_stage(layout: RunLayout, plan: Plan, command: str) -> None:
 
 
 def data_stage(layout: RunLayout, plan: Plan) -> None:
-    """Writes ``data.json``: the data's provenance (fingerprint) and its check, with the
-    implausible bars by date (a universe: every symbol's, ``universe_data_stage``)."""
+    """Writes ``data.json``: the data's provenance (fingerprint), its check, with the
+    implausible bars by date, and its stylised facts (``market``: volatility, tails,
+    clustering, drift, the best and worst year; ``niftycnn.data.stats``). A universe:
+    every symbol's check (``universe_data_stage``)."""
     if plan.universe is not None:
         universe_data_stage(layout, plan)
         return
@@ -62,7 +75,8 @@ def data_stage(layout: RunLayout, plan: Plan) -> None:
     assert frame is not None
     bars, limits = bar_check(frame, plan.provenance.symbol, cfg.checks, plan.provenance.fetched_at)
     check = format_report(report_for(frame, implausible=bars, limits=limits.describe()))
-    write_json(layout.data, {"provenance": asdict(plan.provenance), "check": check})
+    record = {"provenance": asdict(plan.provenance), "check": check}
+    write_json(layout.data, record | {"market": market_stats(frame)})
 
 
 def windows_stage(layout: RunLayout, plan: Plan) -> None:
@@ -98,6 +112,7 @@ def walkforward_stage(layout: RunLayout, plan: Plan, progress: bool) -> pd.DataF
         baselines=plan.baselines,
         out=layout,
         progress=progress,
+        synthetic=planted(experiment),
     )
     write_parquet(layout.predictions, predictions)
     return predictions
@@ -155,21 +170,44 @@ def backtest_stage(
     write_json(layout.verdict, verdict)
 
 
-def filters_stage(
-    layout: RunLayout, experiment: Experiment, dataset: WindowDataset, progress: bool = False
-) -> None:
-    """Compares the CNN's first-layer filters (every fold x seed) with the reference
-    kernels. Reads ``folds/*/first_layer.npy`` and ``splits.csv``; writes ``filters/``.
+def filters_stage(layout: RunLayout, plan: Plan, progress: bool = False) -> None:
+    """Compares the CNN with the reference kernels at two levels: its first-layer filters
+    (every fold x seed) and its whole-network effective kernels
+    (``niftycnn.workflow.kernels``). Reads ``folds/*/first_layer.npy``, ``state.pt`` and
+    ``splits.csv``; writes ``filters/`` (``niftycnn.workflow.verdict`` then adds the
+    verdicts to ``verdict.json``).
 
-    The null is the layer's own untrained initialisation (``[filters] null_draws``); the
-    verdict also needs a minimum effect (see ``niftycnn.filters.verdict``), because
-    training alone moves filters away from their initialisation. Functional statistics
-    use the out-of-sample windows (the union of the test blocks).
+    Nulls: the layer's own untrained initialisation (``[filters] null_draws``) and, with
+    ``[filters] null_shuffles``, the same network trained on shuffled labels (what
+    training alone does; the verdicts prefer it). The first-layer verdict also needs a
+    minimum effect (see ``niftycnn.filters.verdict``). Functional statistics use the
+    out-of-sample windows (the union of the test blocks).
     """
     folds = [f for f in layout.folds() if f.first_layer().is_file()]
     if not folds:
         return
-    weights, index = stack_folds({f.index: read_npy(f.first_layer()) for f in folds})
+    experiment, started = plan.experiment, time.perf_counter()
+    weights = stack_folds({f.index: read_npy(f.first_layer()) for f in folds})  # refuse first
+    done = {f.index for f in folds}
+    todo = [f for f in plan.folds if f.index in done]
+    if experiment.filters.null_shuffles:
+        status(progress, "filter analysis: training the label-shuffled null ...")
+    shuffled = kernels.shuffled_states(layout, experiment, plan.dataset, todo)
+    _first_layer_stage(layout, plan, weights, shuffled, progress)
+    status(progress, "filter analysis: effective kernels ...")
+    kernels.kernel_stage(layout, plan, shuffled)
+    status(progress, f"filter analysis: done in {time.perf_counter() - started:.0f} s")
+
+
+def _first_layer_stage(
+    layout: RunLayout,
+    plan: Plan,
+    stacked: tuple[np.ndarray, pd.DataFrame],
+    shuffled: kernels.NullStates,
+    progress: bool,
+) -> None:
+    experiment, dataset = plan.experiment, plan.dataset
+    weights, index = stacked
     if weights.shape[-1] < FILTER_MIN_TAPS:
         return  # k < 3 has no curvature reference; the cosine tables would be all we have
     n_models, n_filters = weights.shape[:2]
@@ -178,9 +216,11 @@ def filters_stage(
         f"filter analysis: {n_models * n_filters:,} first-layer filters ({n_models} networks) "
         f"against {experiment.filters.null_draws:,} untrained ones ...",
     )
-    started = time.perf_counter()
     splits = pd.read_csv(layout.splits, parse_dates=["test_start"])
     test = np.asarray(dataset.end_dates >= splits["test_start"].min())
+    trained_null = None
+    if shuffled:
+        trained_null = np.stack([first_layer_of(s) for d in shuffled.values() for s in d.values()])
     analysis = analyze_filters(
         weights,
         index,
@@ -188,6 +228,10 @@ def filters_stage(
         windows=dataset.X[test],
         null_draws=experiment.filters.null_draws,
         seed=experiment.seed,
+        trained_null=trained_null,
+        alpha=experiment.filters.alpha,
+        n_resamples=1000 if trained_null is not None else 10_000,  # floor 1e-3: enough
+        max_windows=300,  # functional statistics are descriptive; 1,000 tripled the stage
     )
     for name in ("summary", "by_fold", "matches"):
         write_csv(layout.filter_table(name), getattr(analysis, name), index=False)
@@ -203,15 +247,22 @@ def filters_stage(
     columns = ["channel", "reference", "n", "mean_learned", "mean_null", "p_mean", "n_bh"]
     write_csv(layout.filter_channels, summary[columns].round(4), index=False)
     sentences = " ".join(verdict(analysis, c) for c in channels)
-    filter_verdict = f"First-layer filters (against untrained filters): {sentences}"
+    null = "label-shuffled networks" if trained_null is not None else "untrained filters"
+    entries = [
+        verdict_entry(analysis, c)
+        for c in dict.fromkeys([*analysed_channels(experiment), *channels])
+        if c in analysis.views
+    ]
     write_json(
         layout.filter_verdict,
-        {"verdict": filter_verdict, "models": len(index), "notes": list(analysis.notes)},
+        {
+            "verdict": f"First-layer filters (against {null}): {sentences}",
+            "models": len(index),
+            "entries": entries,
+            "notes": list(analysis.notes),
+        },
     )
-    if layout.verdict.is_file():
-        write_json(layout.verdict, {**read_json(layout.verdict), "filters": filter_verdict})
     _filter_figures(layout, analysis, channels)
-    status(progress, f"filter analysis: done in {time.perf_counter() - started:.0f} s")
 
 
 def status(progress: bool, line: str) -> None:

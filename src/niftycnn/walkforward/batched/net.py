@@ -177,9 +177,11 @@ def _activation(name: str) -> list[_Op]:
 
 
 def _conv_pad(spec: Conv) -> tuple[int, int]:
+    total = spec.dilation * (spec.kernel - 1)
     if spec.padding == "same":  # torch's split of the total: the extra column on the right
-        total = spec.dilation * (spec.kernel - 1)
         return (total // 2, total - total // 2)
+    if spec.padding == "causal":  # all of it on the left (models.build.CausalConv1d)
+        return (total, 0)
     p = 0 if spec.padding == "valid" else spec.padding
     return (p, p)
 
@@ -233,6 +235,8 @@ def _frozen_layer(step: Step, x: Tensor) -> Tensor:
     spec = step.spec
     if isinstance(spec, GramConv):
         w = gram_weight(spec, x.shape[1]).to(x.device)
+        if spec.padding == "causal":  # left only, as models.build.CausalConv1d
+            return F.conv1d(F.pad(x, (spec.kernel - 1, 0)), w, None, 1, 0, 1, x.shape[1])
         return F.conv1d(x, w, None, 1, spec.padding, 1, x.shape[1])
     assert isinstance(spec, Pool)
     pooling = F.max_pool1d if spec.kind == "max" else F.avg_pool1d
