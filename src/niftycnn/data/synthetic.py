@@ -134,7 +134,7 @@ def simulate(cfg: SyntheticConfig, seed: int = 0) -> pd.DataFrame:
 
 def simulate_market(cfg: SyntheticConfig, seed: int = 0) -> SyntheticMarket:
     """Simulate the market of ``cfg`` and solve the planted scale (module docstring)."""
-    dates = _sessions(cfg.start, cfg.n_days)
+    dates = synthetic_sessions(cfg.start, cfg.n_days)
     draws = _Draws.sample(cfg, seed)
     kernel = pattern_kernel(cfg.pattern, cfg.lookback)
     scale, sharpe = 0.0, 0.0
@@ -147,7 +147,8 @@ def simulate_market(cfg: SyntheticConfig, seed: int = 0) -> SyntheticMarket:
     return SyntheticMarket(frame, cfg, seed, scale, sharpe, path.planted)
 
 
-def _sessions(start: str, n_days: int) -> pd.DatetimeIndex:
+def synthetic_sessions(start: str, n_days: int) -> pd.DatetimeIndex:
+    """The first ``n_days`` NSE sessions from ``start`` (a synthetic market's dates)."""
     _, last = calendar_bounds()
     sessions = nse_sessions(start, last)
     if len(sessions) < n_days:

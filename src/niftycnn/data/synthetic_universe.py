@@ -31,10 +31,8 @@ import numpy as np
 import pandas as pd
 
 from niftycnn.config import SyntheticConfig, SyntheticUniverseConfig
-from niftycnn.data.calendar import calendar_bounds, nse_sessions
 from niftycnn.data.frame import canonical_frame
-from niftycnn.data.synthetic import pattern_kernel
-from niftycnn.errors import CalendarError
+from niftycnn.data.synthetic import pattern_kernel, synthetic_sessions
 
 ORACLE_QUANTILE = 0.1  # the oracle trades the top and bottom deciles
 _SCALE_STEPS = 4
@@ -56,7 +54,7 @@ class SyntheticUniverse:
 def synthetic_universe(cfg: SyntheticConfig, seed: int = 0) -> SyntheticUniverse:
     """The universe of ``cfg`` (``n_symbols`` stocks), deterministic per seed."""
     n, u = int(cfg.n_symbols or 2), cfg.universe
-    dates = _sessions(cfg.start, cfg.n_days)
+    dates = synthetic_sessions(cfg.start, cfg.n_days)
     rng = np.random.default_rng([seed, 17])
     t_len = len(dates)
     noise = _Noise(
@@ -113,17 +111,6 @@ class _Path:
 
 def _student(rng: np.random.Generator, df: float, shape: tuple[int, ...]) -> np.ndarray:
     return rng.standard_t(df, size=shape) * np.sqrt((df - 2) / df)
-
-
-def _sessions(start: str, n_days: int) -> pd.DatetimeIndex:
-    _, last = calendar_bounds()
-    sessions = nse_sessions(start, last)
-    if len(sessions) < n_days:
-        raise CalendarError(
-            f"only {len(sessions)} NSE sessions are known from {start} to {last.date()}, "
-            f"fewer than n_days={n_days}; choose an earlier start or fewer days"
-        )
-    return sessions[:n_days]
 
 
 def _trading_mask(
