@@ -1,10 +1,15 @@
-"""Small helpers the backtest stages share: tables as JSON records, PBO across models."""
+"""Small helpers the backtest stages share (one series and a universe): tables as JSON
+records, PBO across models, the metrics tables and the verdict fields both write."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from niftycnn.backtest import BENCHMARK, overfitting_table
+from niftycnn.rundir import RunLayout, write_csv
+
+Tables = dict[str, tuple[pd.DataFrame, bool]]
+"""``metrics/<name>.csv`` -> (table, whether its index is written)."""
 
 
 def records(table: pd.DataFrame) -> list[dict[str, object]]:
@@ -20,3 +25,14 @@ def overfitting(returns: pd.DataFrame) -> pd.DataFrame:
     if models.shape[1] < 2 or len(models) < 16:
         return pd.DataFrame()
     return overfitting_table(models, "cnn", "models")
+
+
+def write_metrics(layout: RunLayout, tables: Tables, scheme: str) -> dict[str, object]:
+    """Writes every table to ``metrics/``; returns the verdict fields they give (the
+    comparisons, multiple, accuracy, overfitting records and the validation scheme)."""
+    for name, (table, index) in tables.items():
+        write_csv(layout.metric(name), table, index=index)
+    verdict: dict[str, object] = {
+        name: records(tables[name][0]) for name in ("multiple", "accuracy", "overfitting")
+    }
+    return verdict | {"comparisons": records(tables["comparison"][0]), "scheme": scheme}

@@ -43,7 +43,7 @@ from niftycnn.walkforward.train import torch_device
 from niftycnn.windows import labeler_for
 from niftycnn.workflow import kernels
 from niftycnn.workflow.plan import FILTER_MIN_TAPS, Plan, planted
-from niftycnn.workflow.records import overfitting, records
+from niftycnn.workflow.records import Tables, overfitting, records, write_metrics
 from niftycnn.workflow.universe_stages import universe_backtest_stage, universe_data_stage
 from niftycnn.workflow.verdict import analysed_channels
 
@@ -141,7 +141,7 @@ def backtest_stage(
         progress=progress,
     )
     comparison = comparison_table(result.diebold_mariano)
-    tables = {
+    tables: Tables = {
         "summary": (result.metrics, True),
         "per_fold": (result.per_fold, False),
         "per_year": (result.per_year, False),
@@ -154,18 +154,13 @@ def backtest_stage(
         "accuracy": (accuracy_table(predictions, config, seed=seed), False),
         "overfitting": (overfitting(result.returns), False),
     }
-    for name, (table, index) in tables.items():
-        write_csv(layout.metric(name), table, index=index)
+    verdict = write_metrics(layout, tables, experiment.walkforward.scheme)
     cnn = result.confusion[result.confusion["model"] == "cnn"] if len(result.confusion) else None
     if cnn is not None and len(cnn):
         matrix = cnn.pivot(index="true", columns="pred", values="count")
         names = list(LabelVocabulary(experiment.n_classes).names)
         matrix.index, matrix.columns = names, names
         write_csv(layout.metric("confusion"), matrix)
-    verdict: dict[str, object] = {
-        name: records(tables[name][0]) for name in ("multiple", "accuracy", "overfitting")
-    }
-    verdict |= {"comparisons": records(comparison), "scheme": experiment.walkforward.scheme}
     verdict["paths"] = records(result.paths) if result.paths["path"].nunique() > 1 else []
     write_json(layout.verdict, verdict)
 

@@ -13,9 +13,9 @@ from niftycnn.backtest import accuracy_table, comparison_table, multiple_compari
 from niftycnn.backtest.universe import XS_COLUMNS, UniverseResult, evaluate_universe
 from niftycnn.data.universe_check import check_universe
 from niftycnn.files import write_json
-from niftycnn.rundir import RunLayout, write_csv
+from niftycnn.rundir import RunLayout
 from niftycnn.workflow.plan import Plan
-from niftycnn.workflow.records import overfitting, records
+from niftycnn.workflow.records import Tables, overfitting, records, write_metrics
 
 
 def universe_data_stage(layout: RunLayout, plan: Plan) -> None:
@@ -50,7 +50,7 @@ def universe_backtest_stage(layout: RunLayout, plan: Plan, predictions: pd.DataF
     config, seed = experiment.backtest, experiment.seed
     result = evaluate_universe(predictions, plan.closes(), config, seed=seed)
     comparison = comparison_table(result.diebold_mariano)
-    tables = {
+    tables: Tables = {
         "summary": (result.summary, True),
         "cross_section": (result.cross_section, False),
         "quantiles": (result.quantiles, False),
@@ -65,12 +65,7 @@ def universe_backtest_stage(layout: RunLayout, plan: Plan, predictions: pd.DataF
         "accuracy": (accuracy_table(predictions, config, seed=seed), False),
         "overfitting": (overfitting(result.long_short), False),
     }
-    for name, (table, index) in tables.items():
-        write_csv(layout.metric(name), table, index=index)
-    verdict: dict[str, object] = {
-        name: records(tables[name][0]) for name in ("multiple", "accuracy", "overfitting")
-    }
-    verdict |= {"comparisons": records(comparison), "scheme": experiment.walkforward.scheme}
+    verdict = write_metrics(layout, tables, experiment.walkforward.scheme)
     verdict["paths"] = []
     verdict["cross_section"] = cross_section_verdict(result, plan)
     write_json(layout.verdict, verdict)
