@@ -61,6 +61,7 @@ def list_runs(root: str | Path = "reports") -> str:
     table = runs_table(root)
     if table.empty:
         return f"no run directories under {root}"
+    table["run"] = table["run"].str.ljust(int(table["run"].str.len().max()))
     return table.to_string(index=False, na_rep="-", float_format=lambda x: f"{x:.4g}")
 
 

@@ -7,14 +7,20 @@ the resolved config as params (``table.key``), the summary metrics of every mode
 comparison; the filter sentence and the effective-kernel pattern as tags), PBO and the
 deflated Sharpe (``overfitting.*``), and the report and key tables as artefacts. Each
 sweep point or search trial is a nested run with its knobs as params and its errors as
-metrics. The default store is a local file store, ``./mlruns``.
+metrics. The default store is a local file store, ``./mlruns`` (MLflow 3 keeps its file
+store in maintenance mode and refuses it unless ``MLFLOW_ALLOW_FILE_STORE`` is true: a
+``file:`` URI opts in for the client made here; a database URI such as
+``sqlite:///mlflow.db`` needs no opt-in).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +43,7 @@ def log_run(run_dir: str | Path, tracking_uri: str | None = None) -> str:
     mlflow = require("mlflow", "--track mlflow")
     entities = require("mlflow.entities", "--track mlflow")
     layout = require_run_dir(run_dir)
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri or default_uri())
+    client = tracking_client(mlflow, tracking_uri or default_uri())
     config = dict(read_json(layout.run_record))["config"] if layout.run_record.is_file() else {}
     name = str(config.get("name", layout.root.parent.name))
     found = client.get_experiment_by_name(name)
@@ -60,6 +66,29 @@ def log_run(run_dir: str | Path, tracking_uri: str | None = None) -> str:
             _nested(client, entities, experiment_id, run_id, pd.read_csv(table), folder)
     client.set_terminated(run_id)
     return run_id
+
+
+def tracking_client(mlflow: Any, uri: str) -> Any:
+    """An ``MlflowClient`` for ``uri`` (a file store opted in, see the module docstring)."""
+    with _file_store_allowed(uri):
+        return mlflow.MlflowClient(tracking_uri=uri)
+
+
+@contextmanager
+def _file_store_allowed(uri: str) -> Iterator[None]:
+    key = "MLFLOW_ALLOW_FILE_STORE"
+    before = os.environ.get(key)
+    if "://" in uri and not uri.startswith("file:"):
+        yield
+        return
+    os.environ[key] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
 
 
 def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -114,7 +143,7 @@ def _nested(
 ) -> None:
     """One child run per sweep point or search trial."""
     errors = {"params", "train_loss", "val_loss", "test_loss", "test_accuracy", "gap"}
-    for _, row in rows.iterrows():
+    for row in rows.to_dict("records"):  # per-column types (iterrows makes ints floats)
         name = str(row["point"])
         child = client.create_run(experiment_id, run_name=name, tags={PARENT_TAG: parent})
         child_id = str(child.info.run_id)
