@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ import pytest
 
 from niftycnn.backtest.significance import deflated_sharpe_ratio
 from niftycnn.cli import main
+from niftycnn.config import SearchConfig
 from tests.workflow.corpus import tiny
 
 SEARCH = {
@@ -71,6 +74,13 @@ def test_no_trial_sees_the_held_out_period_and_every_trial_counts_in_the_dsr(tmp
     assert expected != pytest.approx(deflated_sharpe_ratio(holdout, 1, sharpes))
     significance = pd.read_csv(root / "metrics" / "significance.csv", index_col=0)
     assert np.isfinite(significance.loc["cnn", "dsr"])
+
+
+def test_the_readmes_search_table_is_a_valid_search_config():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", readme, re.DOTALL) if "[search]" in b)
+    search = SearchConfig.model_validate(tomllib.loads(block)["search"])
+    assert search.trials == 40 and search.holdout_start == "2022-01-01"
 
 
 def test_a_search_without_optuna_names_the_extra_and_leaves_nothing(tmp_path, monkeypatch):

@@ -17,6 +17,7 @@ only while the file does not exist (it is created then), so the retry finishes i
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,11 +61,12 @@ def map_tasks(
         return {name: task(plan, item, layout, progress) for name, item in items.items()}
     done, failed = _ray_map(engine, task, plan, items, layout, progress, what)
     if failed:
+        command = "search" if what == "trials" else "sweep"
         shown = "; ".join(f"{name}: {why}" for name, why in sorted(failed.items())[:3])
         raise EngineError(
             f"{len(failed)} of {len(items)} {what} failed after {RETRIES} retry ({shown}); "
             f"the {len(done)} finished ones are kept in {layout.root}: fix the cause and "
-            f"resume with `niftycnn sweep --resume {layout.root} --engine ray`"
+            f"resume with `niftycnn {command} --resume {layout.root} --engine ray`"
         )
     return done
 
@@ -117,7 +119,12 @@ def _connect(ray: Any, engine: Engine) -> bool:
         if engine.address is not None:
             ray.init(address=engine.address, log_to_driver=False)
         else:
-            ray.init(num_cpus=engine.num_cpus, include_dashboard=False, log_to_driver=False)
+            ray.init(
+                num_cpus=engine.num_cpus,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.ERROR,  # not Ray's start-up banners
+            )
     except Exception as exc:  # ConnectionError, RuntimeError, ...
         where = engine.address or "a local instance"
         raise EngineError(
