@@ -93,3 +93,23 @@ def test_a_point_that_keeps_failing_is_reported_and_resume_runs_only_it(
     assert f"points: {KILLED} done (1/1)" in out  # the finished points were not sent again
     assert all(p.stat().st_mtime_ns == t for p, t in kept.items())
     assert (root / "sweep.csv").read_bytes() == (in_process / "sweep.csv").read_bytes()
+
+
+def test_a_search_on_ray_asks_and_scores_the_same_trials_as_in_process(
+    local_ray, tmp_path: Path
+) -> None:
+    # dropout > 0: the batched engine's dropout masks are seeded, not the process's RNG
+    body = tiny(search={"trials": 3, "parallel": 2, "filters": [2, 4], "kernel": [2, 3]})
+    experiment = tmp_path / "search.toml"
+    experiment.write_text(body)
+    roots = []
+    for engine in ("local", "ray"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            args = [str(experiment), "--out", str(tmp_path / engine), "--engine", engine]
+            assert main(["search", *args, "--quiet"]) == 0
+        roots.append(Path(out.getvalue().splitlines()[0].split(": ", 1)[1]))
+    local, on_ray = roots
+    assert pd.read_csv(local / "search.csv").dropout.gt(0).any()
+    for name in ("search.csv", "metrics/overfitting.csv", "metrics/summary.csv"):
+        assert (on_ray / name).read_bytes() == (local / name).read_bytes(), name
