@@ -59,8 +59,12 @@ def _add_describe(commands: argparse._SubParsersAction) -> None:
         "describe", help="print an architecture's per-layer summary (shapes, parameters, RF)"
     )
     describe.add_argument("target", help="a preset name (q10, lenet1d, ...) or an experiment file")
-    describe.add_argument("--channels", type=int, default=5, help="input channels (default 5)")
-    describe.add_argument("--length", type=int, default=20, help="window length (default 20)")
+    describe.add_argument(
+        "--channels", type=int, default=None, help="input channels (default 5; images 1)"
+    )
+    describe.add_argument(
+        "--length", type=int, default=None, help="window length (default 20; images their own)"
+    )
     describe.set_defaults(handler=_describe)
 
 

@@ -30,6 +30,8 @@ Int = Annotated[int, Strict()]
 Float = Annotated[float, Strict()]
 Bool = Annotated[bool, Strict()]
 Padding = Literal["same", "valid", "causal"] | Int
+Pair = Int | tuple[Int, Int]  # one size for both axes of an image, or (height, width)
+Padding2d = Literal["same", "valid"] | Pair
 Activation = Literal["relu", "gelu", "tanh", "elu", "leaky_relu", "none"]
 Head = Literal["classification", "regression", "segmentation"]
 
@@ -167,6 +169,55 @@ class Upsample:
     activation: Activation = "none"
 
 
+def pair(value: Any) -> tuple[int, int]:
+    """(height, width) of a 2D size: an integer stands for both axes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value, value)
+    return (value[0], value[1])
+
+
+def _pairs(spec: object, names: tuple[str, ...]) -> None:
+    """Lists (a TOML ``[5, 3]``, or Python) stored as tuples, so specs stay hashable."""
+    for name in names:
+        value = getattr(spec, name)
+        if isinstance(value, list):
+            object.__setattr__(spec, name, tuple(value))
+
+
+@dataclass(frozen=True)
+class Conv2d:
+    """Conv2d on images (channels, height, width), then optional batch norm
+    (``BatchNorm2d``) and the activation. Sizes are an integer (both axes) or
+    [height, width]; ``padding``: "same" (stride 1 only), "valid", or zeros per axis."""
+
+    __pydantic_config__ = _FORBID
+    filters: Int
+    kernel: Pair
+    stride: Pair = 1
+    padding: Padding2d = "same"
+    dilation: Pair = 1
+    activation: Activation = "relu"
+    batch_norm: Bool = False
+    bias: Bool = True
+
+    def __post_init__(self) -> None:
+        _pairs(self, ("kernel", "stride", "padding", "dilation"))
+
+
+@dataclass(frozen=True)
+class Pool2d:
+    """2D max or average pooling; ``stride`` defaults to ``size`` ([2, 1]: halve the
+    height, keep the width, as Jiang, Kelly & Xiu pool)."""
+
+    __pydantic_config__ = _FORBID
+    kind: Literal["max", "avg"] = "max"
+    size: Pair = 2
+    stride: Pair | None = None
+
+    def __post_init__(self) -> None:
+        _pairs(self, ("size", "stride"))
+
+
 def _as_tuples(value: Any) -> Any:
     """Nested lists of specs as tuples (specs are hashable, like the architecture)."""
     if isinstance(value, list | tuple):
@@ -226,6 +277,8 @@ LayerSpec = (
     | Upsample
     | Block
     | Parallel
+    | Conv2d
+    | Pool2d
 )
 
 # The ``type`` names of an experiment file's layer tables, one per spec class.
@@ -243,6 +296,8 @@ LAYER_TYPES: dict[str, type] = {
     "upsample": Upsample,
     "block": Block,
     "parallel": Parallel,
+    "conv2d": Conv2d,
+    "pool2d": Pool2d,
 }
 _TYPE_ALIASES = {
     "global_avg_pool": "gap",

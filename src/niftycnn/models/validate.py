@@ -18,7 +18,7 @@ from typing import Literal
 
 from niftycnn.errors import SpecError
 from niftycnn.kernels import gram_basis
-from niftycnn.models.formulas import conv_output_length
+from niftycnn.models.formulas import conv2d_output_shape, conv_output_length
 from niftycnn.models.spec import (
     ACTIVATIONS,
     HEADS,
@@ -28,6 +28,7 @@ from niftycnn.models.spec import (
     BatchNorm,
     Block,
     Conv,
+    Conv2d,
     Dense,
     Dropout,
     Flatten,
@@ -37,12 +38,18 @@ from niftycnn.models.spec import (
     LayerSpec,
     Parallel,
     Pool,
+    Pool2d,
     Residual,
     Upsample,
     layer_type,
+    pair,
 )
 
-Shape = tuple[int, ...]  # (channels, length) before GAP / Flatten, (features,) after
+# (channels, length) for series, (channels, height, width) for images, before GAP /
+# Flatten; (features,) after.
+Shape = tuple[int, ...]
+# An input's extent: a window length (series) or (height, width) (images).
+Size = int | tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,11 @@ def _activation(where: str, value: object) -> None:
 
 
 def _needs_length(where: str, shape: Shape) -> int:
+    if len(shape) == 3:
+        raise SpecError(
+            f"{where}: a 1D layer on an image ({shape[0]} x {shape[1]} x {shape[2]}); use "
+            "conv2d / pool2d layers for images, or gap / flatten before 1D layers"
+        )
     if len(shape) != 2:
         raise SpecError(
             f"{where}: input is already flat ({shape[0]} features) after a gap/flatten/dense "
@@ -136,6 +148,69 @@ def _check_conv(where: str, spec: Conv, shape: Shape) -> Shape:
         spec.filters,
         conv_output_length(length, spec.kernel, spec.stride, padding, spec.dilation),
     )
+
+
+def _needs_image(where: str, shape: Shape) -> tuple[int, int]:
+    if len(shape) != 3:
+        what = "a flat input" if len(shape) == 1 else "a series (channels x length)"
+        raise SpecError(
+            f"{where}: a 2D layer on {what}; conv2d / pool2d need images "
+            "([windows] inputs = 'image'), use conv / pool on series"
+        )
+    return shape[1], shape[2]
+
+
+def _pair_field(where: str, name: str, value: object, low: int = 1) -> tuple[int, int]:
+    """A 2D size as (height, width): positive integers (``low`` 0 for padding)."""
+    ok = isinstance(value, int) or (isinstance(value, tuple | list) and len(value) == 2)
+    values = pair(value) if ok else ()
+    if not ok or any(isinstance(v, bool) or not isinstance(v, int) or v < low for v in values):
+        kind = "positive integers" if low else "integers >= 0"
+        raise SpecError(
+            f"{where}: {name} {value!r} must be an integer or [height, width] of {kind}"
+        )
+    return values  # type: ignore[return-value]
+
+
+def _check_conv2d(where: str, spec: Conv2d, shape: Shape) -> Shape:
+    h, w = _needs_image(where, shape)
+    _positive(where, "filters", spec.filters)
+    kernel = _pair_field(where, "kernel", spec.kernel)
+    stride = _pair_field(where, "stride", spec.stride)
+    dilation = _pair_field(where, "dilation", spec.dilation)
+    _activation(where, spec.activation)
+    if spec.padding == "same":
+        if stride != (1, 1):
+            raise SpecError(
+                f"{where}: padding 'same' needs stride 1, got stride {spec.stride}; "
+                "give the padding per axis, e.g. padding = [12, 1]"
+            )
+        return (spec.filters, h, w)
+    padding = (0, 0) if spec.padding == "valid" else _pair_field(where, "padding", spec.padding, 0)
+    for axis, size, k, d, p in zip(
+        ("height", "width"), (h, w), kernel, dilation, padding, strict=True
+    ):
+        if d * (k - 1) + 1 > size + 2 * p:
+            raise SpecError(
+                f"{where}: kernel {spec.kernel} (span {d * (k - 1) + 1} with dilation "
+                f"{spec.dilation}) exceeds the padded input {axis} {size + 2 * p}; use a "
+                "smaller kernel, more padding, or fewer pooling layers"
+            )
+    return (spec.filters, *conv2d_output_shape(h, w, kernel, stride, padding, dilation))
+
+
+def _check_pool2d(where: str, spec: Pool2d, shape: Shape) -> Shape:
+    h, w = _needs_image(where, shape)
+    if spec.kind not in POOL_KINDS:
+        raise SpecError(f"{where}: kind {spec.kind!r} is unknown; valid: {', '.join(POOL_KINDS)}")
+    size = _pair_field(where, "size", spec.size)
+    stride = size if spec.stride is None else _pair_field(where, "stride", spec.stride)
+    if size[0] > h or size[1] > w:
+        raise SpecError(
+            f"{where}: size {spec.size} exceeds the input's {h} x {w}; use a smaller size "
+            "or fewer pooling layers"
+        )
+    return (shape[0], *conv2d_output_shape(h, w, size, stride, 0))
 
 
 def _check_gram(where: str, spec: GramConv, shape: Shape) -> Shape:
@@ -252,9 +327,14 @@ def _check_plain(where: str, spec: object, shape: Shape) -> Shape:
     if isinstance(spec, Upsample):
         return _check_upsample(where, spec, shape)
     if isinstance(spec, BatchNorm):
-        _needs_length(where, shape)
+        if len(shape) == 1:
+            _needs_length(where, shape)
         _activation(where, spec.activation)
         return shape
+    if isinstance(spec, Conv2d):
+        return _check_conv2d(where, spec, shape)
+    if isinstance(spec, Pool2d):
+        return _check_pool2d(where, spec, shape)
     if isinstance(spec, Conv):
         return _check_conv(where, spec, shape)
     if isinstance(spec, GramConv):
@@ -273,17 +353,21 @@ def _check_plain(where: str, spec: object, shape: Shape) -> Shape:
             raise SpecError(f"{where}: rate {rate!r} must be in [0, 1)")
         return shape
     if isinstance(spec, GlobalAvgPool):
-        _needs_length(where, shape)
+        if len(shape) == 1:
+            _needs_length(where, shape)
         return (shape[0],)
     if isinstance(spec, LastStep):
         _needs_length(where, shape)
         return (shape[0],)
     if isinstance(spec, Flatten):
+        if len(shape) == 3:
+            return (shape[0] * shape[1] * shape[2],)
         return (shape[0] * _needs_length(where, shape),)
     if isinstance(spec, Dense):
         if len(shape) != 1:
             raise SpecError(
-                f"{where}: units {spec.units!r} on an input of shape {shape[0]} x {shape[1]}; "
+                f"{where}: units {spec.units!r} on an input of shape "
+                f"{' x '.join(map(str, shape))}; "
                 "put a gap or flatten layer before the first dense layer"
             )
         _positive(where, "units", spec.units)
@@ -307,17 +391,38 @@ def _per_step_body(shape: Shape, length: int) -> None:
         )
 
 
+def input_shape(in_channels: int, length: Size) -> Shape:
+    """The per-sample input shape: (C, L) for a window length, (C, H, W) for an image's
+    (height, width)."""
+    if isinstance(length, tuple | list):
+        if len(length) != 2:
+            raise SpecError(f"input: an image size is (height, width), got {length!r}")
+        _positive("input", "height", length[0])
+        _positive("input", "width", length[1])
+        return (in_channels, int(length[0]), int(length[1]))
+    _positive("input", "length", length)
+    return (in_channels, length)
+
+
+def spatial_size(shape: Sequence[int]) -> Size:
+    """The extent of an input batch's samples (batch, C, ...): L, or (H, W) for images."""
+    return int(shape[2]) if len(shape) == 3 else (int(shape[2]), int(shape[3]))
+
+
 def validate_architecture(
-    arch: Architecture, in_channels: int = 5, length: int = 20
+    arch: Architecture, in_channels: int = 5, length: Size = 20
 ) -> tuple[Step, ...]:
-    """Check ``arch`` for inputs (batch, in_channels, length); return the walk of shapes.
+    """Check ``arch`` for inputs (batch, in_channels, length), or (batch, in_channels,
+    height, width) when ``length`` is an image's (height, width); return the walk of
+    shapes.
 
     The walk ends with the automatic global average pool (when the body keeps a length
-    axis) and the head, a ``Dense(n_outputs, "none")``; a segmentation head applies that
-    Dense at every step of a body that ends with the input's length, (length, K).
+    axis, or an image's two) and the head, a ``Dense(n_outputs, "none")``; a segmentation
+    head applies that Dense at every step of a body that ends with the input's length,
+    (length, K).
     """
     _positive("input", "in_channels", in_channels)
-    _positive("input", "length", length)
+    start = input_shape(in_channels, length)
     if arch.head not in HEADS:
         raise SpecError(f"architecture: head {arch.head!r} is unknown; valid: {', '.join(HEADS)}")
     if arch.head != "regression":
@@ -326,14 +431,16 @@ def validate_architecture(
             raise SpecError(f"architecture: n_classes {n!r} must be an integer >= 2")
     if not isinstance(arch.layers, (tuple, list)):
         raise SpecError(f"architecture: layers must be a tuple of layer specs, got {arch.layers!r}")
-    body, shape = _walk("", arch.layers, (in_channels, length))
+    body, shape = _walk("", arch.layers, start)
     steps = list(body)
     if arch.head == "segmentation":
+        if not isinstance(length, int):
+            raise SpecError("architecture: a segmentation head labels days of a series, not images")
         _per_step_body(shape, length)
         head = Dense(arch.n_outputs, "none")
         steps.append(Step(len(steps), head, shape, (length, arch.n_outputs), "head"))
         return tuple(steps)
-    if len(shape) == 2:
+    if len(shape) in (2, 3):
         steps.append(Step(len(steps), GlobalAvgPool(), shape, (shape[0],), "auto"))
         shape = (shape[0],)
     head = Dense(arch.n_outputs, "none")

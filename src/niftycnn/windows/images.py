@@ -180,8 +180,8 @@ def render_images(
     take = ends[:, None] + np.arange(-style.days + 1, 1)[None, :]  # (N, L) row positions
     ma = moving_average(cols["close"], style.days)[take] if style.ma else None
     vol = frame["volume"].to_numpy(np.float64)[take] if style.volume else None
-    bars = [cols[k][take] for k in ("open", "high", "low", "close")]
-    img = draw_bars(*bars, style=style, ma=ma, v=vol)
+    o, h, low, c = (cols[k][take] for k in ("open", "high", "low", "close"))
+    img = draw_bars(o, h, low, c, style, ma=ma, v=vol)
     return np.packbits(img, axis=-1)
 
 
