@@ -24,9 +24,24 @@ FEATURES: tuple[str, ...] = get_args(Feature)
 
 
 class WindowsConfig(Table):
+    """The network's inputs: ``length``-day windows of ``features`` (``inputs =
+    "windows"``, channels x length), or chart images of ``length`` days (``inputs =
+    "image"``: OHLC bars, the moving average with ``image_ma``, volume bars with
+    ``image_volume``, ``image_height`` rows (default: the paper's for the length);
+    ``niftycnn.windows.images``)."""
+
     length: int = Field(20, ge=3, le=250)
     features: Annotated[tuple[Feature, ...], Array] = ("open", "high", "low", "close", "volume")
     sampling: Literal["daily", "expiry"] = "daily"
+    inputs: Literal["windows", "image"] = "windows"
+    image_ma: bool = True
+    image_volume: bool = True
+    image_height: int | None = Field(None, ge=8, le=512)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The names of the network's input channels: the features, or one "image"."""
+        return ("image",) if self.inputs == "image" else self.features
 
     @model_validator(mode="after")
     def _non_empty_unique(self) -> WindowsConfig:

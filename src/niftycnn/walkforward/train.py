@@ -37,6 +37,7 @@ from torch import nn
 from niftycnn.config import TrainConfig
 from niftycnn.errors import TrainingError
 from niftycnn.models import Architecture, build_model
+from niftycnn.models.validate import Size, spatial_size
 
 
 def torch_device(requested: str) -> torch.device:
@@ -87,7 +88,7 @@ def member_seed(seed: int, fold: int, seed_index: int, stream: int) -> int:
 
 
 def init_member(
-    arch: Architecture, in_channels: int, length: int, seed: int, fold: int, seed_index: int
+    arch: Architecture, in_channels: int, length: Size, seed: int, fold: int, seed_index: int
 ) -> nn.Module:
     """The member's initial network (global torch RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
@@ -160,7 +161,8 @@ def train_member(
     ``seed`` is the experiment's seed."""
     regression = arch.head == "regression"
     device = X.device
-    model = init_member(arch, X.shape[1], X.shape[2], seed, task.fold, seed_index).to(device)
+    size = spatial_size(X.shape)
+    model = init_member(arch, X.shape[1], size, seed, task.fold, seed_index).to(device)
     opt = torch.optim.AdamW(
         model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=False
     )
@@ -218,16 +220,19 @@ _PREDICT_ROWS = 64
 
 
 @functools.lru_cache(maxsize=16)
-def _template(arch: Architecture, in_channels: int, length: int) -> nn.Module:
+def _template(arch: Architecture, in_channels: int, length: Size) -> nn.Module:
     return build_model(arch, in_channels, length).eval()
 
 
-def sequential_reason(arch: Architecture, in_channels: int, length: int) -> str | None:
+def sequential_reason(arch: Architecture, in_channels: int, length: Size) -> str | None:
     """Why ``arch`` must be trained one network at a time, or None when the batched
     engine can stack it. Batch norm keeps running statistics in buffers that every
     training step updates in place: a stacked (functional) forward has nowhere to keep
     them per member, so such networks go to the sequential engine (same recipe, same
-    results, slower)."""
+    results, slower). The batched engine stacks 1D networks only: image networks
+    (``length`` an image's (height, width)) train sequentially."""
+    if not isinstance(length, int):
+        return "it takes chart images, and the batched engine stacks 1D networks only"
     if any(True for _ in _template(arch, in_channels, length).buffers()):
         return "it has batch norm, whose running statistics are updated in place"
     return None
@@ -236,7 +241,10 @@ def sequential_reason(arch: Architecture, in_channels: int, length: int) -> str 
 def engine_for(arch: Architecture, X: torch.Tensor, cfg: TrainConfig) -> str:
     """The engine that trains ``arch``: ``[train] engine``, except that networks the
     batched engine cannot stack (:func:`sequential_reason`) train sequentially."""
-    if cfg.engine == "batched" and sequential_reason(arch, X.shape[1], X.shape[2]) is None:
+    if (
+        cfg.engine == "batched"
+        and sequential_reason(arch, X.shape[1], spatial_size(X.shape)) is None
+    ):
         return "batched"
     return "sequential"
 
@@ -254,7 +262,7 @@ def predict_members(
     pad = (-n) % _PREDICT_ROWS
     if pad:
         X = torch.cat([X, X.new_zeros((pad, *X.shape[1:]))])
-    model = _template(arch, X.shape[1], X.shape[2]).to(X.device)
+    model = _template(arch, X.shape[1], spatial_size(X.shape)).to(X.device)
     outs = []
     with torch.no_grad():
         for state in states:

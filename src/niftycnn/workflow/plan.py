@@ -36,8 +36,8 @@ from niftycnn.models import (
     sweep_grid,
     validate_architecture,
 )
-from niftycnn.models.spec import layer_type
-from niftycnn.models.validate import iter_steps
+from niftycnn.models.spec import Conv2d, layer_type
+from niftycnn.models.validate import Size, iter_steps
 from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import (
     check_baselines,
@@ -46,7 +46,13 @@ from niftycnn.walkforward.baselines import (
     default_baselines,
 )
 from niftycnn.walkforward.train import sequential_reason, torch_device
-from niftycnn.windows import WindowDataset, attach_market, build_dataset, build_panel
+from niftycnn.windows import (
+    WindowDataset,
+    attach_market,
+    build_dataset,
+    build_panel,
+    network_input,
+)
 
 FILTER_MIN_TAPS = 3  # the filter analysis needs a curvature reference (k >= 3)
 
@@ -75,10 +81,10 @@ def baselines(experiment: Experiment) -> tuple[str, ...]:
         names = tuple(experiment.baselines.models)
     else:
         names = default_baselines(
-            experiment.model.head, windows.features, experiment.data.is_universe
+            experiment.model.head, windows.channels, experiment.data.is_universe
         )
     truth = planted(experiment)
-    visible = truth is not None and truth.channel in windows.features
+    visible = truth is not None and truth.channel in windows.channels
     if visible and truth is not None and truth.lookback <= windows.length:
         if experiment.model.head == "classification" and "oracle" not in names:
             names = (*names, "oracle")
@@ -87,15 +93,16 @@ def baselines(experiment: Experiment) -> tuple[str, ...]:
 
 def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Experiment:
     """``experiment`` itself, once its networks and baselines fit its windows and head."""
-    head, features = experiment.model.head, experiment.windows.features
+    head, features = experiment.model.head, experiment.windows.channels
     try:
         check_baselines(baselines(experiment), head, features)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
-    channels, length = len(features), experiment.windows.length
+    channels, size = network_input(experiment.windows)
+    length = experiment.windows.length
     for where, build in _networks(experiment):
         try:
-            _check_network(build(), channels, length)
+            _check_network(build(), channels, size)
         except SpecError as exc:
             message = str(exc).removeprefix("[model]: ").removeprefix("[model] ")
             raise ConfigError(f"{origin}: {where} {message}") from None
@@ -295,9 +302,17 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
             f"{origin}: [sweep] runs on one series; a universe sweep is not supported yet: "
             "drop [sweep] or use one symbol"
         )
-    steps = validate_architecture(
-        architecture(experiment), len(features), experiment.windows.length
-    )
+    try:
+        steps = validate_architecture(architecture(experiment), *network_input(experiment.windows))
+    except SpecError as exc:
+        raise ConfigError(f"{origin}: [model] {exc}") from None
+    if experiment.windows.inputs == "image":
+        if not any(isinstance(s.spec, Conv2d) for s in iter_steps(steps)):
+            raise ConfigError(
+                f"{origin}: [model] has no conv2d layer for the chart images; start the "
+                'layers with {type = "conv2d", ...} or use a jkx preset'
+            )
+        return  # no first-layer filter analysis for images (their filters are 2D)
     walk = iter_steps(steps)  # a block's first conv is the network's first layer
     first = next((s for s in walk if isinstance(s.spec, Conv | GramConv | Residual)), None)
     if first is None or not isinstance(first.spec, Conv | GramConv | Residual):
@@ -333,7 +348,7 @@ def _warn_about_engine(experiment: Experiment) -> None:
     """Say which networks the batched engine cannot stack and so train one by one."""
     if experiment.train.engine != "batched":
         return
-    channels, length = len(experiment.windows.features), experiment.windows.length
+    channels, length = network_input(experiment.windows)
     for where, build in _networks(experiment):
         arch = build()
         reason = None if arch is None else sequential_reason(arch, channels, length)
@@ -366,7 +381,7 @@ def _cnn_baseline(name: str, head: str, n_classes: int) -> Architecture | None:
     return found[0][1] if found else None
 
 
-def _check_network(arch: Architecture | None, channels: int, length: int) -> None:
+def _check_network(arch: Architecture | None, channels: int, length: Size) -> None:
     """The shapes fit (``validate_architecture``), and no kernel is longer than its input
     (with ``same`` padding torch accepts one, but most taps would see only padding)."""
     if arch is None:

@@ -28,6 +28,7 @@ from niftycnn.filters import FilterAnalysis, analyze_filters, stack_folds, verdi
 from niftycnn.filters import figures as filter_figures
 from niftycnn.filters.verdict import verdict_entry
 from niftycnn.models import summary_table
+from niftycnn.models.validate import spatial_size
 from niftycnn.report.figures import to_png
 from niftycnn.rundir import (
     RunLayout,
@@ -100,8 +101,8 @@ def walkforward_stage(layout: RunLayout, plan: Plan, progress: bool) -> pd.DataF
     experiment, dataset, splitter = plan.experiment, plan.dataset, plan.splitter
     write_csv(layout.splits, splits_table(list(plan.folds), dataset), index=False)
     arch = plan.architecture
-    channels, length = len(dataset.features), dataset.X.shape[-1]
-    write_csv(layout.architecture, summary_table(arch, channels, length), index=False)
+    channels, size = dataset.X.shape[1], spatial_size(dataset.X.shape)
+    write_csv(layout.architecture, summary_table(arch, channels, size), index=False)
     predictions = run_walkforward(
         dataset,
         arch,
@@ -179,8 +180,8 @@ def filters_stage(layout: RunLayout, plan: Plan, progress: bool = False) -> None
     out-of-sample windows (the union of the test blocks).
     """
     folds = [f for f in layout.folds() if f.first_layer().is_file()]
-    if not folds:
-        return
+    if not folds or plan.experiment.windows.inputs == "image":
+        return  # the filter analysis reads 1D filters (an image network's are 2D)
     experiment, started = plan.experiment, time.perf_counter()
     weights = stack_folds({f.index: read_npy(f.first_layer()) for f in folds})  # refuse first
     done = {f.index for f in folds}

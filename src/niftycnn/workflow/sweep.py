@@ -13,6 +13,7 @@ from niftycnn.backtest.prediction_metrics import classification_scores, regressi
 from niftycnn.errors import ConfigError
 from niftycnn.files import write_json
 from niftycnn.models import summary_table, sweep_grid
+from niftycnn.models.validate import spatial_size
 from niftycnn.report import render_report
 from niftycnn.rundir import RunLayout, write_csv
 from niftycnn.schema import labelled, n_classes_of, proba_columns
@@ -46,7 +47,7 @@ def run_sweep(plan: Plan, layout: RunLayout, *, progress: bool = True) -> RunLay
                 out=out,
                 progress=progress,
             )
-            table = summary_table(arch, len(dataset.features), dataset.X.shape[-1])
+            table = summary_table(arch, dataset.X.shape[1], spatial_size(dataset.X.shape))
             params = int(table["params"].iloc[-1])
             errors = sweep_errors(_curves(out), predictions, arch.head)
             rows.append({"point": point.name, **point.knobs, "params": params, **errors})
