@@ -80,7 +80,8 @@ class FoldResult:
 
 # -- seeds ----------------------------------------------------------------------------
 def member_seed(seed: int, fold: int, seed_index: int, stream: int) -> int:
-    """A 63-bit seed for (config seed, fold, seed index, stream: 0 init, 1 batches)."""
+    """A 63-bit seed for (config seed, fold, seed index, stream: 0 init, 1 batches, 2
+    dropout masks in the sequential engine)."""
     state = np.random.SeedSequence([seed, fold, seed_index, stream]).generate_state(
         2, dtype=np.uint32
     )
@@ -158,7 +159,24 @@ def train_member(
     seed: int,
 ) -> MemberResult:
     """Train one member with a plain minibatch loop (the reference implementation);
-    ``seed`` is the experiment's seed."""
+    ``seed`` is the experiment's seed. Dropout masks come from the member's own torch
+    stream (stream 2 of :func:`member_seed`; the global RNG is left as it was), so a
+    member with dropout trains to the same bits whatever ran before it (truncation and
+    resume hold for it too)."""
+    devices = [X.device.index or 0] if X.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(member_seed(seed, task.fold, seed_index, 2))
+        return _train_member(arch, X, task, seed_index, cfg, seed)
+
+
+def _train_member(
+    arch: Architecture,
+    X: torch.Tensor,
+    task: FoldTask,
+    seed_index: int,
+    cfg: TrainConfig,
+    seed: int,
+) -> MemberResult:
     regression = arch.head == "regression"
     device = X.device
     size = spatial_size(X.shape)
