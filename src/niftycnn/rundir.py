@@ -37,8 +37,11 @@ artefact and ``--resume`` can trust whatever is there. Layout::
                          (learned and null kernels), shuffled_null.pt (the
                          label-shuffled networks' weights, reused by a rerun)
     verdict.json         the machine-readable verdict (comparisons, filters, oracle)
-    points/<name>/       a sweep's grid points (each its own folds/ and manifest.json)
+    points/<name>/       a sweep's grid points (each its own folds/ and manifest.json);
+                         [compare]'s image CNN walk-forward (points/cnn_image/)
     sweep.csv            a sweep's training vs test error per point
+    chart_samples.npy    [compare]: test images per class (n, H, W), their classes
+                         (chart_classes.npy) and Grad-CAM maps (gradcam.npy)
     timings.json         wall time per stage
     figures/, report.html, report.md
 """
@@ -77,6 +80,8 @@ METRIC_TABLES = (
     "multiple",
     "accuracy",
     "overfitting",
+    # a comparison's ([compare]: the image CNN against all, ``niftycnn.workflow.compare``)
+    "image_multiple",
     # a universe's (``niftycnn.backtest.universe``)
     "cross_section",
     "quantiles",
@@ -142,6 +147,10 @@ class RunLayout:
     timings = property(lambda self: self.root / "timings.json")
     verdict = property(lambda self: self.root / "verdict.json")
     sweep = property(lambda self: self.root / "sweep.csv")
+    # [compare]: a few test images per class, their classes and Grad-CAM maps
+    chart_samples = property(lambda self: self.root / "chart_samples.npy")
+    chart_classes = property(lambda self: self.root / "chart_classes.npy")
+    gradcam = property(lambda self: self.root / "gradcam.npy")
     folds_dir = property(lambda self: self.root / "folds")
     points_dir = property(lambda self: self.root / "points")
     metrics_dir = property(lambda self: self.root / "metrics")

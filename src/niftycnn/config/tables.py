@@ -157,6 +157,17 @@ class ModelConfig(Table):
         return raw
 
 
+class CompareConfig(ModelConfig):
+    """A chart-image CNN trained beside the ``[model]`` network on the same days, folds,
+    labels and training recipe (``niftycnn.workflow.compare``): its images are
+    ``[windows] length`` days (the ``image_*`` keys of ``[windows]`` draw them), its
+    network a preset (default ``jkx20_small``) or layers. Its predictions join the run's
+    as model ``cnn_image``: the 1D CNN is tested against it (Diebold-Mariano) and it is
+    tested against every baseline (SPA)."""
+
+    preset: str | None = "jkx20_small"
+
+
 class TrainConfig(Table):
     """How every member network is trained (``niftycnn.walkforward.train`` has the
     recipe). ``chunk_folds``: the batched engine trains this many folds (x seeds members)

@@ -53,6 +53,7 @@ from niftycnn.windows import (
     build_panel,
     network_input,
 )
+from niftycnn.workflow.compare import aligned, image_architecture, image_windows
 
 FILTER_MIN_TAPS = 3  # the filter analysis needs a curvature reference (k >= 3)
 
@@ -132,6 +133,7 @@ class Plan:
     splitter: Splitter
     folds: tuple[Fold, ...]
     universe: Universe | None = None
+    images: WindowDataset | None = None  # [compare]'s chart images, on the dataset's days
 
     def closes(self) -> pd.DataFrame:
         """date x symbol closes (one column for a single series: its symbol)."""
@@ -180,6 +182,16 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
             dataset = build_dataset(bars, experiment.windows, experiment.labels, provenance.symbol)
     except LabelError as exc:
         raise ConfigError(f"{origin}: [windows] / [labels]: {exc}") from None
+    images = None
+    if experiment.compare is not None:
+        assert frame is not None  # _check_stages refuses a universe comparison
+        try:
+            images = build_dataset(
+                frame, image_windows(experiment), experiment.labels, provenance.symbol
+            )
+        except LabelError as exc:
+            raise ConfigError(f"{origin}: [compare] images: {exc}") from None
+        dataset = aligned(dataset, images)
     if experiment.model.head == "classification" and dataset.n_classes != experiment.n_classes:
         raise ConfigError(
             f"{origin}: the labels have {dataset.n_classes} classes but [model] predicts "
@@ -188,7 +200,7 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
     splitter, folds = _folds(experiment, dataset, origin)
     if universe is not None:
         _check_cross_section(experiment, dataset, origin)
-    return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds), universe)
+    return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds), universe, images)
 
 
 def _load(experiment: Experiment, origin: str) -> tuple[pd.DataFrame, Provenance]:
@@ -302,6 +314,7 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
             f"{origin}: [sweep] runs on one series; a universe sweep is not supported yet: "
             "drop [sweep] or use one symbol"
         )
+    _check_compare(experiment, origin)
     try:
         steps = validate_architecture(architecture(experiment), *network_input(experiment.windows))
     except SpecError as exc:
@@ -333,6 +346,30 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
             f"{origin}: [filters] channel = {channel!r} is not among [windows] features "
             f"{list(features)}; set it to one of them"
         )
+
+
+def _check_compare(experiment: Experiment, origin: str) -> None:
+    """``[compare]`` puts an image CNN beside a 1D one, on one series, in a run."""
+    if experiment.compare is None:
+        return
+    if experiment.windows.inputs == "image":
+        raise ConfigError(
+            f"{origin}: [compare] trains an image CNN beside the [model] network on 1D "
+            "windows; set [windows] inputs = 'windows' (or drop [compare])"
+        )
+    if experiment.data.is_universe or experiment.sweep is not None:
+        raise ConfigError(
+            f"{origin}: [compare] runs on one series without a [sweep]; drop one of them"
+        )
+    if experiment.compare.head != experiment.model.head:
+        raise ConfigError(
+            f"{origin}: [compare] head {experiment.compare.head!r} differs from [model] "
+            f"head {experiment.model.head!r}; compare models of one task"
+        )
+    try:
+        _check_network(image_architecture(experiment), *network_input(image_windows(experiment)))
+    except SpecError as exc:
+        raise ConfigError(f"{origin}: [compare] {exc}") from None
 
 
 def _warn_about_volume(experiment: Experiment, volume: pd.Series) -> None:

@@ -42,7 +42,7 @@ from niftycnn.walkforward import run_walkforward, splits_table
 from niftycnn.walkforward.run import first_layer_of
 from niftycnn.walkforward.train import torch_device
 from niftycnn.windows import labeler_for
-from niftycnn.workflow import kernels
+from niftycnn.workflow import compare, kernels
 from niftycnn.workflow.plan import FILTER_MIN_TAPS, Plan, planted
 from niftycnn.workflow.records import Tables, overfitting, records, write_metrics
 from niftycnn.workflow.universe_stages import universe_backtest_stage, universe_data_stage
@@ -115,6 +115,10 @@ def walkforward_stage(layout: RunLayout, plan: Plan, progress: bool) -> pd.DataF
         progress=progress,
         synthetic=planted(experiment),
     )
+    if plan.images is not None:  # [compare]: the image CNN on the same folds
+        images = compare.image_walkforward(layout, experiment, plan.images, splitter, progress)
+        predictions = pd.concat([predictions, images]).sort_values("fold", kind="stable")
+        compare.samples_stage(layout, experiment, plan.images, splitter)
     write_parquet(layout.predictions, predictions)
     return predictions
 
@@ -155,6 +159,8 @@ def backtest_stage(
         "accuracy": (accuracy_table(predictions, config, seed=seed), False),
         "overfitting": (overfitting(result.returns), False),
     }
+    if plan.images is not None:
+        tables["image_multiple"] = (compare.image_against_all(predictions, config, seed), False)
     verdict = write_metrics(layout, tables, experiment.walkforward.scheme)
     cnn = result.confusion[result.confusion["model"] == "cnn"] if len(result.confusion) else None
     if cnn is not None and len(cnn):
