@@ -94,6 +94,7 @@ def baselines(experiment: Experiment) -> tuple[str, ...]:
 
 def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Experiment:
     """``experiment`` itself, once its networks and baselines fit its windows and head."""
+    _check_compare(experiment, origin)
     head, features = experiment.model.head, experiment.windows.channels
     try:
         check_baselines(baselines(experiment), head, features)
@@ -314,7 +315,6 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
             f"{origin}: [sweep] runs on one series; a universe sweep is not supported yet: "
             "drop [sweep] or use one symbol"
         )
-    _check_compare(experiment, origin)
     try:
         steps = validate_architecture(architecture(experiment), *network_input(experiment.windows))
     except SpecError as exc:
