@@ -1,7 +1,7 @@
 """Model stage: layer specs, presets, the builder, validation and the architecture summary.
 
 Reads an experiment's ``[model]`` table (or Python specs) and an input shape (channels x
-window length); gives ``torch.nn`` modules and the per-layer summary that the run
+window length, or channels x height x width for chart images); gives ``torch.nn`` modules and the per-layer summary that the run
 directory's ``architecture.csv`` and ``niftycnn describe`` show. Writes nothing.
 """
 

@@ -1,4 +1,4 @@
-"""Windows stage: expiry calendar, normalised windows and labels.
+"""Windows stage: expiry calendar, normalised windows or chart images, and labels.
 
 Reads the canonical OHLCV frame (``niftycnn.data``), or a universe's frames
 (:func:`build_panel`), and the ``[windows]`` / ``[labels]`` tables; gives a
