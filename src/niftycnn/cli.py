@@ -75,9 +75,10 @@ def _describe(args: argparse.Namespace) -> int:
     from niftycnn.workflow.plan import architecture, load_experiment
 
     if args.target.endswith(".toml") or Path(args.target).is_file():
+        from niftycnn.windows import network_input
+
         experiment = load_experiment(args.target)
-        windows = experiment.windows
-        print(describe(architecture(experiment), len(windows.features), windows.length))
+        print(describe(architecture(experiment), *network_input(experiment.windows)))
     else:
         print(describe(args.target, in_channels=args.channels, length=args.length))
     return 0
