@@ -47,7 +47,8 @@ def frame() -> pd.DataFrame:
 @pytest.mark.slow
 def test_truncating_future_data_leaves_past_images_and_predictions_unchanged(frame):
     full = build_dataset(frame, WINDOWS, LABELS)
-    assert full.X.shape[1:] == (1, 32, 15) and full.features == ("image",)
+    assert full.X.shape[1:] == (1, 32, 15) and full.X.dtype == np.uint8
+    assert full.features == ("image",)
     cut = full.end_dates[360]
     part = build_dataset(frame.loc[:cut], WINDOWS, LABELS)
     np.testing.assert_array_equal(part.X, full.X[: len(part)])

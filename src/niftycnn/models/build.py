@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from niftycnn.kernels import gram_basis
+from niftycnn.models.checks import Size
 from niftycnn.models.spec import (
     Architecture,
     BatchNorm,
@@ -40,7 +41,7 @@ from niftycnn.models.spec import (
     Upsample,
     pair,
 )
-from niftycnn.models.validate import Size, Step, validate_architecture
+from niftycnn.models.validate import Step, validate_architecture
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,

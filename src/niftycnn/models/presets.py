@@ -14,6 +14,7 @@ from typing import Any
 
 from niftycnn.config import ModelConfig
 from niftycnn.errors import SpecError
+from niftycnn.models.parse import parse_layers
 from niftycnn.models.spec import (
     HEADS,
     Architecture,
@@ -33,7 +34,6 @@ from niftycnn.models.spec import (
     Pool2d,
     Residual,
     Upsample,
-    parse_layers,
 )
 
 # q10: Conv(16,3,same)->ReLU->MaxPool(2)->Conv(32,3,same)->ReLU->GAP->Linear(32,K).

@@ -19,6 +19,7 @@ from torch import nn
 
 from niftycnn.errors import SpecError
 from niftycnn.models.build import Branches, CausalConv1d, LastStep1d, ResidualBlock, SkipBlock
+from niftycnn.models.checks import Shape, Size, input_shape
 from niftycnn.models.formulas import (
     conv2d_output_shape,
     conv2d_params,
@@ -36,7 +37,7 @@ from niftycnn.models.spec import (
     LastStep,
     layer_type,
 )
-from niftycnn.models.validate import Shape, Size, Step, input_shape, validate_architecture
+from niftycnn.models.validate import Step, validate_architecture
 
 __all__ = [
     "Summary",

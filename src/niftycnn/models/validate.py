@@ -18,9 +18,17 @@ from typing import Literal
 
 from niftycnn.errors import SpecError
 from niftycnn.kernels import gram_basis
-from niftycnn.models.formulas import conv2d_output_shape, conv_output_length
+from niftycnn.models.checks import (
+    Shape,
+    Size,
+    check_conv2d,
+    check_pool2d,
+    input_shape,
+)
+from niftycnn.models.checks import activation as _activation
+from niftycnn.models.checks import positive as _positive
+from niftycnn.models.formulas import conv_output_length
 from niftycnn.models.spec import (
-    ACTIVATIONS,
     HEADS,
     LAYER_TYPES,
     POOL_KINDS,
@@ -42,14 +50,7 @@ from niftycnn.models.spec import (
     Residual,
     Upsample,
     layer_type,
-    pair,
 )
-
-# (channels, length) for series, (channels, height, width) for images, before GAP /
-# Flatten; (features,) after.
-Shape = tuple[int, ...]
-# An input's extent: a window length (series) or (height, width) (images).
-Size = int | tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -76,18 +77,6 @@ def iter_steps(steps: Sequence[Step]) -> Iterator[Step]:
         yield step
         for branch in step.inner:
             yield from iter_steps(branch)
-
-
-def _positive(where: str, name: str, value: object, hint: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError(f"{where}: {name} {value!r} must be a positive integer{hint}")
-
-
-def _activation(where: str, value: object) -> None:
-    if value not in ACTIVATIONS:
-        raise SpecError(
-            f"{where}: activation {value!r} is unknown; valid: {', '.join(ACTIVATIONS)}"
-        )
 
 
 def _needs_length(where: str, shape: Shape) -> int:
@@ -148,69 +137,6 @@ def _check_conv(where: str, spec: Conv, shape: Shape) -> Shape:
         spec.filters,
         conv_output_length(length, spec.kernel, spec.stride, padding, spec.dilation),
     )
-
-
-def _needs_image(where: str, shape: Shape) -> tuple[int, int]:
-    if len(shape) != 3:
-        what = "a flat input" if len(shape) == 1 else "a series (channels x length)"
-        raise SpecError(
-            f"{where}: a 2D layer on {what}; conv2d / pool2d need images "
-            "([windows] inputs = 'image'), use conv / pool on series"
-        )
-    return shape[1], shape[2]
-
-
-def _pair_field(where: str, name: str, value: object, low: int = 1) -> tuple[int, int]:
-    """A 2D size as (height, width): positive integers (``low`` 0 for padding)."""
-    ok = isinstance(value, int) or (isinstance(value, tuple | list) and len(value) == 2)
-    values = pair(value) if ok else ()
-    if not ok or any(isinstance(v, bool) or not isinstance(v, int) or v < low for v in values):
-        kind = "positive integers" if low else "integers >= 0"
-        raise SpecError(
-            f"{where}: {name} {value!r} must be an integer or [height, width] of {kind}"
-        )
-    return values  # type: ignore[return-value]
-
-
-def _check_conv2d(where: str, spec: Conv2d, shape: Shape) -> Shape:
-    h, w = _needs_image(where, shape)
-    _positive(where, "filters", spec.filters)
-    kernel = _pair_field(where, "kernel", spec.kernel)
-    stride = _pair_field(where, "stride", spec.stride)
-    dilation = _pair_field(where, "dilation", spec.dilation)
-    _activation(where, spec.activation)
-    if spec.padding == "same":
-        if stride != (1, 1):
-            raise SpecError(
-                f"{where}: padding 'same' needs stride 1, got stride {spec.stride}; "
-                "give the padding per axis, e.g. padding = [12, 1]"
-            )
-        return (spec.filters, h, w)
-    padding = (0, 0) if spec.padding == "valid" else _pair_field(where, "padding", spec.padding, 0)
-    for axis, size, k, d, p in zip(
-        ("height", "width"), (h, w), kernel, dilation, padding, strict=True
-    ):
-        if d * (k - 1) + 1 > size + 2 * p:
-            raise SpecError(
-                f"{where}: kernel {spec.kernel} (span {d * (k - 1) + 1} with dilation "
-                f"{spec.dilation}) exceeds the padded input {axis} {size + 2 * p}; use a "
-                "smaller kernel, more padding, or fewer pooling layers"
-            )
-    return (spec.filters, *conv2d_output_shape(h, w, kernel, stride, padding, dilation))
-
-
-def _check_pool2d(where: str, spec: Pool2d, shape: Shape) -> Shape:
-    h, w = _needs_image(where, shape)
-    if spec.kind not in POOL_KINDS:
-        raise SpecError(f"{where}: kind {spec.kind!r} is unknown; valid: {', '.join(POOL_KINDS)}")
-    size = _pair_field(where, "size", spec.size)
-    stride = size if spec.stride is None else _pair_field(where, "stride", spec.stride)
-    if size[0] > h or size[1] > w:
-        raise SpecError(
-            f"{where}: size {spec.size} exceeds the input's {h} x {w}; use a smaller size "
-            "or fewer pooling layers"
-        )
-    return (shape[0], *conv2d_output_shape(h, w, size, stride, 0))
 
 
 def _check_gram(where: str, spec: GramConv, shape: Shape) -> Shape:
@@ -332,9 +258,9 @@ def _check_plain(where: str, spec: object, shape: Shape) -> Shape:
         _activation(where, spec.activation)
         return shape
     if isinstance(spec, Conv2d):
-        return _check_conv2d(where, spec, shape)
+        return check_conv2d(where, spec, shape)
     if isinstance(spec, Pool2d):
-        return _check_pool2d(where, spec, shape)
+        return check_pool2d(where, spec, shape)
     if isinstance(spec, Conv):
         return _check_conv(where, spec, shape)
     if isinstance(spec, GramConv):
@@ -389,24 +315,6 @@ def _per_step_body(shape: Shape, length: int) -> None:
             f"window, but the body ends with length {shape[1]}; keep the length "
             "(padding 'same') or upsample back after pooling"
         )
-
-
-def input_shape(in_channels: int, length: Size) -> Shape:
-    """The per-sample input shape: (C, L) for a window length, (C, H, W) for an image's
-    (height, width)."""
-    if isinstance(length, tuple | list):
-        if len(length) != 2:
-            raise SpecError(f"input: an image size is (height, width), got {length!r}")
-        _positive("input", "height", length[0])
-        _positive("input", "width", length[1])
-        return (in_channels, int(length[0]), int(length[1]))
-    _positive("input", "length", length)
-    return (in_channels, length)
-
-
-def spatial_size(shape: Sequence[int]) -> Size:
-    """The extent of an input batch's samples (batch, C, ...): L, or (H, W) for images."""
-    return int(shape[2]) if len(shape) == 3 else (int(shape[2]), int(shape[3]))
 
 
 def validate_architecture(

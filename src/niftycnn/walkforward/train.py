@@ -37,7 +37,7 @@ from torch import nn
 from niftycnn.config import TrainConfig
 from niftycnn.errors import TrainingError
 from niftycnn.models import Architecture, build_model
-from niftycnn.models.validate import Size, spatial_size
+from niftycnn.models.checks import Size, spatial_size
 
 
 def torch_device(requested: str) -> torch.device:
@@ -150,6 +150,12 @@ def member_loss(
 
 
 # -- the sequential engine ------------------------------------------------------------
+def as_input(x: torch.Tensor) -> torch.Tensor:
+    """A batch as the network's float32 input: chart images are stored as uint8 0 / 1
+    (4x smaller than float32) and cast one batch at a time."""
+    return x if x.is_floating_point() else x.to(torch.float32)
+
+
 def train_member(
     arch: Architecture,
     X: torch.Tensor,
@@ -198,7 +204,7 @@ def _train_member(
         total = 0.0
         for batch in stream.epoch():
             b = torch.as_tensor(batch, device=device)
-            loss = member_loss(model(X[b]), target[b], weight, regression)
+            loss = member_loss(model(as_input(X[b])), target[b], weight, regression)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -211,7 +217,8 @@ def _train_member(
             continue
         model.eval()
         with torch.no_grad():
-            val_loss = float(member_loss(model(X[val_idx]), target[val_idx], weight, regression))
+            out = model(as_input(X[val_idx]))
+            val_loss = float(member_loss(out, target[val_idx], weight, regression))
         rows.append((epoch, train_loss, val_loss))
         if val_loss < best - cfg.min_delta:
             best, best_epoch, bad = val_loss, epoch, 0
@@ -285,7 +292,7 @@ def predict_members(
     with torch.no_grad():
         for state in states:
             out = torch.func.functional_call(
-                model, {k: v.to(X.device) for k, v in state.items()}, (X,)
+                model, {k: v.to(X.device) for k, v in state.items()}, (as_input(X),)
             )
             outs.append(out.softmax(-1) if arch.head == "classification" else out)
     return torch.stack(outs)[:, :n].cpu().numpy().astype(np.float64)

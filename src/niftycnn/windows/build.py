@@ -5,9 +5,9 @@ Choices a reviewer should know:
 - Sample end dates start at row max(length - 1, vol_window), the first day with both a
   full window and a full trailing-volatility estimate, so every sample has a finite sigma
   (chart images with their moving average need 2 * length - 1 days: row 2 * length - 2).
-- ``inputs = "image"``: X holds chart images (N, 1, H, W) of 0 / 1 float32
-  (:mod:`niftycnn.windows.images`), rendered bit-packed and unpacked once for training;
-  the one channel is named "image".
+- ``inputs = "image"``: X holds chart images (N, 1, H, W) of 0 / 1 as uint8
+  (:mod:`niftycnn.windows.images`; rendered bit-packed, 4x smaller than float32; the
+  trainers cast a batch at a time); the one channel is named "image".
 - ``sampling="daily"``: one window per trading day. ``sampling="expiry"``: one window per
   expiry cycle, ending *on the expiry day itself* (its close is known at t); its label
   then runs exactly to the next expiry, so consecutive labels touch but never overlap.
@@ -94,7 +94,7 @@ def build_dataset(
         y_class = np.asarray(labeler.transform(y_return, sigma, scale), dtype=np.int64)
     if image:
         _check_frame(frame, ("open", "high", "low", "close", "volume"), style.history)
-        X = unpack_images(render_images(frame, style, end_pos), style.width)
+        X = unpack_images(render_images(frame, style, end_pos), style.width, np.uint8)
     else:
         X_all, _ = make_windows(frame, length=length, features=windows.features)
         X = X_all[end_pos - (length - 1)]

@@ -26,7 +26,8 @@ length up (<= 5 days: 32; 6-20: 64; longer: 96), or an explicit ``height``.
 Rendering is vectorised over images (comparisons against a row grid, no per-image
 loop) and returns bit-packed rows (``np.packbits`` along the width: 8 pixels a byte,
 64 x 60 in 512 bytes), so a universe of images fits in memory; :func:`unpack_images`
-gives the network's float input (N, 1, H, W), a batch at a time if need be.
+gives the network's input (N, 1, H, W): a dataset holds it as uint8 0 / 1 (3,840
+bytes per 20-day image), which the trainers cast to float32 a batch at a time.
 """
 
 from __future__ import annotations
@@ -185,7 +186,8 @@ def render_images(
     return np.packbits(img, axis=-1)
 
 
-def unpack_images(packed: np.ndarray, width: int) -> np.ndarray:
-    """The network's input from packed images: float32 (N, 1, H, width) of 0 / 1."""
+def unpack_images(packed: np.ndarray, width: int, dtype: type = np.float32) -> np.ndarray:
+    """The network's input from packed images: (N, 1, H, width) of 0 / 1, float32 by
+    default (uint8: what a dataset stores, cast to float a batch at a time)."""
     bits = np.unpackbits(packed, axis=-1, count=width)
-    return bits[:, None].astype(np.float32)
+    return bits[:, None].astype(dtype)

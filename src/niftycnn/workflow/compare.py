@@ -21,11 +21,13 @@ import torch
 
 from niftycnn.backtest import multiple_comparisons
 from niftycnn.config import BacktestConfig, Experiment, WindowsConfig
+from niftycnn.errors import ConfigError, LabelError, SpecError
 from niftycnn.models import Architecture, architecture_for, build_model, summary_table
-from niftycnn.models.validate import spatial_size
+from niftycnn.models.checks import spatial_size
+from niftycnn.models.validate import validate_architecture
 from niftycnn.rundir import RunLayout, read_tensors, write_csv, write_npy
 from niftycnn.walkforward import Splitter, run_walkforward
-from niftycnn.windows import WindowDataset, labeler_for
+from niftycnn.windows import WindowDataset, build_dataset, labeler_for, network_input
 
 IMAGE_MODEL = "cnn_image"  # the image CNN's name in the predictions table
 
@@ -39,6 +41,45 @@ def image_architecture(experiment: Experiment) -> Architecture:
     """The image CNN of ``[compare]``, with the label's class count."""
     assert experiment.compare is not None
     return architecture_for(experiment.compare, experiment.n_classes)
+
+
+def check_compare(experiment: Experiment, origin: str) -> None:
+    """``[compare]`` puts an image CNN beside a 1D one, on one series, in a run."""
+    if experiment.compare is None:
+        return
+    if experiment.windows.inputs == "image":
+        raise ConfigError(
+            f"{origin}: [compare] trains an image CNN beside the [model] network on 1D "
+            "windows; set [windows] inputs = 'windows' (or drop [compare])"
+        )
+    if experiment.data.is_universe or experiment.sweep is not None:
+        raise ConfigError(
+            f"{origin}: [compare] runs on one series without a [sweep]; drop one of them"
+        )
+    if experiment.compare.head != experiment.model.head:
+        raise ConfigError(
+            f"{origin}: [compare] head {experiment.compare.head!r} differs from [model] "
+            f"head {experiment.model.head!r}; compare models of one task"
+        )
+    try:
+        validate_architecture(
+            image_architecture(experiment), *network_input(image_windows(experiment))
+        )
+    except SpecError as exc:
+        raise ConfigError(f"{origin}: [compare] {exc}") from None
+
+
+def plan_images(
+    experiment: Experiment, frame: pd.DataFrame, windows: WindowDataset, origin: str
+) -> tuple[WindowDataset, WindowDataset]:
+    """The 1D dataset on the images' days and the images (``[compare]``)."""
+    try:
+        images = build_dataset(
+            frame, image_windows(experiment), experiment.labels, windows.symbols[0]
+        )
+    except LabelError as exc:
+        raise ConfigError(f"{origin}: [compare] images: {exc}") from None
+    return aligned(windows, images), images
 
 
 def aligned(windows: WindowDataset, images: WindowDataset) -> WindowDataset:

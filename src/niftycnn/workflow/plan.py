@@ -36,8 +36,9 @@ from niftycnn.models import (
     sweep_grid,
     validate_architecture,
 )
+from niftycnn.models.checks import Size
 from niftycnn.models.spec import Conv2d, layer_type
-from niftycnn.models.validate import Size, iter_steps
+from niftycnn.models.validate import iter_steps
 from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import (
     check_baselines,
@@ -46,14 +47,9 @@ from niftycnn.walkforward.baselines import (
     default_baselines,
 )
 from niftycnn.walkforward.train import sequential_reason, torch_device
-from niftycnn.windows import (
-    WindowDataset,
-    attach_market,
-    build_dataset,
-    build_panel,
-    network_input,
-)
-from niftycnn.workflow.compare import aligned, image_architecture, image_windows
+from niftycnn.windows import WindowDataset, attach_market, build_dataset, build_panel
+from niftycnn.windows.build import network_input
+from niftycnn.workflow.compare import check_compare, plan_images
 
 FILTER_MIN_TAPS = 3  # the filter analysis needs a curvature reference (k >= 3)
 
@@ -94,7 +90,7 @@ def baselines(experiment: Experiment) -> tuple[str, ...]:
 
 def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Experiment:
     """``experiment`` itself, once its networks and baselines fit its windows and head."""
-    _check_compare(experiment, origin)
+    check_compare(experiment, origin)
     head, features = experiment.model.head, experiment.windows.channels
     try:
         check_baselines(baselines(experiment), head, features)
@@ -185,14 +181,8 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
         raise ConfigError(f"{origin}: [windows] / [labels]: {exc}") from None
     images = None
     if experiment.compare is not None:
-        assert frame is not None  # _check_stages refuses a universe comparison
-        try:
-            images = build_dataset(
-                frame, image_windows(experiment), experiment.labels, provenance.symbol
-            )
-        except LabelError as exc:
-            raise ConfigError(f"{origin}: [compare] images: {exc}") from None
-        dataset = aligned(dataset, images)
+        assert frame is not None  # check_compare refuses a universe comparison
+        dataset, images = plan_images(experiment, frame, dataset, origin)
     if experiment.model.head == "classification" and dataset.n_classes != experiment.n_classes:
         raise ConfigError(
             f"{origin}: the labels have {dataset.n_classes} classes but [model] predicts "
@@ -315,10 +305,7 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
             f"{origin}: [sweep] runs on one series; a universe sweep is not supported yet: "
             "drop [sweep] or use one symbol"
         )
-    try:
-        steps = validate_architecture(architecture(experiment), *network_input(experiment.windows))
-    except SpecError as exc:
-        raise ConfigError(f"{origin}: [model] {exc}") from None
+    steps = validate_architecture(architecture(experiment), *network_input(experiment.windows))
     if experiment.windows.inputs == "image":
         if not any(isinstance(s.spec, Conv2d) for s in iter_steps(steps)):
             raise ConfigError(
@@ -346,30 +333,6 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
             f"{origin}: [filters] channel = {channel!r} is not among [windows] features "
             f"{list(features)}; set it to one of them"
         )
-
-
-def _check_compare(experiment: Experiment, origin: str) -> None:
-    """``[compare]`` puts an image CNN beside a 1D one, on one series, in a run."""
-    if experiment.compare is None:
-        return
-    if experiment.windows.inputs == "image":
-        raise ConfigError(
-            f"{origin}: [compare] trains an image CNN beside the [model] network on 1D "
-            "windows; set [windows] inputs = 'windows' (or drop [compare])"
-        )
-    if experiment.data.is_universe or experiment.sweep is not None:
-        raise ConfigError(
-            f"{origin}: [compare] runs on one series without a [sweep]; drop one of them"
-        )
-    if experiment.compare.head != experiment.model.head:
-        raise ConfigError(
-            f"{origin}: [compare] head {experiment.compare.head!r} differs from [model] "
-            f"head {experiment.model.head!r}; compare models of one task"
-        )
-    try:
-        _check_network(image_architecture(experiment), *network_input(image_windows(experiment)))
-    except SpecError as exc:
-        raise ConfigError(f"{origin}: [compare] {exc}") from None
 
 
 def _warn_about_volume(experiment: Experiment, volume: pd.Series) -> None:

@@ -28,7 +28,7 @@ from niftycnn.filters import FilterAnalysis, analyze_filters, stack_folds, verdi
 from niftycnn.filters import figures as filter_figures
 from niftycnn.filters.verdict import verdict_entry
 from niftycnn.models import summary_table
-from niftycnn.models.validate import spatial_size
+from niftycnn.models.checks import spatial_size
 from niftycnn.report.figures import to_png
 from niftycnn.rundir import (
     RunLayout,

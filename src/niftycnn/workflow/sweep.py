@@ -13,7 +13,7 @@ from niftycnn.backtest.prediction_metrics import classification_scores, regressi
 from niftycnn.errors import ConfigError
 from niftycnn.files import write_json
 from niftycnn.models import summary_table, sweep_grid
-from niftycnn.models.validate import spatial_size
+from niftycnn.models.checks import spatial_size
 from niftycnn.report import render_report
 from niftycnn.rundir import RunLayout, write_csv
 from niftycnn.schema import labelled, n_classes_of, proba_columns
