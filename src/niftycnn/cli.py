@@ -60,8 +60,12 @@ def _add_describe(commands: argparse._SubParsersAction) -> None:
         "describe", help="print an architecture's per-layer summary (shapes, parameters, RF)"
     )
     describe.add_argument("target", help="a preset name (q10, lenet1d, ...) or an experiment file")
-    describe.add_argument("--channels", type=int, default=5, help="input channels (default 5)")
-    describe.add_argument("--length", type=int, default=20, help="window length (default 20)")
+    describe.add_argument(
+        "--channels", type=int, default=None, help="input channels (default 5; images 1)"
+    )
+    describe.add_argument(
+        "--length", type=int, default=None, help="window length (default 20; images their own)"
+    )
     describe.set_defaults(handler=_describe)
 
 
@@ -72,9 +76,10 @@ def _describe(args: argparse.Namespace) -> int:
     from niftycnn.workflow.plan import architecture, load_experiment
 
     if args.target.endswith(".toml") or Path(args.target).is_file():
+        from niftycnn.windows import network_input
+
         experiment = load_experiment(args.target)
-        windows = experiment.windows
-        print(describe(architecture(experiment), len(windows.features), windows.length))
+        print(describe(architecture(experiment), *network_input(experiment.windows)))
     else:
         print(describe(args.target, in_channels=args.channels, length=args.length))
     return 0

@@ -45,6 +45,9 @@ artefact and ``--resume`` can trust whatever is there. Layout::
                          folds of the years before the held-out period)
     holdout/             a search's best trial refitted into the held-out period
     search.csv           a search's trials: knobs, objective, state
+                         [compare]'s image CNN walk-forward is points/cnn_image/
+    chart_samples.npy    [compare]: test images per class (n, H, W), their classes
+                         (chart_classes.npy) and Grad-CAM maps (gradcam.npy)
     timings.json         wall time per stage
     figures/, report.html, report.md
 """
@@ -83,6 +86,8 @@ METRIC_TABLES = (
     "multiple",
     "accuracy",
     "overfitting",
+    # a comparison's ([compare]: the image CNN against all, ``niftycnn.workflow.compare``)
+    "image_multiple",
     # a universe's (``niftycnn.backtest.universe``)
     "cross_section",
     "quantiles",
@@ -152,6 +157,10 @@ class RunLayout:
     result = property(lambda self: self.root / "result.json")
     returns = property(lambda self: self.root / "returns.parquet")
     trials_dir = property(lambda self: self.root / "trials")
+    # [compare]: a few test images per class, their classes and Grad-CAM maps
+    chart_samples = property(lambda self: self.root / "chart_samples.npy")
+    chart_classes = property(lambda self: self.root / "chart_classes.npy")
+    gradcam = property(lambda self: self.root / "gradcam.npy")
     folds_dir = property(lambda self: self.root / "folds")
     points_dir = property(lambda self: self.root / "points")
     metrics_dir = property(lambda self: self.root / "metrics")

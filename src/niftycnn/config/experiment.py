@@ -28,6 +28,7 @@ from niftycnn.config.data import DataConfig
 from niftycnn.config.tables import (
     BacktestConfig,
     BaselinesConfig,
+    CompareConfig,
     FiltersConfig,
     LabelsConfig,
     ModelConfig,
@@ -65,6 +66,7 @@ class Experiment(Table):
     filters: FiltersConfig = FiltersConfig()
     sweep: SweepConfig | None = None
     search: SearchConfig | None = None
+    compare: CompareConfig | None = None
 
     @model_validator(mode="after")
     def _classes_agree(self) -> Experiment:

@@ -24,9 +24,24 @@ FEATURES: tuple[str, ...] = get_args(Feature)
 
 
 class WindowsConfig(Table):
+    """The network's inputs: ``length``-day windows of ``features`` (``inputs =
+    "windows"``, channels x length), or chart images of ``length`` days (``inputs =
+    "image"``: OHLC bars, the moving average with ``image_ma``, volume bars with
+    ``image_volume``, ``image_height`` rows (default: the paper's for the length);
+    ``niftycnn.windows.images``)."""
+
     length: int = Field(20, ge=3, le=250)
     features: Annotated[tuple[Feature, ...], Array] = ("open", "high", "low", "close", "volume")
     sampling: Literal["daily", "expiry"] = "daily"
+    inputs: Literal["windows", "image"] = "windows"
+    image_ma: bool = True
+    image_volume: bool = True
+    image_height: int | None = Field(None, ge=8, le=512)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The names of the network's input channels: the features, or one "image"."""
+        return ("image",) if self.inputs == "image" else self.features
 
     @model_validator(mode="after")
     def _non_empty_unique(self) -> WindowsConfig:
@@ -140,6 +155,17 @@ class ModelConfig(Table):
                 raise ValueError("give either preset or layers, not both")
             raw = {**raw, "preset": None}
         return raw
+
+
+class CompareConfig(ModelConfig):
+    """A chart-image CNN trained beside the ``[model]`` network on the same days, folds,
+    labels and training recipe (``niftycnn.workflow.compare``): its images are
+    ``[windows] length`` days (the ``image_*`` keys of ``[windows]`` draw them), its
+    network a preset (default ``jkx20_small``) or layers. Its predictions join the run's
+    as model ``cnn_image``: the 1D CNN is tested against it (Diebold-Mariano) and it is
+    tested against every baseline (SPA)."""
+
+    preset: str | None = "jkx20_small"
 
 
 class TrainConfig(Table):

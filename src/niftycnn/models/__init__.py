@@ -1,11 +1,13 @@
 """Model stage: layer specs, presets, the builder, validation and the architecture summary.
 
 Reads an experiment's ``[model]`` table (or Python specs) and an input shape (channels x
-window length); gives ``torch.nn`` modules and the per-layer summary that the run
-directory's ``architecture.csv`` and ``niftycnn describe`` show. Writes nothing.
+window length, or channels x height x width for chart images); gives ``torch.nn``
+modules and the per-layer summary that the run directory's ``architecture.csv`` and
+``niftycnn describe`` show. Writes nothing.
 """
 
 from niftycnn.models.build import build_model, first_conv
+from niftycnn.models.parse import parse_layers
 from niftycnn.models.presets import PRESETS, architecture_for, architecture_from_dict, preset
 from niftycnn.models.spec import (
     Architecture,
@@ -23,7 +25,6 @@ from niftycnn.models.spec import (
     Pool,
     Residual,
     Upsample,
-    parse_layers,
 )
 from niftycnn.models.summary import (
     Summary,

@@ -21,11 +21,13 @@ import torch
 from torch import nn
 
 from niftycnn.kernels import gram_basis
+from niftycnn.models.checks import Size
 from niftycnn.models.spec import (
     Architecture,
     BatchNorm,
     Block,
     Conv,
+    Conv2d,
     Dense,
     Dropout,
     Flatten,
@@ -34,8 +36,10 @@ from niftycnn.models.spec import (
     LastStep,
     Parallel,
     Pool,
+    Pool2d,
     Residual,
     Upsample,
+    pair,
 )
 from niftycnn.models.validate import Step, validate_architecture
 
@@ -54,6 +58,13 @@ class GlobalAvgPool1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean(dim=-1)
+
+
+class GlobalAvgPool2d(nn.Module):
+    """Average over an image's height and width: (B, C, H, W) -> (B, C)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=(-2, -1))
 
 
 class LastStep1d(nn.Module):
@@ -201,6 +212,21 @@ def _conv_block(spec: Conv, in_channels: int) -> nn.Sequential:
     return nn.Sequential(conv, *norm, _ACTIVATIONS[spec.activation]())
 
 
+def _conv2d_block(spec: Conv2d, in_channels: int) -> nn.Sequential:
+    padding = spec.padding if isinstance(spec.padding, str) else pair(spec.padding)
+    conv = nn.Conv2d(
+        in_channels,
+        spec.filters,
+        pair(spec.kernel),
+        stride=pair(spec.stride),
+        padding=padding,
+        dilation=pair(spec.dilation),
+        bias=spec.bias,
+    )
+    norm = [nn.BatchNorm2d(spec.filters)] if spec.batch_norm else []
+    return nn.Sequential(conv, *norm, _ACTIVATIONS[spec.activation]())
+
+
 def _module(step: Step) -> nn.Module:
     """The module for one validated layer, given the shape that reaches it."""
     spec, n_in = step.spec, step.in_shape[0]
@@ -212,8 +238,16 @@ def _module(step: Step) -> nn.Module:
         return _block(step)
     if isinstance(spec, Upsample):
         return _upsample(spec, n_in)
+    image = len(step.in_shape) == 3
     if isinstance(spec, BatchNorm):
-        return nn.Sequential(nn.BatchNorm1d(n_in), _ACTIVATIONS[spec.activation]())
+        norm = nn.BatchNorm2d(n_in) if image else nn.BatchNorm1d(n_in)
+        return nn.Sequential(norm, _ACTIVATIONS[spec.activation]())
+    if isinstance(spec, Conv2d):
+        return _conv2d_block(spec, n_in)
+    if isinstance(spec, Pool2d):
+        pool2d = nn.MaxPool2d if spec.kind == "max" else nn.AvgPool2d
+        size = pair(spec.size)
+        return pool2d(size, stride=size if spec.stride is None else pair(spec.stride))
     if isinstance(spec, Conv):
         return _conv_block(spec, n_in)
     if isinstance(spec, GramConv):
@@ -226,7 +260,7 @@ def _module(step: Step) -> nn.Module:
     if isinstance(spec, Dropout):
         return nn.Dropout(spec.rate)
     if isinstance(spec, GlobalAvgPool):
-        return GlobalAvgPool1d()
+        return GlobalAvgPool2d() if image else GlobalAvgPool1d()
     if isinstance(spec, LastStep):
         return LastStep1d()
     if isinstance(spec, Flatten):
@@ -240,7 +274,7 @@ def layer_prefix(step: Step) -> str:
     """Where a layer's own Conv1d / Linear sits in ``build_model``'s network: ``"i.0"``
     inside a Conv or Dense block (conv or linear, [norm], activation), ``"i"`` for a bare
     module (GramConv, the head; Residual's parts are under ``"i.convs"`` / ``"i.skip"``)."""
-    blocked = step.role != "head" and isinstance(step.spec, Conv | Dense)
+    blocked = step.role != "head" and isinstance(step.spec, Conv | Conv2d | Dense)
     return f"{step.index}.0" if blocked else f"{step.index}"
 
 
@@ -254,7 +288,7 @@ def parameter_names(step: Step) -> tuple[str, ...]:
         return (f"{prefix}.weight", f"{prefix}.bias")
     if isinstance(spec, GramConv):
         return (f"{prefix}.weight",)
-    if isinstance(spec, Conv):
+    if isinstance(spec, Conv | Conv2d):
         names = [f"{prefix}.weight", *([f"{prefix}.bias"] if spec.bias else [])]
         norm = [f"{step.index}.1.weight", f"{step.index}.1.bias"] if spec.batch_norm else []
         return (*names, *norm)
@@ -296,9 +330,10 @@ def _residual_names(prefix: str, spec: Residual, in_channels: int) -> tuple[str,
     return tuple(names)
 
 
-def build_model(arch: Architecture, in_channels: int = 5, length: int = 20) -> nn.Module:
-    """Build the network for inputs (batch, in_channels, length); outputs (batch, n_outputs),
-    or (batch, length, K) for a segmentation head.
+def build_model(arch: Architecture, in_channels: int = 5, length: Size = 20) -> nn.Module:
+    """Build the network for inputs (batch, in_channels, length), or (batch, in_channels,
+    height, width) when ``length`` is an image's (height, width); outputs (batch,
+    n_outputs), or (batch, length, K) for a segmentation head.
 
     Raises ``SpecError`` (before building anything) when the spec does not fit the input.
     """

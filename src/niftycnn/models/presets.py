@@ -1,4 +1,6 @@
-"""Named architectures: one table of plain specs, sized for 20-day x 5-feature windows.
+"""Named architectures: one table of plain specs, sized for 20-day x 5-feature windows,
+and the chart-image CNNs of Jiang, Kelly & Xiu (2023), sized for their images
+(:data:`IMAGE_INPUTS`: one channel, height x width).
 
 Each preset is a body; the head (K logits or one regression output) is chosen when the
 preset is asked for. Bodies that end with a length axis get a global average pool
@@ -12,12 +14,14 @@ from typing import Any
 
 from niftycnn.config import ModelConfig
 from niftycnn.errors import SpecError
+from niftycnn.models.parse import parse_layers
 from niftycnn.models.spec import (
     HEADS,
     Architecture,
     BatchNorm,
     Block,
     Conv,
+    Conv2d,
     Dense,
     Dropout,
     Flatten,
@@ -27,9 +31,9 @@ from niftycnn.models.spec import (
     LayerSpec,
     Parallel,
     Pool,
+    Pool2d,
     Residual,
     Upsample,
-    parse_layers,
 )
 
 # q10: Conv(16,3,same)->ReLU->MaxPool(2)->Conv(32,3,same)->ReLU->GAP->Linear(32,K).
@@ -68,6 +72,36 @@ def _unet_level(width: int, inner: tuple[LayerSpec, ...], name: str) -> LayerSpe
     up = (Conv(width, 3), Conv(width, 3), Upsample(2, filters=width // 2))
     return Block((*down, *inner, *up), name, "concat")
 
+
+def _jkx_block(filters: int, first: Conv2d | None = None) -> tuple[LayerSpec, ...]:
+    """One block of Jiang, Kelly & Xiu's CNN: a 5x3 conv (same padding, (2, 1) zeros),
+    batch norm, leaky ReLU (slope 0.01), then 2x1 max pooling (halve the height)."""
+    conv = first or Conv2d(filters, (5, 3), padding=(2, 1))
+    conv = Conv2d(
+        conv.filters, conv.kernel, conv.stride, conv.padding, conv.dilation, "leaky_relu", True
+    )
+    return (conv, Pool2d("max", (2, 1)))
+
+
+def _jkx(widths: tuple[int, ...], first: Conv2d | None = None) -> tuple[LayerSpec, ...]:
+    """Blocks of ``widths`` channels (the first conv replaced by ``first`` when given),
+    then flatten and dropout 0.5 before the dense head, as in the paper."""
+    head = _jkx_block(widths[0], first)
+    rest = [layer for w in widths[1:] for layer in _jkx_block(w)]
+    return (*head, *rest, Flatten(), Dropout(0.5))
+
+
+# The paper's 20-day first layer: stride (3, 1) and dilation (2, 1) on the height, with
+# (12, 1) zeros (64 rows -> 27); width kept (one column per pixel of the 20 days).
+_JKX20_FIRST = Conv2d(64, (5, 3), stride=(3, 1), padding=(12, 1), dilation=(2, 1))
+
+# Input (channels, (height, width)) of each image preset: the paper's image sizes.
+IMAGE_INPUTS: dict[str, tuple[int, tuple[int, int]]] = {
+    "jkx5": (1, (32, 15)),
+    "jkx20": (1, (64, 60)),
+    "jkx60": (1, (96, 180)),
+    "jkx20_small": (1, (64, 60)),
+}
 
 PRESETS: dict[str, tuple[tuple[LayerSpec, ...], str]] = {
     # q10 is also the offline default's network: measured by bench/heads.py (README "What
@@ -198,6 +232,46 @@ PRESETS: dict[str, tuple[tuple[LayerSpec, ...], str]] = {
         "U-Net: an encoder-decoder over 20 -> 10 -> 5 days and back, with skip connections "
         "at each resolution; a per-day (segmentation) head or global average pooling",
     ),
+    # Jiang, Kelly & Xiu (2023), Figure 3, for 5-day images (32 x 15): two blocks of 5x3
+    # conv (64, 128 channels), batch norm, leaky ReLU, 2x1 max pool; flatten (128 x 8 x
+    # 15), dropout 0.5, dense to the classes. All from the paper; 155,138 parameters with
+    # 2 classes (the paper's count; tested against torch).
+    "jkx5": (
+        _jkx((64, 128)),
+        "Jiang-Kelly-Xiu 5-day image CNN (32 x 15), as in the paper: 2 blocks of 5x3 conv, "
+        "batch norm, leaky ReLU, 2x1 max pool (64, 128 channels), dropout 0.5, dense",
+    ),
+    # For 20-day images (64 x 60): three blocks (64, 128, 256), the first conv with stride
+    # (3, 1), dilation (2, 1) and (12, 1) zeros; flatten 256 x 3 x 60 = 46,080, dropout 0.5,
+    # dense. All from the paper; 708,866 parameters with 2 classes (tested against torch).
+    "jkx20": (
+        _jkx((64, 128, 256), _JKX20_FIRST),
+        "Jiang-Kelly-Xiu 20-day image CNN (64 x 60), as in the paper: 3 blocks (64, 128, 256 "
+        "channels), first conv stride (3, 1) dilation (2, 1), dropout 0.5, dense",
+    ),
+    # For 60-day images (96 x 180): four blocks (64, 128, 256, 512) from the paper. The
+    # first conv's stride (3, 1), dilation (3, 1) and (12, 1) zeros (96 rows -> 36) follow a
+    # public re-implementation, not a number we checked in the paper's text: verify before
+    # quoting. Flatten 512 x 2 x 180, dropout 0.5, dense; 2,952,962 parameters with 2
+    # classes (2,584,320 in the conv blocks, 368,642 in the head).
+    "jkx60": (
+        _jkx(
+            (64, 128, 256, 512),
+            Conv2d(64, (5, 3), stride=(3, 1), padding=(12, 1), dilation=(3, 1)),
+        ),
+        "Jiang-Kelly-Xiu 60-day image CNN (96 x 180): 4 blocks (64 ... 512 channels) from "
+        "the paper; the first conv's stride (3, 1) / dilation (3, 1) from a re-implementation",
+    ),
+    # jkx20 scaled for 2 CPU cores: the paper's layout (first conv stride (3, 1), dilation
+    # (2, 1); 5x3 convs, batch norm, leaky ReLU, 2x1 pools; dropout 0.5 before the dense
+    # head) with 16x fewer channels (4, 8, 16 instead of 64, 128, 256): 8,306 parameters
+    # with 2 classes (tested against torch), about 1/240 of jkx20's
+    # multiply-adds (1.2 M vs 274 M per image).
+    "jkx20_small": (
+        _jkx((4, 8, 16), Conv2d(4, (5, 3), stride=(3, 1), padding=(12, 1), dilation=(2, 1))),
+        "jkx20 scaled for 2 CPU cores: the paper's layout with 4, 8, 16 channels instead of "
+        "64, 128, 256 (1/16), dropout 0.5, dense",
+    ),
 }
 
 
@@ -248,4 +322,4 @@ def architecture_for(model: ModelConfig, n_classes: int) -> Architecture:
     return architecture_from_dict(table)
 
 
-__all__ = ["PRESETS", "Q10", "architecture_for", "architecture_from_dict", "preset"]
+__all__ = ["IMAGE_INPUTS", "PRESETS", "Q10", "architecture_for", "architecture_from_dict", "preset"]

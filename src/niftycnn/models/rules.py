@@ -7,20 +7,23 @@ the textbook recursion for convs and pools, exact through upsampling and skips.
 
 from __future__ import annotations
 
-from niftycnn.models.formulas import conv_params, dense_params
+from niftycnn.models.formulas import conv2d_params, conv_params, dense_params
 from niftycnn.models.span import Span, union
 from niftycnn.models.spec import (
     BatchNorm,
     Block,
     Conv,
+    Conv2d,
     Dense,
     GramConv,
     LastStep,
     Parallel,
     Pool,
+    Pool2d,
     Residual,
     Upsample,
     layer_type,
+    pair,
 )
 from niftycnn.models.validate import Step
 
@@ -38,6 +41,48 @@ def conv_detail(spec: Conv) -> str:
         parts.append("bn")
     parts.append(spec.activation)
     return ", ".join(parts)
+
+
+def _size_text(value: object) -> str:
+    h, w = pair(value)
+    return f"{h}x{w}"
+
+
+def conv2d_detail(spec: Conv2d) -> str:
+    parts = [f"{spec.filters} @ {_size_text(spec.kernel)}"]
+    if pair(spec.stride) != (1, 1):
+        parts.append(f"s{_size_text(spec.stride)}")
+    if pair(spec.dilation) != (1, 1):
+        parts.append(f"d{_size_text(spec.dilation)}")
+    padding = spec.padding if isinstance(spec.padding, str) else _size_text(spec.padding)
+    parts.append(f"pad {padding}")
+    if spec.batch_norm:
+        parts.append("bn")
+    parts.append(spec.activation)
+    return ", ".join(parts)
+
+
+Span2d = tuple[Span, Span]  # (height, width): the rows and columns one position sees
+
+
+def step_span2d(step: Step, spans: Span2d) -> Span2d:
+    """The image rows and columns each position depends on after one layer, axis by
+    axis (a 2D conv or pool is a window on each axis; other layers keep positions)."""
+    spec = step.spec
+    if isinstance(spec, Conv2d):
+        k, s, d = pair(spec.kernel), pair(spec.stride), pair(spec.dilation)
+        if spec.padding == "same":
+            left = (d[0] * (k[0] - 1) // 2, d[1] * (k[1] - 1) // 2)
+        else:
+            left = (0, 0) if spec.padding == "valid" else pair(spec.padding)
+        return spans[0].window(k[0], s[0], d[0], left[0]), spans[1].window(
+            k[1], s[1], d[1], left[1]
+        )
+    if isinstance(spec, Pool2d):
+        k = pair(spec.size)
+        s = k if spec.stride is None else pair(spec.stride)
+        return spans[0].window(k[0], s[0]), spans[1].window(k[1], s[1])
+    return spans
 
 
 def _left(padding: object, k: int, dilation: int = 1) -> int:
@@ -84,6 +129,9 @@ def step_params(step: Step) -> tuple[int, int]:
     if isinstance(spec, Conv):
         params = conv_params(c_in, spec.filters, spec.kernel, spec.bias, spec.groups)
         return (p := params + (2 * spec.filters if spec.batch_norm else 0)), p
+    if isinstance(spec, Conv2d):
+        params = conv2d_params(c_in, spec.filters, pair(spec.kernel), spec.bias)
+        return (p := params + (2 * spec.filters if spec.batch_norm else 0)), p
     if isinstance(spec, GramConv):
         return conv_params(c_in, step.out_shape[0], spec.kernel, False, c_in), 0
     if isinstance(spec, Residual):
@@ -116,6 +164,12 @@ def detail(step: Step) -> str:
     spec, c_in = step.spec, step.in_shape[0]
     if isinstance(spec, Conv):
         return conv_detail(spec)
+    if isinstance(spec, Conv2d):
+        return conv2d_detail(spec)
+    if isinstance(spec, Pool2d):
+        stride = spec.size if spec.stride is None else spec.stride
+        text = f"{spec.kind} {_size_text(spec.size)}"
+        return text + (f", s{_size_text(stride)}" if pair(stride) != pair(spec.size) else "")
     if isinstance(spec, GramConv):
         out = step.out_shape[0]
         return f"{out // c_in} per channel @ k{spec.kernel}, pad {spec.padding}, frozen"

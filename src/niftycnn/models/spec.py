@@ -1,35 +1,33 @@
-"""Layer specs: the plain-data description of a Conv1d network.
+"""Layer specs: the plain-data description of a Conv1d network, or of a Conv2d network
+on chart images (``Conv2d``, ``Pool2d``).
 
 An architecture is a tuple of layer specs plus a head. Specs come from an experiment
 file's ``[model]`` table (``parse_layers``) or from Python, and ``build_model`` turns
 them into a module. Tensors are channels-first, (batch, channels, length), as
-``torch.nn.Conv1d`` expects.
+``torch.nn.Conv1d`` expects; images (batch, channels, height, width).
 
 Each spec is a plain frozen dataclass; a table from a file is validated into one by a
-pydantic ``TypeAdapter`` (known fields, values of the right type, strictly: ``true`` is
-not an integer). Whether the values make sense for a given input shape (positive sizes,
-kernels that fit, Dense after a flatten, ...) is checked by
+pydantic ``TypeAdapter`` (``niftycnn.models.parse``: known fields, values of the right
+type, strictly: ``true`` is not an integer). Whether the values make sense for a given
+input shape (positive sizes, kernels that fit, Dense after a flatten, ...) is checked by
 ``niftycnn.models.validate.validate_architecture``, which ``build_model`` and
 ``summarize`` call before doing anything else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from functools import cache
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-import pydantic
-from pydantic import ConfigDict, SkipValidation, Strict, TypeAdapter
-
-from niftycnn.errors import SpecError
+from pydantic import ConfigDict, SkipValidation, Strict
 
 # Strict scalars: a TOML ``true`` is not an integer, ``"3"`` is not a number.
 Int = Annotated[int, Strict()]
 Float = Annotated[float, Strict()]
 Bool = Annotated[bool, Strict()]
 Padding = Literal["same", "valid", "causal"] | Int
+Pair = Int | tuple[Int, Int]  # one size for both axes of an image, or (height, width)
+Padding2d = Literal["same", "valid"] | Pair
 Activation = Literal["relu", "gelu", "tanh", "elu", "leaky_relu", "none"]
 Head = Literal["classification", "regression", "segmentation"]
 
@@ -167,6 +165,55 @@ class Upsample:
     activation: Activation = "none"
 
 
+def pair(value: Any) -> tuple[int, int]:
+    """(height, width) of a 2D size: an integer stands for both axes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value, value)
+    return (value[0], value[1])
+
+
+def _pairs(spec: object, names: tuple[str, ...]) -> None:
+    """Lists (a TOML ``[5, 3]``, or Python) stored as tuples, so specs stay hashable."""
+    for name in names:
+        value = getattr(spec, name)
+        if isinstance(value, list):
+            object.__setattr__(spec, name, tuple(value))
+
+
+@dataclass(frozen=True)
+class Conv2d:
+    """Conv2d on images (channels, height, width), then optional batch norm
+    (``BatchNorm2d``) and the activation. Sizes are an integer (both axes) or
+    [height, width]; ``padding``: "same" (stride 1 only), "valid", or zeros per axis."""
+
+    __pydantic_config__ = _FORBID
+    filters: Int
+    kernel: Pair
+    stride: Pair = 1
+    padding: Padding2d = "same"
+    dilation: Pair = 1
+    activation: Activation = "relu"
+    batch_norm: Bool = False
+    bias: Bool = True
+
+    def __post_init__(self) -> None:
+        _pairs(self, ("kernel", "stride", "padding", "dilation"))
+
+
+@dataclass(frozen=True)
+class Pool2d:
+    """2D max or average pooling; ``stride`` defaults to ``size`` ([2, 1]: halve the
+    height, keep the width, as Jiang, Kelly & Xiu pool)."""
+
+    __pydantic_config__ = _FORBID
+    kind: Literal["max", "avg"] = "max"
+    size: Pair = 2
+    stride: Pair | None = None
+
+    def __post_init__(self) -> None:
+        _pairs(self, ("size", "stride"))
+
+
 def _as_tuples(value: Any) -> Any:
     """Nested lists of specs as tuples (specs are hashable, like the architecture)."""
     if isinstance(value, list | tuple):
@@ -226,6 +273,8 @@ LayerSpec = (
     | Upsample
     | Block
     | Parallel
+    | Conv2d
+    | Pool2d
 )
 
 # The ``type`` names of an experiment file's layer tables, one per spec class.
@@ -243,16 +292,9 @@ LAYER_TYPES: dict[str, type] = {
     "upsample": Upsample,
     "block": Block,
     "parallel": Parallel,
+    "conv2d": Conv2d,
+    "pool2d": Pool2d,
 }
-_TYPE_ALIASES = {
-    "global_avg_pool": "gap",
-    "globalavgpool": "gap",
-    "linear": "dense",
-    "batchnorm": "batch_norm",
-    "bn": "batch_norm",
-    "last_step": "last",
-}
-_NESTED = {"block": "layers", "parallel": "branches"}  # fields that hold layer tables
 
 
 def layer_type(spec: object) -> str:
@@ -283,79 +325,3 @@ class Architecture:
     @property
     def n_outputs(self) -> int:
         return 1 if self.head == "regression" else self.n_classes
-
-
-# --------------------------------------------------------------------------------------
-# From an experiment file's layer tables
-
-
-@cache
-def _adapter(cls: type) -> TypeAdapter[Any]:
-    return TypeAdapter(cls)
-
-
-def _field_problem(where: str, name: str, errors: list[Any], table: Mapping[str, Any]) -> str:
-    """One line for the pydantic errors of one field (a union gives one error per arm)."""
-    kind = errors[0]["type"]
-    if kind == "unexpected_keyword_argument":
-        return f"{where}: unknown field {name!r}; valid fields: {', '.join(_field_names(where))}"
-    if kind == "missing":
-        return f"{where}: missing required field {name!r}"
-    expected = " or ".join(dict.fromkeys(e["msg"].removeprefix("Input should be ") for e in errors))
-    return f"{where}: {name} {table[name]!r} is not valid; expected {expected}"
-
-
-def _field_names(where: str) -> list[str]:
-    kind = where.rsplit("(", 1)[1].rstrip(")")
-    return [f.name for f in fields(LAYER_TYPES[kind])]
-
-
-def _nested(where: str, kind: str, value: Any) -> tuple[Any, ...]:
-    """The parsed layers of a block (``layers``) or the branches of a parallel layer."""
-    field_name = _NESTED[kind]
-    lists = value if kind == "parallel" else [value]
-    if isinstance(lists, (str, bytes, Mapping)) or not isinstance(lists, Sequence):
-        raise SpecError(f"{where}: {field_name} must be a list of lists of layer tables")
-    parsed = []
-    for b, tables in enumerate(lists):
-        inner = f"{where} > branch {b}" if kind == "parallel" else where
-        if isinstance(tables, (str, bytes, Mapping)) or not isinstance(tables, Sequence):
-            raise SpecError(f"{inner}: expected a list of layer tables, got {tables!r}")
-        parsed.append(tuple(parse_layer(i, t, f"{inner} > ") for i, t in enumerate(tables)))
-    return tuple(parsed) if kind == "parallel" else parsed[0]
-
-
-def parse_layer(index: int, table: Mapping[str, Any], within: str = "") -> LayerSpec:
-    """One layer spec from one ``{type = "conv", filters = 16, ...}`` table (``within``:
-    the enclosing block's location, for messages about nested layers)."""
-    here = f"{within}layer {index}"
-    if not isinstance(table, Mapping):
-        raise SpecError(f"{here}: expected a table like {{type = 'conv', ...}}, got {table!r}")
-    if "type" not in table:
-        raise SpecError(f"{here}: missing 'type'; valid types: {', '.join(LAYER_TYPES)}")
-    raw_type = str(table["type"]).lower()
-    kind = _TYPE_ALIASES.get(raw_type, raw_type)
-    if kind not in LAYER_TYPES:
-        raise SpecError(
-            f"{here}: unknown layer type {table['type']!r}; valid types: {', '.join(LAYER_TYPES)}"
-        )
-    values = {k: v for k, v in table.items() if k != "type"}
-    where = f"{here} ({kind})"
-    if kind in _NESTED and _NESTED[kind] in values:
-        values[_NESTED[kind]] = _nested(where, kind, values[_NESTED[kind]])
-    try:
-        spec: LayerSpec = _adapter(LAYER_TYPES[kind]).validate_python(values)
-    except pydantic.ValidationError as exc:
-        # an unknown field first: a typo ("kernal") explains the missing field that follows
-        errors = sorted(exc.errors(), key=lambda e: e["type"] != "unexpected_keyword_argument")
-        name = errors[0]["loc"][0]
-        same = [e for e in errors if e["loc"][0] == name]
-        raise SpecError(_field_problem(where, str(name), same, values)) from None
-    return spec
-
-
-def parse_layers(tables: Sequence[Mapping[str, Any]]) -> tuple[LayerSpec, ...]:
-    """Layer specs from an experiment file's ``layers = [{type = ...}, ...]`` list."""
-    if isinstance(tables, (str, bytes, Mapping)) or not isinstance(tables, Sequence):
-        raise SpecError(f"layers must be a list of tables, got {type(tables).__name__}")
-    return tuple(parse_layer(i, t) for i, t in enumerate(tables))

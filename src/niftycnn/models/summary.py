@@ -19,6 +19,7 @@ from torch import nn
 
 from niftycnn.errors import SpecError
 from niftycnn.models.build import Branches, CausalConv1d, LastStep1d, ResidualBlock, SkipBlock
+from niftycnn.models.checks import Shape, Size, input_shape
 from niftycnn.models.formulas import (
     conv2d_output_shape,
     conv2d_params,
@@ -28,15 +29,15 @@ from niftycnn.models.formulas import (
     pool2d_output_shape,
     receptive_field_step,
 )
-from niftycnn.models.presets import PRESETS, preset
-from niftycnn.models.rules import detail, step_params, step_span
+from niftycnn.models.presets import IMAGE_INPUTS, PRESETS, preset
+from niftycnn.models.rules import Span2d, detail, step_params, step_span, step_span2d
 from niftycnn.models.span import Span, union
 from niftycnn.models.spec import (
     Architecture,
     LastStep,
     layer_type,
 )
-from niftycnn.models.validate import Shape, Step, validate_architecture
+from niftycnn.models.validate import Step, validate_architecture
 
 __all__ = [
     "Summary",
@@ -60,8 +61,9 @@ __all__ = [
 class SummaryRow:
     """One layer: output shape per sample ((C, L), or (N,) once flat), parameters, RF.
 
-    ``receptive_field`` is the number of input steps one output position sees; None once
-    the length axis is gone (every feature then sees the whole window).
+    ``receptive_field`` is the number of input steps one output position sees, (rows,
+    columns) on an image; None once the length axis is gone (every feature then sees the
+    whole window).
     """
 
     index: int
@@ -70,7 +72,7 @@ class SummaryRow:
     output_shape: Shape
     params: int
     trainable: int
-    receptive_field: int | None
+    receptive_field: int | tuple[int, int] | None
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,12 @@ class Summary:
 # From the spec
 
 
-def _row(step: Step, span: Span | None) -> tuple[SummaryRow, Span | None]:
-    """The summary row of one validated step, and the receptive span after it."""
-    if span is not None:
+def _row(step: Step, span: Span | Span2d | None) -> tuple[SummaryRow, Span | Span2d | None]:
+    """The summary row of one validated step, and the receptive span after it (one per
+    axis on images)."""
+    if isinstance(span, tuple):
+        span = step_span2d(step, span)
+    elif span is not None:
         span = step_span(step, span)
     if len(step.out_shape) == 1 and not isinstance(step.spec, LastStep):
         span = None  # every feature now sees the whole window (a last step: still its span)
@@ -108,20 +113,28 @@ def _row(step: Step, span: Span | None) -> tuple[SummaryRow, Span | None]:
     kind = layer_type(step.spec)
     if step.role != "body":
         kind = {"auto": "gap (auto)", "head": "head"}[step.role]
-    rf = None if span is None else span.size
+    rf = _rf(span)
     return SummaryRow(step.index, kind, detail(step), step.out_shape, params, trainable, rf), span
 
 
-def summarize(arch: Architecture, in_channels: int = 5, length: int = 20) -> Summary:
-    """The summary table of ``arch`` on inputs (in_channels, length), from the spec alone."""
+def _rf(span: Span | Span2d | None) -> int | tuple[int, int] | None:
+    if isinstance(span, tuple):
+        return span[0].size, span[1].size
+    return None if span is None else span.size
+
+
+def summarize(arch: Architecture, in_channels: int = 5, length: Size = 20) -> Summary:
+    """The summary table of ``arch`` on inputs (in_channels, length), or images
+    (in_channels, height, width) for ``length`` = (height, width), from the spec alone."""
     steps = validate_architecture(arch, in_channels, length)
     rows: list[SummaryRow] = []
-    span: Span | None = Span()
+    start = input_shape(in_channels, length)
+    span: Span | Span2d | None = (Span(), Span()) if len(start) == 3 else Span()
     for step in steps:
         row, span = _row(step, span)
         rows.append(row)
     label = f"{arch.name} ({arch.head}, {arch.n_outputs} output{'s' * (arch.n_outputs > 1)})"
-    return Summary(label, (in_channels, length), tuple(rows))
+    return Summary(label, start, tuple(rows))
 
 
 # --------------------------------------------------------------------------------------
@@ -180,6 +193,29 @@ def _module_span(sub: nn.Module, span: Span) -> Span:
     return span
 
 
+def _module_span2d(sub: nn.Module, spans: Span2d) -> Span2d:
+    """The rows and columns after a torch module on images (2D convs and pools)."""
+    if isinstance(sub, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+
+        def two(v: object) -> tuple[int, int]:
+            return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))  # type: ignore[index]
+
+        k, s = two(sub.kernel_size), two(sub.stride)
+        d = two(getattr(sub, "dilation", 1))
+        if isinstance(sub.padding, str):
+            left = (
+                (d[0] * (k[0] - 1) // 2, d[1] * (k[1] - 1) // 2)
+                if sub.padding == "same"
+                else (0, 0)
+            )
+        else:
+            left = two(sub.padding)
+        return tuple(  # type: ignore[return-value]
+            span.window(k[a], s[a], d[a], left[a]) for a, span in enumerate(spans)
+        )
+    return spans
+
+
 def _chain_span(chain: nn.Module, span: Span) -> Span:
     for child in chain.children():
         span = _module_span(child, span)
@@ -210,13 +246,21 @@ def summarize_module(module: nn.Module, input_shape: Sequence[int], name: str = 
         module.train(was_training)
         for hook in hooks:
             hook.remove()
-    rows, span, last_step = [], Span(), False
+    image = len(input_shape) == 3
+    rows, last_step = [], False
+    span: Span = Span()
+    spans: Span2d = (Span(), Span())
     for i, (n, sub, shape) in enumerate(seen):
-        span = _module_span(sub, span)
-        last_step = last_step or isinstance(sub, LastStep1d)  # flat, but still its span
         params = sum(p.numel() for p in sub.parameters())
         trainable = sum(p.numel() for p in sub.parameters() if p.requires_grad)
-        row_rf = span.size if len(shape) == 2 or last_step else None
+        row_rf: int | tuple[int, int] | None
+        if image:
+            spans = _module_span2d(sub, spans)
+            row_rf = (spans[0].size, spans[1].size) if len(shape) == 3 else None
+        else:
+            span = _module_span(sub, span)
+            last_step = last_step or isinstance(sub, LastStep1d)  # flat, but still its span
+            row_rf = span.size if len(shape) == 2 or last_step else None
         rows.append(SummaryRow(i, type(sub).__name__, n, shape, params, trainable, row_rf))
     return Summary(name or type(module).__name__, tuple(input_shape), tuple(rows))
 
@@ -229,9 +273,17 @@ def _shape_text(shape: Shape) -> str:
     return " x ".join(str(n) for n in shape)
 
 
+def _rf_text(rf: int | tuple[int, int] | None) -> str:
+    if rf is None:
+        return "all"
+    return f"{rf[0]} x {rf[1]}" if isinstance(rf, tuple) else str(rf)
+
+
 def format_summary(summary: Summary, style: Literal["text", "markdown"] = "text") -> str:
     """The summary as an aligned text table (default) or a Markdown table."""
-    header = ("#", "layer", "detail", "output (C x L)", "params", "receptive field")
+    image = len(summary.input_shape) == 3
+    axes = "C x H x W" if image else "C x L"
+    header = ("#", "layer", "detail", f"output ({axes})", "params", "receptive field")
     body = [
         (
             str(r.index),
@@ -239,11 +291,12 @@ def format_summary(summary: Summary, style: Literal["text", "markdown"] = "text"
             r.detail,
             _shape_text(r.output_shape),
             f"{r.params:,}",
-            "all" if r.receptive_field is None else str(r.receptive_field),
+            _rf_text(r.receptive_field),
         )
         for r in summary.rows
     ]
-    title = f"{summary.name}: input {_shape_text(summary.input_shape)} (channels x length)"
+    where = "channels x height x width" if image else "channels x length"
+    title = f"{summary.name}: input {_shape_text(summary.input_shape)} ({where})"
     total = f"total parameters: {summary.total_params:,} (trainable {summary.trainable_params:,})"
     if style == "markdown":
         lines = [f"**{title}**", "", "| " + " | ".join(header) + " |"]
@@ -270,26 +323,34 @@ def format_summary(summary: Summary, style: Literal["text", "markdown"] = "text"
 
 def describe(
     target: str | Architecture,
-    in_channels: int = 5,
-    length: int = 20,
+    in_channels: int | None = None,
+    length: Size | None = None,
     style: Literal["text", "markdown"] = "text",
 ) -> str:
     """The summary table of a preset name or an architecture (an experiment's network:
     ``describe(architecture_for(experiment.model, k), len(features), length)``).
 
-    Unknown preset names raise a ``SpecError`` that lists the valid ones.
+    Inputs default to 5 channels x 20 days, or an image preset's own image
+    (``IMAGE_INPUTS``: 1 x 64 x 60 for ``jkx20``). Unknown preset names raise a
+    ``SpecError`` that lists the valid ones.
     """
+    default_channels = 5
+    default_size_: Size = 20
     if isinstance(target, str):
         if target not in PRESETS:
             raise SpecError(
                 f"unknown preset {target!r}; valid presets: {', '.join(PRESETS)} "
                 "(or give the path of an experiment .toml file)"
             )
-        target = preset(target)
-    return format_summary(summarize(target, in_channels, length), style)
+        default_channels, default_size_ = IMAGE_INPUTS.get(target, (5, 20))
+        n_classes = 2 if target in IMAGE_INPUTS else 5  # the paper's up / down
+        target = preset(target, n_classes=n_classes)
+    channels = default_channels if in_channels is None else in_channels
+    size = default_size_ if length is None else length
+    return format_summary(summarize(target, channels, size), style)
 
 
-def summary_table(arch: Architecture, in_channels: int, length: int) -> pd.DataFrame:
+def summary_table(arch: Architecture, in_channels: int, length: Size) -> pd.DataFrame:
     """The per-layer summary as a table (the run directory's ``architecture.csv``)."""
     summary = summarize(arch, in_channels, length)
     rows = [
@@ -299,7 +360,11 @@ def summary_table(arch: Architecture, in_channels: int, length: int) -> pd.DataF
             "detail": row.detail,
             "output": _shape_text(row.output_shape),
             "params": row.params,
-            "receptive_field": "all" if row.receptive_field is None else row.receptive_field,
+            "receptive_field": (
+                row.receptive_field
+                if isinstance(row.receptive_field, int)
+                else _rf_text(row.receptive_field)
+            ),
         }
         for row in summary.rows
     ]

@@ -18,9 +18,17 @@ from typing import Literal
 
 from niftycnn.errors import SpecError
 from niftycnn.kernels import gram_basis
+from niftycnn.models.checks import (
+    Shape,
+    Size,
+    check_conv2d,
+    check_pool2d,
+    input_shape,
+)
+from niftycnn.models.checks import activation as _activation
+from niftycnn.models.checks import positive as _positive
 from niftycnn.models.formulas import conv_output_length
 from niftycnn.models.spec import (
-    ACTIVATIONS,
     HEADS,
     LAYER_TYPES,
     POOL_KINDS,
@@ -28,6 +36,7 @@ from niftycnn.models.spec import (
     BatchNorm,
     Block,
     Conv,
+    Conv2d,
     Dense,
     Dropout,
     Flatten,
@@ -37,12 +46,11 @@ from niftycnn.models.spec import (
     LayerSpec,
     Parallel,
     Pool,
+    Pool2d,
     Residual,
     Upsample,
     layer_type,
 )
-
-Shape = tuple[int, ...]  # (channels, length) before GAP / Flatten, (features,) after
 
 
 @dataclass(frozen=True)
@@ -71,19 +79,12 @@ def iter_steps(steps: Sequence[Step]) -> Iterator[Step]:
             yield from iter_steps(branch)
 
 
-def _positive(where: str, name: str, value: object, hint: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError(f"{where}: {name} {value!r} must be a positive integer{hint}")
-
-
-def _activation(where: str, value: object) -> None:
-    if value not in ACTIVATIONS:
-        raise SpecError(
-            f"{where}: activation {value!r} is unknown; valid: {', '.join(ACTIVATIONS)}"
-        )
-
-
 def _needs_length(where: str, shape: Shape) -> int:
+    if len(shape) == 3:
+        raise SpecError(
+            f"{where}: a 1D layer on an image ({shape[0]} x {shape[1]} x {shape[2]}); use "
+            "conv2d / pool2d layers for images, or gap / flatten before 1D layers"
+        )
     if len(shape) != 2:
         raise SpecError(
             f"{where}: input is already flat ({shape[0]} features) after a gap/flatten/dense "
@@ -252,9 +253,14 @@ def _check_plain(where: str, spec: object, shape: Shape) -> Shape:
     if isinstance(spec, Upsample):
         return _check_upsample(where, spec, shape)
     if isinstance(spec, BatchNorm):
-        _needs_length(where, shape)
+        if len(shape) == 1:
+            _needs_length(where, shape)
         _activation(where, spec.activation)
         return shape
+    if isinstance(spec, Conv2d):
+        return check_conv2d(where, spec, shape)
+    if isinstance(spec, Pool2d):
+        return check_pool2d(where, spec, shape)
     if isinstance(spec, Conv):
         return _check_conv(where, spec, shape)
     if isinstance(spec, GramConv):
@@ -273,17 +279,21 @@ def _check_plain(where: str, spec: object, shape: Shape) -> Shape:
             raise SpecError(f"{where}: rate {rate!r} must be in [0, 1)")
         return shape
     if isinstance(spec, GlobalAvgPool):
-        _needs_length(where, shape)
+        if len(shape) == 1:
+            _needs_length(where, shape)
         return (shape[0],)
     if isinstance(spec, LastStep):
         _needs_length(where, shape)
         return (shape[0],)
     if isinstance(spec, Flatten):
+        if len(shape) == 3:
+            return (shape[0] * shape[1] * shape[2],)
         return (shape[0] * _needs_length(where, shape),)
     if isinstance(spec, Dense):
         if len(shape) != 1:
             raise SpecError(
-                f"{where}: units {spec.units!r} on an input of shape {shape[0]} x {shape[1]}; "
+                f"{where}: units {spec.units!r} on an input of shape "
+                f"{' x '.join(map(str, shape))}; "
                 "put a gap or flatten layer before the first dense layer"
             )
         _positive(where, "units", spec.units)
@@ -308,16 +318,19 @@ def _per_step_body(shape: Shape, length: int) -> None:
 
 
 def validate_architecture(
-    arch: Architecture, in_channels: int = 5, length: int = 20
+    arch: Architecture, in_channels: int = 5, length: Size = 20
 ) -> tuple[Step, ...]:
-    """Check ``arch`` for inputs (batch, in_channels, length); return the walk of shapes.
+    """Check ``arch`` for inputs (batch, in_channels, length), or (batch, in_channels,
+    height, width) when ``length`` is an image's (height, width); return the walk of
+    shapes.
 
     The walk ends with the automatic global average pool (when the body keeps a length
-    axis) and the head, a ``Dense(n_outputs, "none")``; a segmentation head applies that
-    Dense at every step of a body that ends with the input's length, (length, K).
+    axis, or an image's two) and the head, a ``Dense(n_outputs, "none")``; a segmentation
+    head applies that Dense at every step of a body that ends with the input's length,
+    (length, K).
     """
     _positive("input", "in_channels", in_channels)
-    _positive("input", "length", length)
+    start = input_shape(in_channels, length)
     if arch.head not in HEADS:
         raise SpecError(f"architecture: head {arch.head!r} is unknown; valid: {', '.join(HEADS)}")
     if arch.head != "regression":
@@ -326,14 +339,16 @@ def validate_architecture(
             raise SpecError(f"architecture: n_classes {n!r} must be an integer >= 2")
     if not isinstance(arch.layers, (tuple, list)):
         raise SpecError(f"architecture: layers must be a tuple of layer specs, got {arch.layers!r}")
-    body, shape = _walk("", arch.layers, (in_channels, length))
+    body, shape = _walk("", arch.layers, start)
     steps = list(body)
     if arch.head == "segmentation":
+        if not isinstance(length, int):
+            raise SpecError("architecture: a segmentation head labels days of a series, not images")
         _per_step_body(shape, length)
         head = Dense(arch.n_outputs, "none")
         steps.append(Step(len(steps), head, shape, (length, arch.n_outputs), "head"))
         return tuple(steps)
-    if len(shape) == 2:
+    if len(shape) in (2, 3):
         steps.append(Step(len(steps), GlobalAvgPool(), shape, (shape[0],), "auto"))
         shape = (shape[0],)
     head = Dense(arch.n_outputs, "none")

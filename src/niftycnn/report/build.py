@@ -31,10 +31,12 @@ from niftycnn.rundir import (
     FILTER_FIGURES,
     RunLayout,
     read_json,
+    read_npy,
     require_run_dir,
     write_bytes,
     write_text,
 )
+from niftycnn.schema import LabelVocabulary
 
 ALPHA = 0.05
 
@@ -254,6 +256,36 @@ def _filters(run: RunLayout) -> Section | None:
     return section
 
 
+def _images(run: RunLayout) -> Section | None:
+    """[compare]: the image CNN against the 1D CNN and the baselines, sample images."""
+    multiple = _csv(run.metric("image_multiple"))
+    if multiple is None:
+        return None
+    section = Section("Chart images vs 1D windows", anchor="images")
+    section.add(
+        Paragraph(
+            "The image CNN (model cnn_image: OHLC bar images of the same days) was trained "
+            "on the same folds, labels and seeds as the 1D CNN (model cnn)."
+        )
+    )
+    dm = _csv(run.metric("diebold_mariano"))
+    if dm is not None:
+        pair = dm[dm["baseline"] == "cnn_image"]
+        if len(pair):
+            section.add(Table(pair, "1D CNN (cnn) against the image CNN: Diebold-Mariano", False))
+    section.add(Table(multiple, "The image CNN against every other model (SPA, StepM)", False))
+    if run.chart_samples.is_file():
+        images, classes = read_npy(run.chart_samples), read_npy(run.chart_classes)
+        cam = read_npy(run.gradcam) if run.gradcam.is_file() else None
+        k = int(tomllib.loads(run.config.read_text(encoding="utf-8"))["labels"]["classes"])
+        names = list(LabelVocabulary(k).names)
+        caption = "Test images of the last fold per class" + (
+            ", with Grad-CAM of its first image CNN (true class)" if cam is not None else ""
+        )
+        section.add(Figure("chart_images", fig.chart_images(images, classes, names, cam), caption))
+    return section
+
+
 def _sweep(run: RunLayout) -> Section | None:
     sweep = _csv(run.sweep)
     if sweep is None:
@@ -296,6 +328,7 @@ def build_sections(run_dir: str | Path | RunLayout) -> tuple[str, list[Section],
         _metrics(run),
         validation.tables_section(run),
         _filters(run),
+        _images(run),
         _sweep(run),
     ]
     return title, [p for p in parts if p is not None], _footer(run)

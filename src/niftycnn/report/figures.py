@@ -145,3 +145,30 @@ def path_distribution(paths: pd.DataFrame, loss: str) -> bytes:
     axes[0].axhline(0.0, color="grey", lw=0.8, ls="--")
     fig.suptitle("CPCV backtest paths (dots) and their mean (bar)", fontsize=10)
     return to_png(fig)
+
+
+def chart_images(
+    images: np.ndarray, classes: np.ndarray, names: list[str], cam: np.ndarray | None = None
+) -> bytes:
+    """Sample chart images (n, H, W), one row per class (white bars on black, as the
+    network sees them); with ``cam``, each image's Grad-CAM map overlaid beside it."""
+    kinds = sorted(set(classes.tolist()))
+    per_row = max(int((classes == k).sum()) for k in kinds)
+    cols = per_row * (2 if cam is not None else 1)
+    h, w = images.shape[1:]
+    fig, axes = plt.subplots(
+        len(kinds), cols, figsize=(1.4 * cols * max(w / h, 0.5), 1.5 * len(kinds)), squeeze=False
+    )
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for row, k in enumerate(kinds):
+        for j, i in enumerate(np.flatnonzero(classes == k)):
+            ax = axes[row, j * (2 if cam is not None else 1)]
+            ax.imshow(images[i], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_title(names[k] if j == 0 else "", fontsize=8, loc="left")
+            if cam is not None:
+                over = axes[row, 2 * j + 1]
+                over.imshow(images[i], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+                over.imshow(cam[i], cmap="jet", alpha=0.5, interpolation="bilinear")
+                over.set_title("Grad-CAM" if j == 0 else "", fontsize=8, loc="left")
+    return to_png(fig)

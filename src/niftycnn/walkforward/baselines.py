@@ -231,7 +231,10 @@ class BaselineInfo:
     preset: str | None = None
     universe: bool = False
     make_planted: Callable[[Sequence[str], SyntheticConfig], Baseline] | None = None
+    images: bool = True  # fits chart images (N, 1, H, W): False for 1D kernels and networks
 
+
+IMAGE_CHANNEL = "image"  # the one channel of chart images (``WindowsConfig.channels``)
 
 BASELINES: dict[str, BaselineInfo] = {
     b.name: b
@@ -246,9 +249,9 @@ BASELINES: dict[str, BaselineInfo] = {
             needs=("close",),
             make=lambda f: Momentum(list(f).index("close")),
         ),
-        BaselineInfo("rocket", ("classification",), make=lambda f: Rocket()),
-        BaselineInfo("rocket_ridge", BOTH_HEADS, make=lambda f: RocketRidge()),
-        BaselineInfo("fixed_kernels", BOTH_HEADS, preset="fixed_kernels"),
+        BaselineInfo("rocket", ("classification",), make=lambda f: Rocket(), images=False),
+        BaselineInfo("rocket_ridge", BOTH_HEADS, make=lambda f: RocketRidge(), images=False),
+        BaselineInfo("fixed_kernels", BOTH_HEADS, preset="fixed_kernels", images=False),
         BaselineInfo(
             "xs_momentum",
             BOTH_HEADS,
@@ -269,6 +272,7 @@ BASELINES: dict[str, BaselineInfo] = {
             make_planted=lambda f, s: Oracle(
                 list(f).index(s.channel), pattern_kernel(s.pattern, s.lookback)
             ),
+            images=False,
         ),
     )
 }
@@ -309,6 +313,13 @@ def check_baselines(names: Sequence[str], head: str, features: Sequence[str]) ->
             f"[baselines] models {wrong} only apply to {other} heads; for a {head} head "
             f"use some of: {fits}"
         )
+    if IMAGE_CHANNEL in features:
+        series_only = [n for n in names if not BASELINES[n].images]
+        if series_only:
+            raise ConfigError(
+                f"[baselines] {series_only[0]} reads 1D windows, not chart images "
+                f"([windows] inputs = 'image'); drop it or use inputs = 'windows'"
+            )
     for name in names:
         missing = [c for c in BASELINES[name].needs if c not in features]
         if missing:
@@ -331,6 +342,7 @@ def default_baselines(
         and all(c in features for c in b.needs)
         and (universe or not b.universe)
         and b.make_planted is None
+        and (b.images or IMAGE_CHANNEL not in features)
     )
 
 

@@ -294,8 +294,9 @@ def _write_fold(
 
 
 def first_layer_of(state: dict[str, Any]) -> np.ndarray:
-    """The first Conv1d's weight (F, C, k): the first 3-D weight in the state dict."""
+    """The first conv's weight: (F, C, k) of a Conv1d, (F, C, kh, kw) of a Conv2d (an image
+    network's), the first 3-D or 4-D weight in the state dict."""
     for name, t in state.items():
-        if name.endswith(".weight") and t.dim() == 3:
+        if name.endswith(".weight") and t.dim() in (3, 4):
             return np.asarray(t.numpy())
     raise TrainingError("the network has no Conv1d layer (no 3-D weight in its state dict)")

@@ -37,6 +37,7 @@ from torch import nn
 from niftycnn.config import TrainConfig
 from niftycnn.errors import TrainingError
 from niftycnn.models import Architecture, build_model
+from niftycnn.models.checks import Size, spatial_size
 
 
 def torch_device(requested: str) -> torch.device:
@@ -78,8 +79,12 @@ class FoldResult:
 
 
 # -- seeds ----------------------------------------------------------------------------
+DROPOUT_STREAM = 2  # member_seed streams: 0 initial weights, 1 minibatches, 2 dropout
+
+
 def member_seed(seed: int, fold: int, seed_index: int, stream: int) -> int:
-    """A 63-bit seed for (config seed, fold, seed index, stream: 0 init, 1 batches)."""
+    """A 63-bit seed for (config seed, fold, seed index, stream: 0 init, 1 batches, 2
+    dropout masks: per member in the sequential engine, per stack in the batched one)."""
     state = np.random.SeedSequence([seed, fold, seed_index, stream]).generate_state(
         2, dtype=np.uint32
     )
@@ -87,7 +92,7 @@ def member_seed(seed: int, fold: int, seed_index: int, stream: int) -> int:
 
 
 def init_member(
-    arch: Architecture, in_channels: int, length: int, seed: int, fold: int, seed_index: int
+    arch: Architecture, in_channels: int, length: Size, seed: int, fold: int, seed_index: int
 ) -> nn.Module:
     """The member's initial network (global torch RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
@@ -148,6 +153,12 @@ def member_loss(
 
 
 # -- the sequential engine ------------------------------------------------------------
+def as_input(x: torch.Tensor) -> torch.Tensor:
+    """A batch as the network's float32 input: chart images are stored as uint8 0 / 1
+    (4x smaller than float32) and cast one batch at a time."""
+    return x if x.is_floating_point() else x.to(torch.float32)
+
+
 def train_member(
     arch: Architecture,
     X: torch.Tensor,
@@ -157,10 +168,28 @@ def train_member(
     seed: int,
 ) -> MemberResult:
     """Train one member with a plain minibatch loop (the reference implementation);
-    ``seed`` is the experiment's seed."""
+    ``seed`` is the experiment's seed. Dropout masks come from the member's own torch
+    stream (stream 2 of :func:`member_seed`; the global RNG is left as it was), so a
+    member with dropout trains to the same bits whatever ran before it (truncation and
+    resume hold for it too)."""
+    devices = [X.device.index or 0] if X.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(member_seed(seed, task.fold, seed_index, DROPOUT_STREAM))
+        return _train_member(arch, X, task, seed_index, cfg, seed)
+
+
+def _train_member(
+    arch: Architecture,
+    X: torch.Tensor,
+    task: FoldTask,
+    seed_index: int,
+    cfg: TrainConfig,
+    seed: int,
+) -> MemberResult:
     regression = arch.head == "regression"
     device = X.device
-    model = init_member(arch, X.shape[1], X.shape[2], seed, task.fold, seed_index).to(device)
+    size = spatial_size(X.shape)
+    model = init_member(arch, X.shape[1], size, seed, task.fold, seed_index).to(device)
     opt = torch.optim.AdamW(
         model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=False
     )
@@ -178,7 +207,7 @@ def train_member(
         total = 0.0
         for batch in stream.epoch():
             b = torch.as_tensor(batch, device=device)
-            loss = member_loss(model(X[b]), target[b], weight, regression)
+            loss = member_loss(model(as_input(X[b])), target[b], weight, regression)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -191,7 +220,8 @@ def train_member(
             continue
         model.eval()
         with torch.no_grad():
-            val_loss = float(member_loss(model(X[val_idx]), target[val_idx], weight, regression))
+            out = model(as_input(X[val_idx]))
+            val_loss = float(member_loss(out, target[val_idx], weight, regression))
         rows.append((epoch, train_loss, val_loss))
         if val_loss < best - cfg.min_delta:
             best, best_epoch, bad = val_loss, epoch, 0
@@ -218,16 +248,19 @@ _PREDICT_ROWS = 64
 
 
 @functools.lru_cache(maxsize=16)
-def _template(arch: Architecture, in_channels: int, length: int) -> nn.Module:
+def _template(arch: Architecture, in_channels: int, length: Size) -> nn.Module:
     return build_model(arch, in_channels, length).eval()
 
 
-def sequential_reason(arch: Architecture, in_channels: int, length: int) -> str | None:
+def sequential_reason(arch: Architecture, in_channels: int, length: Size) -> str | None:
     """Why ``arch`` must be trained one network at a time, or None when the batched
     engine can stack it. Batch norm keeps running statistics in buffers that every
     training step updates in place: a stacked (functional) forward has nowhere to keep
     them per member, so such networks go to the sequential engine (same recipe, same
-    results, slower)."""
+    results, slower). The batched engine stacks 1D networks only: image networks
+    (``length`` an image's (height, width)) train sequentially."""
+    if not isinstance(length, int):
+        return "it takes chart images, and the batched engine stacks 1D networks only"
     if any(True for _ in _template(arch, in_channels, length).buffers()):
         return "it has batch norm, whose running statistics are updated in place"
     return None
@@ -236,7 +269,10 @@ def sequential_reason(arch: Architecture, in_channels: int, length: int) -> str 
 def engine_for(arch: Architecture, X: torch.Tensor, cfg: TrainConfig) -> str:
     """The engine that trains ``arch``: ``[train] engine``, except that networks the
     batched engine cannot stack (:func:`sequential_reason`) train sequentially."""
-    if cfg.engine == "batched" and sequential_reason(arch, X.shape[1], X.shape[2]) is None:
+    if (
+        cfg.engine == "batched"
+        and sequential_reason(arch, X.shape[1], spatial_size(X.shape)) is None
+    ):
         return "batched"
     return "sequential"
 
@@ -254,12 +290,12 @@ def predict_members(
     pad = (-n) % _PREDICT_ROWS
     if pad:
         X = torch.cat([X, X.new_zeros((pad, *X.shape[1:]))])
-    model = _template(arch, X.shape[1], X.shape[2]).to(X.device)
+    model = _template(arch, X.shape[1], spatial_size(X.shape)).to(X.device)
     outs = []
     with torch.no_grad():
         for state in states:
             out = torch.func.functional_call(
-                model, {k: v.to(X.device) for k, v in state.items()}, (X,)
+                model, {k: v.to(X.device) for k, v in state.items()}, (as_input(X),)
             )
             outs.append(out.softmax(-1) if arch.head == "classification" else out)
     return torch.stack(outs)[:, :n].cpu().numpy().astype(np.float64)

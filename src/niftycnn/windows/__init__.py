@@ -1,4 +1,4 @@
-"""Windows stage: expiry calendar, normalised windows and labels.
+"""Windows stage: expiry calendar, normalised windows or chart images, and labels.
 
 Reads the canonical OHLCV frame (``niftycnn.data``), or a universe's frames
 (:func:`build_panel`), and the ``[windows]`` / ``[labels]`` tables; gives a
@@ -6,7 +6,7 @@ Reads the canonical OHLCV frame (``niftycnn.data``), or a universe's frames
 dates for purging). Writes nothing: the workflow records the label distribution.
 """
 
-from niftycnn.windows.build import build_dataset
+from niftycnn.windows.build import build_dataset, network_input
 from niftycnn.windows.dataset import WindowDataset
 from niftycnn.windows.expiry import EXPIRY_REGIMES, ExpiryRegime, expiry_dates, next_expiry
 from niftycnn.windows.labels import (
@@ -34,5 +34,6 @@ __all__ = [
     "expiry_dates",
     "labeler_for",
     "make_windows",
+    "network_input",
     "next_expiry",
 ]

@@ -3,7 +3,11 @@
 Choices a reviewer should know:
 
 - Sample end dates start at row max(length - 1, vol_window), the first day with both a
-  full window and a full trailing-volatility estimate, so every sample has a finite sigma.
+  full window and a full trailing-volatility estimate, so every sample has a finite sigma
+  (chart images with their moving average need 2 * length - 1 days: row 2 * length - 2).
+- ``inputs = "image"``: X holds chart images (N, 1, H, W) of 0 / 1 as uint8
+  (:mod:`niftycnn.windows.images`; rendered bit-packed, 4x smaller than float32; the
+  trainers cast a batch at a time); the one channel is named "image".
 - ``sampling="daily"``: one window per trading day. ``sampling="expiry"``: one window per
   expiry cycle, ending *on the expiry day itself* (its close is known at t); its label
   then runs exactly to the next expiry, so consecutive labels touch but never overlap.
@@ -25,9 +29,23 @@ from niftycnn.errors import LabelError
 from niftycnn.schema import UNLABELLED
 from niftycnn.windows.dataset import WindowDataset
 from niftycnn.windows.expiry import expiry_dates
+from niftycnn.windows.images import render_images, style_for, unpack_images
 from niftycnn.windows.labels import labeler_for, trailing_volatility
 from niftycnn.windows.targets import label_outcomes
-from niftycnn.windows.windows import make_windows
+from niftycnn.windows.windows import _check_frame, make_windows
+
+Size = int | tuple[int, int]
+
+
+def network_input(windows: WindowsConfig) -> tuple[int, Size]:
+    """(channels, size) of the network's input: (features, length) for windows, (1,
+    (height, width)) for chart images."""
+    if windows.inputs == "image":
+        style = style_for(
+            windows.length, windows.image_ma, windows.image_volume, windows.image_height
+        )
+        return 1, (style.height, style.width)
+    return len(windows.features), windows.length
 
 
 def build_dataset(
@@ -48,12 +66,13 @@ def build_dataset(
     windows = windows or WindowsConfig()
     labels = labels or LabelsConfig()
     length = windows.length
-    X_all, _ = make_windows(frame, length=length, features=windows.features)
     dates = pd.DatetimeIndex(frame.index)
     close = frame["close"].to_numpy(np.float64)
     sigma_all = trailing_volatility(close, labels.vol_window)
 
-    first = max(length - 1, labels.vol_window)
+    image = windows.inputs == "image"
+    style = style_for(length, windows.image_ma, windows.image_volume, windows.image_height)
+    first = max((style.history if image else length) - 1, labels.vol_window)
     end_pos = np.arange(first, len(frame))
     if windows.sampling == "expiry":
         cycle_ends = expiry_dates(labels.expiry, dates[0], dates[-1], trading_days=dates)
@@ -73,15 +92,21 @@ def build_dataset(
     if labelled.any():
         labeler = labeler_for(labels).fit(y_return[labelled], sigma[labelled], scale[labelled])
         y_class = np.asarray(labeler.transform(y_return, sigma, scale), dtype=np.int64)
+    if image:
+        _check_frame(frame, ("open", "high", "low", "close", "volume"), style.history)
+        X = unpack_images(render_images(frame, style, end_pos), style.width, np.uint8)
+    else:
+        X_all, _ = make_windows(frame, length=length, features=windows.features)
+        X = X_all[end_pos - (length - 1)]
     return WindowDataset(
-        X=X_all[end_pos - (length - 1)],
+        X=X,
         end_dates=pd.DatetimeIndex(dates[end_pos], name="date"),
         label_end=out.label_end,
         horizon=out.horizon,
         y_return=y_return,
         y_class=y_class,
         sigma=sigma,
-        features=tuple(windows.features),
+        features=tuple(windows.channels),
         n_classes=labels.classes,
         scale_days=scale,
         symbols=(symbol,),

@@ -15,7 +15,8 @@ class WindowDataset:
     """N windows of C features x L days, with their labels.
 
     Attributes:
-        X: float32 (N, C, L), channels-first, each window normalised with its own data.
+        X: float32 (N, C, L), channels-first, each window normalised with its own data;
+            chart images (``[windows] inputs = "image"``): (N, 1, H, W) uint8 of 0 / 1.
         end_dates: window end date t per sample (the last day the window may use).
         label_end: the date each label's return is measured to (the next expiry strictly
             after t, the horizon's last day, or the first barrier touch; see

@@ -89,7 +89,7 @@ def _stack(parts: list[WindowDataset], labels: LabelsConfig) -> WindowDataset:
     dest = np.empty(len(order), dtype=np.int64)
     dest[order] = np.arange(len(order))
     first = parts[0]
-    X = np.empty((len(order), *first.X.shape[1:]), dtype=np.float32)
+    X = np.empty((len(order), *first.X.shape[1:]), dtype=first.X.dtype)  # images: uint8
     offset = 0
     for part, size in zip(parts, sizes, strict=True):
         X[dest[offset : offset + size]] = part.X

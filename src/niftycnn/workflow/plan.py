@@ -37,7 +37,8 @@ from niftycnn.models import (
     sweep_grid,
     validate_architecture,
 )
-from niftycnn.models.spec import layer_type
+from niftycnn.models.checks import Size
+from niftycnn.models.spec import Conv2d, layer_type
 from niftycnn.models.validate import iter_steps
 from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import (
@@ -48,6 +49,8 @@ from niftycnn.walkforward.baselines import (
 )
 from niftycnn.walkforward.train import sequential_reason, torch_device
 from niftycnn.windows import WindowDataset, attach_market, build_dataset, build_panel
+from niftycnn.windows.build import network_input
+from niftycnn.workflow.compare import check_compare, plan_images
 
 FILTER_MIN_TAPS = 3  # the filter analysis needs a curvature reference (k >= 3)
 
@@ -76,10 +79,10 @@ def baselines(experiment: Experiment) -> tuple[str, ...]:
         names = tuple(experiment.baselines.models)
     else:
         names = default_baselines(
-            experiment.model.head, windows.features, experiment.data.is_universe
+            experiment.model.head, windows.channels, experiment.data.is_universe
         )
     truth = planted(experiment)
-    visible = truth is not None and truth.channel in windows.features
+    visible = truth is not None and truth.channel in windows.channels
     if visible and truth is not None and truth.lookback <= windows.length:
         if experiment.model.head == "classification" and "oracle" not in names:
             names = (*names, "oracle")
@@ -88,15 +91,17 @@ def baselines(experiment: Experiment) -> tuple[str, ...]:
 
 def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Experiment:
     """``experiment`` itself, once its networks and baselines fit its windows and head."""
-    head, features = experiment.model.head, experiment.windows.features
+    check_compare(experiment, origin)
+    head, features = experiment.model.head, experiment.windows.channels
     try:
         check_baselines(baselines(experiment), head, features)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
-    channels, length = len(features), experiment.windows.length
+    channels, size = network_input(experiment.windows)
+    length = experiment.windows.length
     for where, build in _networks(experiment):
         try:
-            _check_network(build(), channels, length)
+            _check_network(build(), channels, size)
         except SpecError as exc:
             message = str(exc).removeprefix("[model]: ").removeprefix("[model] ")
             raise ConfigError(f"{origin}: {where} {message}") from None
@@ -126,6 +131,7 @@ class Plan:
     splitter: Splitter
     folds: tuple[Fold, ...]
     universe: Universe | None = None
+    images: WindowDataset | None = None  # [compare]'s chart images, on the dataset's days
 
     def closes(self) -> pd.DataFrame:
         """date x symbol closes (one column for a single series: its symbol)."""
@@ -174,6 +180,10 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
             dataset = build_dataset(bars, experiment.windows, experiment.labels, provenance.symbol)
     except LabelError as exc:
         raise ConfigError(f"{origin}: [windows] / [labels]: {exc}") from None
+    images = None
+    if experiment.compare is not None:
+        assert frame is not None  # check_compare refuses a universe comparison
+        dataset, images = plan_images(experiment, frame, dataset, origin)
     if experiment.model.head == "classification" and dataset.n_classes != experiment.n_classes:
         raise ConfigError(
             f"{origin}: the labels have {dataset.n_classes} classes but [model] predicts "
@@ -182,7 +192,7 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
     splitter, folds = folds_for(experiment, dataset, origin)
     if universe is not None:
         _check_cross_section(experiment, dataset, origin)
-    return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds), universe)
+    return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds), universe, images)
 
 
 def _load(experiment: Experiment, origin: str) -> tuple[pd.DataFrame, Provenance]:
@@ -297,9 +307,14 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
                 f"{origin}: [{table}] runs on one series; a universe {table} is not "
                 f"supported yet: drop [{table}] or use one symbol"
             )
-    steps = validate_architecture(
-        architecture(experiment), len(features), experiment.windows.length
-    )
+    steps = validate_architecture(architecture(experiment), *network_input(experiment.windows))
+    if experiment.windows.inputs == "image":
+        if not any(isinstance(s.spec, Conv2d) for s in iter_steps(steps)):
+            raise ConfigError(
+                f"{origin}: [model] has no conv2d layer for the chart images; start the "
+                'layers with {type = "conv2d", ...} or use a jkx preset'
+            )
+        return  # no first-layer filter analysis for images (their filters are 2D)
     walk = iter_steps(steps)  # a block's first conv is the network's first layer
     first = next((s for s in walk if isinstance(s.spec, Conv | GramConv | Residual)), None)
     if first is None or not isinstance(first.spec, Conv | GramConv | Residual):
@@ -335,7 +350,7 @@ def _warn_about_engine(experiment: Experiment) -> None:
     """Say which networks the batched engine cannot stack and so train one by one."""
     if experiment.train.engine != "batched":
         return
-    channels, length = len(experiment.windows.features), experiment.windows.length
+    channels, length = network_input(experiment.windows)
     for where, build in _networks(experiment):
         arch = build()
         reason = None if arch is None else sequential_reason(arch, channels, length)
@@ -375,7 +390,7 @@ def _cnn_baseline(name: str, head: str, n_classes: int) -> Architecture | None:
     return found[0][1] if found else None
 
 
-def _check_network(arch: Architecture | None, channels: int, length: int) -> None:
+def _check_network(arch: Architecture | None, channels: int, length: Size) -> None:
     """The shapes fit (``validate_architecture``), and no kernel is longer than its input
     (with ``same`` padding torch accepts one, but most taps would see only padding)."""
     if arch is None:

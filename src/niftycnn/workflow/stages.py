@@ -28,6 +28,7 @@ from niftycnn.filters import FilterAnalysis, analyze_filters, stack_folds, verdi
 from niftycnn.filters import figures as filter_figures
 from niftycnn.filters.verdict import verdict_entry
 from niftycnn.models import summary_table
+from niftycnn.models.checks import spatial_size
 from niftycnn.report.figures import to_png
 from niftycnn.rundir import (
     RunLayout,
@@ -41,7 +42,7 @@ from niftycnn.walkforward import run_walkforward, splits_table
 from niftycnn.walkforward.run import first_layer_of
 from niftycnn.walkforward.train import torch_device
 from niftycnn.windows import labeler_for
-from niftycnn.workflow import kernels
+from niftycnn.workflow import compare, kernels
 from niftycnn.workflow.plan import FILTER_MIN_TAPS, Plan, planted
 from niftycnn.workflow.records import Tables, overfitting, records, write_metrics
 from niftycnn.workflow.universe_stages import universe_backtest_stage, universe_data_stage
@@ -100,8 +101,8 @@ def walkforward_stage(layout: RunLayout, plan: Plan, progress: bool) -> pd.DataF
     experiment, dataset, splitter = plan.experiment, plan.dataset, plan.splitter
     write_csv(layout.splits, splits_table(list(plan.folds), dataset), index=False)
     arch = plan.architecture
-    channels, length = len(dataset.features), dataset.X.shape[-1]
-    write_csv(layout.architecture, summary_table(arch, channels, length), index=False)
+    channels, size = dataset.X.shape[1], spatial_size(dataset.X.shape)
+    write_csv(layout.architecture, summary_table(arch, channels, size), index=False)
     predictions = run_walkforward(
         dataset,
         arch,
@@ -114,6 +115,10 @@ def walkforward_stage(layout: RunLayout, plan: Plan, progress: bool) -> pd.DataF
         progress=progress,
         synthetic=planted(experiment),
     )
+    if plan.images is not None:  # [compare]: the image CNN on the same folds
+        images = compare.image_walkforward(layout, experiment, plan.images, splitter, progress)
+        predictions = pd.concat([predictions, images]).sort_values("fold", kind="stable")
+        compare.samples_stage(layout, experiment, plan.images, splitter)
     write_parquet(layout.predictions, predictions)
     return predictions
 
@@ -154,6 +159,8 @@ def backtest_stage(
         "accuracy": (accuracy_table(predictions, config, seed=seed), False),
         "overfitting": (overfitting(result.returns), False),
     }
+    if plan.images is not None:
+        tables["image_multiple"] = (compare.image_against_all(predictions, config, seed), False)
     verdict = write_metrics(layout, tables, experiment.walkforward.scheme)
     cnn = result.confusion[result.confusion["model"] == "cnn"] if len(result.confusion) else None
     if cnn is not None and len(cnn):
@@ -179,8 +186,8 @@ def filters_stage(layout: RunLayout, plan: Plan, progress: bool = False) -> None
     out-of-sample windows (the union of the test blocks).
     """
     folds = [f for f in layout.folds() if f.first_layer().is_file()]
-    if not folds:
-        return
+    if not folds or plan.experiment.windows.inputs == "image":
+        return  # the filter analysis reads 1D filters (an image network's are 2D)
     experiment, started = plan.experiment, time.perf_counter()
     weights = stack_folds({f.index: read_npy(f.first_layer()) for f in folds})  # refuse first
     done = {f.index for f in folds}

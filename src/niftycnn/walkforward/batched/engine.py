@@ -32,6 +32,7 @@ from niftycnn.config import TrainConfig
 from niftycnn.models import Architecture, validate_architecture
 from niftycnn.walkforward.batched.net import Params, StackedForward, StackedNet, VmapNet
 from niftycnn.walkforward.train import (
+    DROPOUT_STREAM,
     BatchStream,
     FoldResult,
     FoldTask,
@@ -213,8 +214,6 @@ def train_batched(
         torch.manual_seed(member_seed(seed, tasks[0].fold if tasks else 0, 0, DROPOUT_STREAM))
         return _train_stack(arch, X, tasks, cfg, seed, fast)
 
-
-DROPOUT_STREAM = 2  # member_seed streams: 0 initial weights, 1 minibatches
 
 
 def _train_stack(
