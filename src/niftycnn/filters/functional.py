@@ -100,9 +100,9 @@ def functional_similarity(
         mask = np.zeros((n_channels, 1))
         mask[list(members)] = 1.0
         a = (filters * mask).reshape(n_filters, -1)  # the view's channels only
-        b = np.zeros((n_refs, n_channels, k))
-        b[:, anchors[v]] = refs  # each reference on the view's anchor channel
-        b = b.reshape(n_refs, -1)
+        on_anchor = np.zeros((n_refs, n_channels, k))
+        on_anchor[:, anchors[v]] = refs  # each reference on the view's anchor channel
+        b = on_anchor.reshape(n_refs, -1)
         corr[:, v] = _correlations(a, b, scatter)
         ref_corr = _correlations(b, b, scatter)
         shape[:, v] = _partial(corr[:, v], corr[:, v, level], ref_corr[:, level])
