@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from niftycnn.walkforward.baselines import Logistic
 
@@ -19,7 +20,8 @@ def _fit(X: np.ndarray, y: np.ndarray, tol: float, warm: Logistic | None = None)
     model.tol = tol
     if warm is not None:
         model.warm_start(warm.solution())
-    return model.fit(X, y, np.zeros(len(y)), 5)
+    with threadpool_limits(limits=1):  # as the walk-forward fits them
+        return model.fit(X, y, np.zeros(len(y)), 5)
 
 
 def test_a_warm_start_from_the_previous_fold_reaches_the_cold_fit_in_fewer_iterations() -> None:
