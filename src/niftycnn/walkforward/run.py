@@ -213,8 +213,8 @@ def _fold_frame(
 class WarmStarts:
     """Where each fold's convex baselines start: the previous fold's solutions.
 
-    Only for walk-forward folds, whose previous fold is earlier in time (its training side
-    a prefix of this one's, its solution fitted on data this fold may see), so truncating
+    Only for walk-forward folds, whose previous fold is earlier in time (its solution
+    fitted on data no later than this fold's training side, expanding or rolling), so truncating
     the data changes no earlier start and leaves earlier predictions bit for bit; CPCV
     splits start cold. A fold finished on disk gives its stored solutions (``state.pt``),
     so a resumed run starts every fold where an uninterrupted run does.
