@@ -31,6 +31,7 @@ from niftycnn.config.tables import (
     FiltersConfig,
     LabelsConfig,
     ModelConfig,
+    SearchConfig,
     SweepConfig,
     TrainConfig,
     WalkForwardConfig,
@@ -63,6 +64,7 @@ class Experiment(Table):
     backtest: BacktestConfig = BacktestConfig()
     filters: FiltersConfig = FiltersConfig()
     sweep: SweepConfig | None = None
+    search: SearchConfig | None = None
 
     @model_validator(mode="after")
     def _classes_agree(self) -> Experiment:
