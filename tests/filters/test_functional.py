@@ -49,3 +49,28 @@ def test_windows_must_match_the_filters_channels() -> None:
     views = make_views(CHANNELS)
     with pytest.raises(FilterAnalysisError):
         functional_similarity(np.ones((1, 5, 3)), np.ones((4, 3, 20)), views, (0,) * 6)
+
+
+def test_correlations_equal_those_of_the_materialised_outputs() -> None:
+    views = make_views(CHANNELS)
+    anchors = view_anchors(views, CHANNELS)
+    names, refs = reference_matrix(3)
+    x = _windows(60, seed=4).astype(np.float64)
+    w = np.random.default_rng(5).normal(size=(2, 5, 3))
+    out = functional_similarity(w, x, views, anchors)
+    price = views.names.index("price")
+    members, anchor = views.members[price], anchors[price]
+    patches = np.lib.stride_tricks.sliding_window_view(x, 3, axis=-1)  # (N, C, P, 3)
+    filt = np.einsum("ncpk,ck->np", patches[:, list(members)], w[1, list(members)]).ravel()
+    ref = np.einsum("npk,rk->rnp", patches[:, anchor], refs).reshape(len(names), -1)
+    mom, level = names.index("momentum"), names.index("level")
+    corr = np.corrcoef(np.vstack([filt, ref]))
+    assert out["functional_corr"][1, price, mom] == pytest.approx(corr[0, 1 + mom], abs=1e-12)
+    # shape: the correlation of the residuals of both outputs on the level output
+    z = ref[level]
+
+    def resid(a: np.ndarray) -> np.ndarray:
+        return a - np.polyval(np.polyfit(z, a, 1), z)
+
+    partial = np.corrcoef(resid(filt), resid(ref[mom]))[0, 1]
+    assert out["functional_shape_corr"][1, price, mom] == pytest.approx(partial, abs=1e-10)

@@ -55,3 +55,22 @@ def test_two_sample_permutation_test_is_calibrated_and_detects_a_shift() -> None
     reference = rng.uniform(size=200)
     mean_ref, p = two_sample_test(rng.uniform(0.3, 1.0, 200), reference, 2000)
     assert p < 0.01 and mean_ref == pytest.approx(reference.mean())
+
+
+def test_batched_tests_draw_once_per_shape_and_match_each_pair_alone() -> None:
+    from niftycnn.filters.null import mean_tests, two_sample_test, two_sample_tests
+
+    rng = np.random.default_rng(2)
+    with_nan = rng.uniform(size=30)
+    with_nan[3] = np.nan  # a pair of another shape once NaN is dropped
+    pairs = [(rng.uniform(0.1, 1, 30), rng.uniform(size=50)) for _ in range(3)]
+    pairs.append((with_nan, rng.uniform(size=50)))
+    alone = [mean_test(x, y, 300, seed=7) for x, y in pairs]
+    np.testing.assert_allclose(mean_tests(pairs, 300, seed=7), alone, rtol=1e-12)
+    alone2 = [two_sample_test(x, y, 300, seed=7) for x, y in pairs]
+    np.testing.assert_allclose(two_sample_tests(pairs, 300, seed=7), alone2, rtol=1e-12)
+    # a pair alone is the old per-pair draw: means of pool[indices], label permutations
+    x, y = pairs[0]
+    draws = np.random.default_rng(7).integers(0, y.size, (300, x.size))
+    p = (1 + np.sum(y[draws].mean(1) >= x.mean())) / 301
+    assert alone[0][2] == pytest.approx(p)

@@ -169,3 +169,34 @@ def test_momentum_baseline_reads_the_window_return_sign():
     momentum = Momentum(close_channel=0).fit(X, np.array([0, 4]), np.array([-0.02, 0.02]), 5)
     proba, r = momentum.predict(X)
     assert proba is None and r.tolist() == [0.02, -0.02]
+
+
+def test_warm_started_baselines_keep_truncation_and_resume_bit_for_bit(
+    frame, tmp_path, monkeypatch
+):
+    # logistic starts every walk-forward fold from the previous fold's solution: a
+    # truncated run and a resumed one (starting from the solution stored on disk) must
+    # give the same bits as the full, uninterrupted run
+    kw = {"chunk": 3, "refit": 25, "epochs": 1, "baselines": ("logistic",)}
+    full_ds = dataset(frame)
+    cut = full_ds.end_dates[470]
+    full = _run(full_ds, out_dir=tmp_path / "a", **kw)
+    part = _run(truncated(frame, cut), **kw)
+    cols = [c for c in full.columns if c not in LABEL_COLUMNS]
+    before = full[full.index <= cut]
+    pd.testing.assert_frame_equal(part[cols], before[cols], check_exact=True)
+    calls = []
+
+    def boom(fold: int) -> None:
+        calls.append(fold)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_mod, "_on_fold_written", boom)
+    with pytest.raises(KeyboardInterrupt):
+        _run(full_ds, out_dir=tmp_path / "b", **kw)
+    monkeypatch.setattr(run_mod, "_on_fold_written", lambda fold: None)
+    resumed = _run(full_ds, out_dir=tmp_path / "b", **kw)
+    pd.testing.assert_frame_equal(resumed, full, check_exact=True)
+    stored = run_mod.stored_solutions(RunLayout(tmp_path / "b").fold(1))
+    assert set(stored) == {"logistic"} and stored["logistic"]["coef"].dtype == np.float64

@@ -18,7 +18,7 @@ import pandas as pd
 
 from niftycnn.errors import FilterAnalysisError
 from niftycnn.filters.functional import functional_similarity, view_anchors
-from niftycnn.filters.null import bh_qvalues, draw_init_filters, two_sample_test, upper_tail
+from niftycnn.filters.null import bh_qvalues, draw_init_filters, two_sample_tests, upper_tail
 from niftycnn.filters.similarity import (
     Views,
     best_reference,
@@ -214,14 +214,16 @@ def _trained_null_tests(
     summary = summary.assign(**{mean_col: np.nan, p_col: np.nan})
     if trained is None:
         return summary
-    for i, row in summary.iterrows():  # one row per (view, reference, statistic)
+    groups = dict(iter(table.groupby(["channel", "reference"], sort=False)))
+    pairs = []
+    for _, row in summary.iterrows():  # one row per (view, reference, statistic)
         key = STATISTICS[row["statistic"]]
         v = setup.views.names.index(row["channel"])
         r = setup.ref_names.index(row["reference"])
-        rows = (table["channel"] == row["channel"]) & (table["reference"] == row["reference"])
-        x = table.loc[rows, row["statistic"]].to_numpy()
-        mean_ref, p = two_sample_test(x, np.abs(trained[key][:, v, r]), n_resamples, seed)
-        summary.loc[i, [mean_col, p_col]] = (mean_ref, p)
+        x = groups[(row["channel"], row["reference"])][row["statistic"]].to_numpy()
+        pairs.append((x, np.abs(trained[key][:, v, r])))
+    tests = two_sample_tests(pairs, n_resamples, seed)  # one set of permutations per shape
+    summary[[mean_col, p_col]] = np.asarray(tests, dtype=np.float64).reshape(-1, 2)
     return summary
 
 

@@ -129,9 +129,36 @@ def fold_kernels(
     networks: Sequence[nn.Module], windows: FoldWindows, features: Sequence[str]
 ) -> np.ndarray:
     """(len(networks), C, L) effective kernels of one fold's networks on its test windows."""
-    grads = np.stack([input_gradients(net, windows.readout, windows.X) for net in networks])
-    raw = chain_to_raw(grads, windows.R, windows.last_close, features)
-    return raw.mean(axis=1)
+    return _kernels([networks], [windows], features)[0]
+
+
+def _kernels(
+    networks: Sequence[Sequence[nn.Module]],
+    windows: Sequence[FoldWindows],
+    features: Sequence[str],
+) -> list[np.ndarray]:
+    """Each fold's (len(networks), C, L) kernels; folds with as many networks share one
+    chain through the normalisation (it is window by window, so the folds' windows are
+    stacked: one finite-difference pass instead of one per fold)."""
+    grads = [
+        np.stack([input_gradients(net, w.readout, w.X) for net in nets])
+        for nets, w in zip(networks, windows, strict=True)
+    ]
+    out: list[np.ndarray] = [np.empty(0)] * len(grads)
+    by_size: dict[int, list[int]] = {}
+    for i, g in enumerate(grads):
+        by_size.setdefault(len(g), []).append(i)
+    for members in by_size.values():
+        raw = chain_to_raw(
+            np.concatenate([grads[i] for i in members], axis=1),
+            np.concatenate([windows[i].R for i in members]),
+            np.concatenate([windows[i].last_close for i in members]),
+            features,
+        )
+        bounds = np.cumsum([0, *(len(windows[i].X) for i in members)])
+        for j, i in enumerate(members):
+            out[i] = raw[:, bounds[j] : bounds[j + 1]].mean(axis=1)
+    return out
 
 
 def effective_kernels(
@@ -141,13 +168,10 @@ def effective_kernels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kernels of every (fold, network) pair, (M, C, L), and their (fold, member) index
     (M, 2); folds without windows or networks are skipped."""
-    kernels, index = [], []
-    for w in windows:
-        nets = networks_by_fold.get(w.fold, ())
-        if not len(nets) or not len(w.X):
-            continue
-        kernels.append(fold_kernels(nets, w, features))
-        index += [(w.fold, s) for s in range(len(nets))]
-    if not kernels:
+    used = [w for w in windows if len(networks_by_fold.get(w.fold, ())) and len(w.X)]
+    if not used:
         return np.zeros((0, len(features), 0)), np.zeros((0, 2), dtype=np.int64)
+    nets = [networks_by_fold[w.fold] for w in used]
+    kernels = _kernels(nets, used, features)
+    index = [(w.fold, s) for w, n in zip(used, nets, strict=True) for s in range(len(n))]
     return np.concatenate(kernels), np.asarray(index, dtype=np.int64)

@@ -37,17 +37,30 @@ from niftycnn.kernels import reference_matrix
 _EPS = 1e-20
 
 
-def _standardise(a: np.ndarray) -> np.ndarray:
-    """Centre and unit-normalise the last axis (so a dot product is a correlation)."""
-    a = a - a.mean(axis=-1, keepdims=True)
-    norm = np.linalg.norm(a, axis=-1, keepdims=True)
+def _correlations(a: np.ndarray, b: np.ndarray, scatter: np.ndarray) -> np.ndarray:
+    """Pearson correlations (M, R) of the outputs u . a_m and u . b_r over the patches u,
+    from the patches' scatter matrix (sum of centred outer products): a linear map's
+    output has variance a' S a, so no output is ever materialised. NaN where an output is
+    constant (a zero filter, or a reference that vanishes on these patches)."""
+    cross = a @ scatter @ b.T
+    sd_a = np.sqrt(np.clip(np.einsum("mi,ij,mj->m", a, scatter, a), 0.0, None))
+    sd_b = np.sqrt(np.clip(np.einsum("ri,ij,rj->r", b, scatter, b), 0.0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return a / np.where(norm > _EPS, norm, np.nan)
+        return cross / np.outer(_positive(sd_a), _positive(sd_b))
 
 
-def _residualise(a: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Residual of standardised rows ``a`` (..., P) on one standardised series z (P,)."""
-    return a - np.einsum("...p,p->...", a, z)[..., None] * z
+def _positive(sd: np.ndarray) -> np.ndarray:
+    """A standard deviation with the vanishing ones as NaN (their correlations are NaN)."""
+    return np.where(sd > _EPS, sd, np.nan)
+
+
+def _partial(corr: np.ndarray, z_a: np.ndarray, z_b: np.ndarray) -> np.ndarray:
+    """Partial correlations given a third output z: (r_ab - r_az r_bz) / sqrt((1 - r_az^2)
+    (1 - r_bz^2)), i.e. the correlation of the two outputs' residuals on z."""
+    res_a = np.sqrt(np.clip(1.0 - z_a**2, 0.0, None))
+    res_b = np.sqrt(np.clip(1.0 - z_b**2, 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (corr - np.outer(z_a, z_b)) / np.outer(_positive(res_a), _positive(res_b))
 
 
 def functional_similarity(
@@ -55,12 +68,16 @@ def functional_similarity(
     windows: np.ndarray,
     views: Views,
     anchors: tuple[int, ...],
-    chunk: int = 256,
 ) -> dict[str, np.ndarray]:
     """Functional correlations of (M, C, k) filters with every reference, per view.
 
     ``windows`` is (N, C, L); ``anchors[v]`` is the channel a view's reference acts on.
     Returns ``functional_corr`` and ``functional_shape_corr`` of shape (M, V, R).
+
+    Every output here is linear in the (C * k) patch at a position, so every correlation
+    is a quadratic form in the patches' (C k x C k) scatter matrix: the cost is linear in
+    the number of filters and independent of the number of windows once that matrix is
+    formed (the same numbers as correlating the materialised outputs, up to rounding).
     """
     n_filters, n_channels, k = filters.shape
     if windows.ndim != 3 or windows.shape[1] != n_channels:
@@ -73,22 +90,22 @@ def functional_similarity(
     names, refs = reference_matrix(k)
     level = names.index("level")
     patches = sliding_window_view(windows.astype(np.float64), k, axis=-1)  # (N, C, P, k)
+    flat = patches.transpose(0, 2, 1, 3).reshape(-1, n_channels * k)  # (N P, C k)
+    centred = flat - flat.mean(axis=0)
+    scatter = centred.T @ centred
     n_views, n_refs = len(views.names), len(names)
     corr = np.full((n_filters, n_views, n_refs), np.nan)
     shape = np.full_like(corr, np.nan)
     for v, members in enumerate(views.members):
-        ref_out = np.einsum("npk,rk->rnp", patches[:, anchors[v]], refs).reshape(n_refs, -1)
-        ref_std = _standardise(ref_out)
-        z = ref_std[level]
-        ref_res = _standardise(_residualise(ref_std, z))
-        sub = patches[:, list(members)]
-        for start in range(0, n_filters, chunk):
-            w = filters[start : start + chunk, list(members)]
-            out = np.einsum("ncpk,mck->mnp", sub, w).reshape(len(w), -1)
-            out_std = _standardise(out)
-            corr[start : start + chunk, v] = out_std @ ref_std.T
-            out_res = _standardise(_residualise(out_std, z))
-            shape[start : start + chunk, v] = out_res @ ref_res.T
+        mask = np.zeros((n_channels, 1))
+        mask[list(members)] = 1.0
+        a = (filters * mask).reshape(n_filters, -1)  # the view's channels only
+        on_anchor = np.zeros((n_refs, n_channels, k))
+        on_anchor[:, anchors[v]] = refs  # each reference on the view's anchor channel
+        b = on_anchor.reshape(n_refs, -1)
+        corr[:, v] = _correlations(a, b, scatter)
+        ref_corr = _correlations(b, b, scatter)
+        shape[:, v] = _partial(corr[:, v], corr[:, v, level], ref_corr[:, level])
     shape[..., level] = np.nan
     return {"functional_corr": corr, "functional_shape_corr": shape}
 

@@ -41,6 +41,7 @@ once trained, which only matters under the alternative.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -83,6 +84,47 @@ def upper_tail(learned: np.ndarray, null: np.ndarray) -> tuple[np.ndarray, np.nd
     return p_value.reshape(learned.shape), percentile.reshape(learned.shape)
 
 
+def _no_nan(a: np.ndarray) -> np.ndarray:
+    return a[~np.isnan(a)]
+
+
+def _by_shape(pairs: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[tuple[int, int], list[int]]:
+    """Positions of the (learned, null) pairs by their (NaN-free) sizes: pairs of one shape
+    share one set of random draws (the draws depend on the seed and the sizes only)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (x, y) in enumerate(pairs):
+        groups.setdefault((x.size, y.size), []).append(i)
+    return groups
+
+
+def mean_tests(
+    pairs: Sequence[tuple[np.ndarray, np.ndarray]], n_resamples: int = 10_000, seed: int = 0
+) -> list[tuple[float, float, float]]:
+    """:func:`mean_test` of many (learned, null) pairs at once: the resampled indices are
+    drawn once per shape (the same draws ``mean_test`` makes for each pair alone) and
+    every pair's null means are one product of the draws' counts with its pool."""
+    clean = [(_no_nan(x), _no_nan(y)) for x, y in pairs]
+    out = [(float("nan"),) * 3] * len(clean)
+    for (n, m), members in _by_shape(clean).items():
+        if n == 0 or m == 0:
+            continue
+        pools = np.stack([clean[i][1] for i in members], axis=1)  # (m, S)
+        rng = np.random.default_rng(seed)
+        means = np.empty((n_resamples, len(members)))
+        chunk = max(1, 2_000_000 // n)
+        for start in range(0, n_resamples, chunk):
+            stop = min(n_resamples, start + chunk)
+            draws = rng.integers(0, m, (stop - start, n))
+            rows = np.arange(stop - start)[:, None] * m
+            counts = np.bincount((rows + draws).ravel(), minlength=(stop - start) * m)
+            means[start:stop] = counts.reshape(stop - start, m) @ pools / n
+        for j, i in enumerate(members):
+            observed = float(clean[i][0].mean())
+            p = (1.0 + np.sum(means[:, j] >= observed)) / (n_resamples + 1.0)
+            out[i] = (observed, float(pools[:, j].mean()), float(p))
+    return out
+
+
 def mean_test(
     learned: np.ndarray, null: np.ndarray, n_resamples: int = 10_000, seed: int = 0
 ) -> tuple[float, float, float]:
@@ -90,19 +132,7 @@ def mean_test(
 
     Returns (observed mean, null mean, p). NaNs are dropped on both sides.
     """
-    x = learned[~np.isnan(learned)]
-    pool = null[~np.isnan(null)]
-    if x.size == 0 or pool.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = np.empty(n_resamples)
-    chunk = max(1, 2_000_000 // x.size)
-    for start in range(0, n_resamples, chunk):
-        stop = min(n_resamples, start + chunk)
-        means[start:stop] = pool[rng.integers(0, pool.size, (stop - start, x.size))].mean(1)
-    observed = float(x.mean())
-    p = (1.0 + np.sum(means >= observed)) / (n_resamples + 1.0)
-    return observed, float(pool.mean()), float(p)
+    return mean_tests([(learned, null)], n_resamples, seed)[0]
 
 
 def bh_qvalues(p_values: np.ndarray) -> np.ndarray:
@@ -127,6 +157,36 @@ def share_test(p_values: np.ndarray, alpha: float) -> tuple[int, int, float]:
     return hits, int(p.size), float(stats.binom.sf(hits - 1, p.size, alpha))
 
 
+def two_sample_tests(
+    pairs: Sequence[tuple[np.ndarray, np.ndarray]], n_resamples: int = 10_000, seed: int = 0
+) -> list[tuple[float, float]]:
+    """:func:`two_sample_test` of many (learned, reference) pairs at once: the
+    permutations are drawn once per shape (the ones ``two_sample_test`` draws for each
+    pair alone) and each pair's permuted means are products of the permutations'
+    membership masks with its pooled sample."""
+    clean = [(_no_nan(x), _no_nan(y)) for x, y in pairs]
+    out = [(float("nan"),) * 2] * len(clean)
+    for (n, m), members in _by_shape(clean).items():
+        if n == 0 or m == 0:
+            continue
+        pooled = np.stack([np.concatenate(clean[i]) for i in members], axis=1)  # (n + m, S)
+        rng = np.random.default_rng(seed)
+        diffs = np.empty((n_resamples, len(members)))
+        chunk = max(1, 2_000_000 // (n + m))
+        for start in range(0, n_resamples, chunk):
+            stop = min(n_resamples, start + chunk)
+            perm = rng.permuted(np.tile(np.arange(n + m), (stop - start, 1)), axis=1)
+            first = np.zeros(perm.shape)
+            np.put_along_axis(first, perm[:, :n], 1.0, axis=1)
+            diffs[start:stop] = first @ pooled / n - (1.0 - first) @ pooled / m
+        for j, i in enumerate(members):
+            x, y = clean[i]
+            observed = x.mean() - y.mean()
+            p = (1.0 + np.sum(diffs[:, j] >= observed - 1e-12)) / (n_resamples + 1.0)
+            out[i] = (float(y.mean()), float(p))
+    return out
+
+
 def two_sample_test(
     learned: np.ndarray, reference: np.ndarray, n_resamples: int = 10_000, seed: int = 0
 ) -> tuple[float, float]:
@@ -136,17 +196,4 @@ def two_sample_test(
     pattern-free data): under H0 both samples come from one law, so their labels are
     exchangeable; p = (1 + #{permuted difference >= observed}) / (n_resamples + 1).
     """
-    x, y = learned[~np.isnan(learned)], reference[~np.isnan(reference)]
-    if x.size == 0 or y.size == 0:
-        return float("nan"), float("nan")
-    pooled = np.concatenate([x, y])
-    observed = x.mean() - y.mean()
-    rng = np.random.default_rng(seed)
-    diffs = np.empty(n_resamples)
-    chunk = max(1, 2_000_000 // pooled.size)
-    for start in range(0, n_resamples, chunk):
-        stop = min(n_resamples, start + chunk)
-        perm = rng.permuted(np.tile(pooled, (stop - start, 1)), axis=1)
-        diffs[start:stop] = perm[:, : x.size].mean(1) - perm[:, x.size :].mean(1)
-    p = (1.0 + np.sum(diffs >= observed - 1e-12)) / (n_resamples + 1.0)
-    return float(y.mean()), float(p)
+    return two_sample_tests([(learned, reference)], n_resamples, seed)[0]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from niftycnn.errors import FilterAnalysisError
-from niftycnn.filters.null import bh_qvalues, mean_test, share_test
+from niftycnn.filters.null import bh_qvalues, mean_tests, share_test
 from niftycnn.filters.stability import null_matched_cosine
 
 # |statistic| column -> its signed column, and the column of its per-filter p-value
@@ -33,35 +33,38 @@ def summary_table(
     table: pd.DataFrame, null_table: pd.DataFrame, alpha: float, n_resamples: int, seed: int
 ) -> pd.DataFrame:
     """Per (channel, reference, statistic): mean test, BH count and binomial share test."""
-    rows = []
+    keys, pairs = [], []
     null_groups = dict(iter(null_table.groupby(["channel", "reference"], sort=False)))
     for (channel, reference), group in table.groupby(["channel", "reference"], sort=False):
         null_group = null_groups[(channel, reference)]
         for signed, abs_name in STATISTICS_ABS.items():
             if abs_name not in null_group or group[abs_name].isna().all():
                 continue
-            observed, null_mean, p_mean = mean_test(
-                group[abs_name].to_numpy(), null_group[abs_name].to_numpy(), n_resamples, seed
-            )
-            p_values = group[P_COLUMN[abs_name]].to_numpy()
-            hits, n, p_share = share_test(p_values, alpha)
-            q = bh_qvalues(p_values)
-            values = group[signed].dropna()
-            rows.append(
-                {
-                    "channel": channel,
-                    "reference": reference,
-                    "statistic": abs_name,
-                    "n": n,
-                    "mean_learned": observed,
-                    "mean_null": null_mean,
-                    "p_mean": p_mean,
-                    "n_significant": hits,
-                    "p_share": p_share,
-                    "n_bh": int(np.sum(q <= alpha)),
-                    "share_positive": float(np.mean(values > 0)) if len(values) else np.nan,
-                }
-            )
+            keys.append((channel, reference, signed, abs_name, group))
+            pairs.append((group[abs_name].to_numpy(), null_group[abs_name].to_numpy()))
+    rows = []
+    tests = mean_tests(pairs, n_resamples, seed)  # one set of draws per shape
+    for (channel, reference, signed, abs_name, group), test in zip(keys, tests, strict=True):
+        observed, null_mean, p_mean = test
+        p_values = group[P_COLUMN[abs_name]].to_numpy()
+        hits, n, p_share = share_test(p_values, alpha)
+        q = bh_qvalues(p_values)
+        values = group[signed].dropna()
+        rows.append(
+            {
+                "channel": channel,
+                "reference": reference,
+                "statistic": abs_name,
+                "n": n,
+                "mean_learned": observed,
+                "mean_null": null_mean,
+                "p_mean": p_mean,
+                "n_significant": hits,
+                "p_share": p_share,
+                "n_bh": int(np.sum(q <= alpha)),
+                "share_positive": float(np.mean(values > 0)) if len(values) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -47,7 +47,6 @@ label's size; the scale is positive, so it changes no ranking.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, Self
@@ -58,7 +57,13 @@ from niftycnn.config import SyntheticConfig
 from niftycnn.data.synthetic import pattern_kernel
 from niftycnn.errors import ConfigError
 from niftycnn.models import Architecture, preset
-from niftycnn.walkforward.linear import class_probabilities, rowwise
+from niftycnn.walkforward.linear import (
+    Solution,
+    class_probabilities,
+    fit_logistic,
+    rowwise,
+    solution_of,
+)
 from niftycnn.walkforward.rocket import Rocket, RocketRidge
 
 BOTH_HEADS: tuple[str, ...] = ("classification", "regression")
@@ -168,22 +173,30 @@ class Ridge:
 class Logistic:
     task = "classification"
     C = 0.1
+    tol = 1e-4  # scikit-learn's default lbfgs tolerance
+
+    def __init__(self) -> None:
+        self.warm_: Solution | None = None
+
+    def warm_start(self, solution: Solution) -> None:
+        """Start the next ``fit`` from an earlier fold's solution."""
+        self.warm_ = solution
+
+    def solution(self) -> Solution:
+        return solution_of(self.model_)
 
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         return _flat(X)
 
     def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
-        from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import StandardScaler
 
         self.n_classes = n_classes
         inputs = self._inputs(X)
         self.scaler_ = StandardScaler().fit(inputs)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # lbfgs' iteration limit on a weak signal
-            self.model_ = LogisticRegression(C=self.C, max_iter=300).fit(
-                self.scaler_.transform(inputs), y_class
-            )
+        self.model_ = fit_logistic(
+            self.scaler_.transform(inputs), y_class, self.C, self.tol, self.warm_
+        )
         return self
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
@@ -200,6 +213,7 @@ class Oracle(Logistic):
     C = 1.0
 
     def __init__(self, channel: int, kernel: np.ndarray) -> None:
+        super().__init__()
         self.channel, self.kernel = channel, np.asarray(kernel, dtype=np.float64)
         self.rms_: float | None = None
 

@@ -34,7 +34,6 @@ bits.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Self
 
@@ -44,7 +43,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 from threadpoolctl import threadpool_limits
 
 from niftycnn.kernels import random_kernel_weights
-from niftycnn.walkforward.linear import class_probabilities, rowwise
+from niftycnn.walkforward.linear import (
+    Solution,
+    class_probabilities,
+    fit_logistic,
+    rowwise,
+    solution_of,
+)
 
 KERNEL_LENGTHS = (7, 9, 11)  # ROCKET's kernel lengths
 N_KERNELS = 200
@@ -175,15 +180,21 @@ class Rocket(_RocketFeatures):
     def __init__(self, n_kernels: int = N_KERNELS, C: float = 1e-4, seed: int = 0) -> None:
         super().__init__(n_kernels, seed)
         self.C = C
+        self.tol = 1e-4  # scikit-learn's default lbfgs tolerance
+        self.warm_: Solution | None = None
+
+    def warm_start(self, solution: Solution) -> None:
+        """Start the next ``fit`` from an earlier fold's solution."""
+        self.warm_ = solution
+
+    def solution(self) -> Solution:
+        return solution_of(self.model_)
 
     def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
-        from sklearn.linear_model import LogisticRegression
-
         self.n_classes = n_classes
         features = self._fit_features(X)
-        with warnings.catch_warnings(), threadpool_limits(1):  # small problem: 1 thread
-            warnings.simplefilter("ignore")  # lbfgs' iteration limit on a weak signal
-            self.model_ = LogisticRegression(C=self.C, max_iter=300).fit(features, y_class)
+        with threadpool_limits(1):  # small problem: 1 thread
+            self.model_ = fit_logistic(features, y_class, self.C, self.tol, self.warm_)
         return self
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:

@@ -10,6 +10,7 @@ records the walk-forward's settings; resuming with other settings is an error.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -44,7 +45,8 @@ from niftycnn.walkforward.baselines import (
 )
 from niftycnn.walkforward.batched import train_batched
 from niftycnn.walkforward.folds import FoldData, fold_rows, prepare_fold
-from niftycnn.walkforward.splits import Fold, Splitter
+from niftycnn.walkforward.linear import Solution, WarmStartable
+from niftycnn.walkforward.splits import Fold, Splitter, WalkForwardSplit
 from niftycnn.walkforward.train import (
     FoldResult,
     engine_for,
@@ -101,6 +103,7 @@ def run_walkforward(
     nets = [n for n, _ in networks]
     models = nets + [n for n in baselines if n not in nets]
     frames = {f.index: _load_fold(out, f, dataset, nets, models) for f in folds}
+    warm = WarmStarts(folds, out, enabled=isinstance(splitter, WalkForwardSplit))
     todo = [f for f in folds if frames[f.index] is None]
     chunk = train.chunk_folds or max(1, MEMBERS_PER_CHUNK // train.seeds)
     bar = tqdm(
@@ -122,6 +125,7 @@ def run_walkforward(
                 seed,
                 labeler,
                 out,
+                warm,
                 synthetic,
             ):
                 frames[index] = frame
@@ -141,6 +145,7 @@ def _run_chunk(
     seed: int,
     labeler: Labeler | None,
     out: RunLayout | None,
+    warm: WarmStarts,
     synthetic: SyntheticConfig | None = None,
 ) -> list[tuple[int, pd.DataFrame]]:
     """Train one chunk of folds: every network as one engine call, then the baselines."""
@@ -154,9 +159,11 @@ def _run_chunk(
     done = []
     for i, d in enumerate(data):
         results = {name: res[i] for name, res in trained.items()}
-        frame = _fold_frame(ds, d, X, networks, results, baselines, synthetic)
+        start = warm.before(d.fold.index)
+        frame, solved = _fold_frame(ds, d, X, networks, results, baselines, start, synthetic)
+        warm.record(d.fold.index, solved)
         if out is not None:
-            _write_fold(out, d.fold.index, frame, results)
+            _write_fold(out, d.fold.index, frame, results, solved)
             _on_fold_written(d.fold.index)
         done.append((d.fold.index, frame))
     return done
@@ -169,9 +176,11 @@ def _fold_frame(
     networks: list[tuple[str, Architecture]],
     results: dict[str, FoldResult],
     baselines: Sequence[str],
+    warm: dict[str, Solution],
     synthetic: SyntheticConfig | None = None,
-) -> pd.DataFrame:
-    """The fold's rows of the predictions table: every network, then every estimator."""
+) -> tuple[pd.DataFrame, dict[str, Solution]]:
+    """The fold's rows of the predictions table: every network, then every estimator;
+    and the convex estimators' solutions (started from ``warm``, the previous fold's)."""
     test = d.fold.test_idx
     nan = np.full(len(test), np.nan)
     Xt = X[torch.as_tensor(test, device=X.device)]
@@ -187,12 +196,58 @@ def _fold_frame(
             rows.append(fold_rows(ds, d, name, arch.head, None, r_pred, len(members), best))
     # One BLAS / OpenMP thread: these fits are small, and spinning worker threads that
     # share the cores with torch's made lbfgs 2-40x slower (bench/baselines.py).
+    solved: dict[str, Solution] = {}
     with threadpool_limits(limits=1):
         for name, estimator in estimators(baselines, ds.features, synthetic):
+            if isinstance(estimator, WarmStartable):
+                if name in warm:
+                    estimator.warm_start(warm[name])
             estimator.fit(ds.X[d.side], d.labels[d.side], ds.y_return[d.side], ds.n_classes)
+            if isinstance(estimator, WarmStartable):
+                solved[name] = estimator.solution()
             proba, r_pred = estimator.predict(ds.X[test])
             rows.append(fold_rows(ds, d, name, estimator.task, proba, r_pred, 1, np.nan))
-    return pd.concat(rows)
+    return pd.concat(rows), solved
+
+
+class WarmStarts:
+    """Where each fold's convex baselines start: the previous fold's solutions.
+
+    Only for walk-forward folds, whose previous fold is earlier in time (its solution
+    fitted on data no later than this fold's training side, expanding or rolling), so truncating
+    the data changes no earlier start and leaves earlier predictions bit for bit; CPCV
+    splits start cold. A fold finished on disk gives its stored solutions (``state.pt``),
+    so a resumed run starts every fold where an uninterrupted run does.
+    """
+
+    def __init__(self, folds: Sequence[Fold], out: RunLayout | None, enabled: bool) -> None:
+        pairs = itertools.pairwise(folds)
+        self.previous = {f.index: p.index for p, f in pairs} if enabled else {}
+        self.out = out
+        self.solved: dict[int, dict[str, Solution]] = {}
+
+    def before(self, fold: int) -> dict[str, Solution]:
+        prev = self.previous.get(fold)
+        if prev is None:
+            return {}
+        if prev not in self.solved and self.out is not None:
+            self.solved[prev] = stored_solutions(self.out.fold(prev))
+        return self.solved.pop(prev, {})  # each solution starts one fold
+
+    def record(self, fold: int, solved: dict[str, Solution]) -> None:
+        self.solved[fold] = solved
+
+
+def stored_solutions(layout: FoldLayout) -> dict[str, Solution]:
+    """The convex baselines' solutions a finished fold stored (none in older runs)."""
+    if not layout.state.is_file():
+        return {}
+    states = read_tensors(layout.state)
+    return {
+        name: {key: t.numpy() for key, t in value[0].items()}
+        for name, value in states.items()
+        if len(value) == 1 and set(value[0]) == {"coef", "intercept", "classes"}
+    }
 
 
 def _load_fold(
@@ -279,7 +334,11 @@ def _check_manifest(
 
 
 def _write_fold(
-    out: RunLayout, index: int, frame: pd.DataFrame, results: dict[str, FoldResult]
+    out: RunLayout,
+    index: int,
+    frame: pd.DataFrame,
+    results: dict[str, FoldResult],
+    solved: dict[str, Solution],
 ) -> None:
     fold = out.fold(index)
     curves, states = [], {}
@@ -289,6 +348,8 @@ def _write_fold(
         write_npy(fold.first_layer(name), np.stack([first_layer_of(m.state) for m in res.members]))
     table = pd.concat(curves)[["model", "seed", "epoch", "train_loss", "val_loss"]]
     write_csv(fold.curves, table, index=False)
+    for name, solution in solved.items():  # where the next fold's fit starts (resume)
+        states[name] = [{key: torch.from_numpy(np.asarray(v)) for key, v in solution.items()}]
     write_tensors(fold.state, states)
     write_parquet(fold.predictions, frame)  # last: marks the fold done
 
