@@ -38,6 +38,7 @@ from niftycnn.models import (
 )
 from niftycnn.models.spec import layer_type
 from niftycnn.models.validate import iter_steps
+from niftycnn.segmentation.tasks import SEGMENT_CHANNELS
 from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import (
     check_baselines,
@@ -88,6 +89,13 @@ def baselines(experiment: Experiment) -> tuple[str, ...]:
 def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Experiment:
     """``experiment`` itself, once its networks and baselines fit its windows and head."""
     head, features = experiment.model.head, experiment.windows.features
+    if head == "segmentation":  # its inputs are the task's channels; no baselines to check
+        try:
+            _check_network(architecture(experiment), SEGMENT_CHANNELS, experiment.windows.length)
+        except SpecError as exc:
+            message = str(exc).removeprefix("[model]: ").removeprefix("[model] ")
+            raise ConfigError(f"{origin}: [model] {message}") from None
+        return experiment
     try:
         check_baselines(baselines(experiment), head, features)
     except ConfigError as exc:
@@ -160,7 +168,7 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
         provenance = universe.provenance
         volume = pd.concat([f["volume"] for f in universe.frames.values()])
     else:
-        frame, provenance = _load(experiment, origin)
+        frame, provenance = load_series(experiment, origin)
         volume = frame["volume"]
     _warn_about_volume(experiment, volume)
     market = _market(experiment, universe, origin)
@@ -184,7 +192,8 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
     return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds), universe)
 
 
-def _load(experiment: Experiment, origin: str) -> tuple[pd.DataFrame, Provenance]:
+def load_series(experiment: Experiment, origin: str) -> tuple[pd.DataFrame, Provenance]:
+    """The ``[data]`` series and its provenance; an error names the file and the source."""
     cfg = experiment.data
     try:
         return load_ohlcv(
