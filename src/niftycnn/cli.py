@@ -71,9 +71,13 @@ def _describe(args: argparse.Namespace) -> int:
     from niftycnn.workflow.plan import architecture, load_experiment
 
     if args.target.endswith(".toml") or Path(args.target).is_file():
+        from niftycnn.segmentation.tasks import SEGMENT_CHANNELS
+
         experiment = load_experiment(args.target)
         windows = experiment.windows
-        print(describe(architecture(experiment), len(windows.features), windows.length))
+        per_day = experiment.model.head == "segmentation"  # the task's own two channels
+        channels = SEGMENT_CHANNELS if per_day else len(windows.features)
+        print(describe(architecture(experiment), channels, windows.length))
     else:
         print(describe(args.target, in_channels=args.channels, length=args.length))
     return 0
