@@ -8,6 +8,7 @@ import pytest
 
 from niftycnn.walkforward.baselines import BASELINES, estimators
 from niftycnn.walkforward.rocket import (
+    ALPHAS,
     KernelBank,
     KernelGroup,
     Rocket,
@@ -15,6 +16,7 @@ from niftycnn.walkforward.rocket import (
     blocked_splits,
     draw_kernels,
     fit_biases,
+    ridge_alpha,
     transform,
 )
 
@@ -152,3 +154,16 @@ def test_blocked_splits_hold_out_contiguous_blocks_with_a_gap() -> None:
     assert set(train) == set(range(35)) | set(range(65, 100))  # 5 rows either side dropped
     # a short training side: two blocks, a narrower gap, rows to fit on in every split
     assert all(len(tr) > 0 for tr, _ in blocked_splits(30, 5, gap=40))
+
+
+def test_ridge_alpha_picks_what_ridgecv_picks_over_the_same_blocked_splits() -> None:
+    from sklearn.linear_model import RidgeCV
+
+    rng = np.random.default_rng(4)
+    F = rng.standard_normal((300, 30))
+    for noise in (0.3, 3.0, 30.0):  # from a small alpha to "predict the mean"
+        y = F[:, :3].sum(1) + noise * rng.standard_normal(300) + 5.0
+        splits = blocked_splits(300, 5, gap=5)
+        ours = ridge_alpha(F, y, splits, ALPHAS)
+        sklearn = RidgeCV(alphas=ALPHAS, cv=splits, scoring="neg_mean_squared_error").fit(F, y)
+        assert ours == sklearn.alpha_, noise
