@@ -6,13 +6,13 @@ The contracts between them have one home each: ``config`` (the stage tables), ``
 (the predictions table and the label vocabulary), ``rundir`` (every artefact path).
 
 The notebook API (``niftycnn.api``) is importable from here: ``load_experiment``,
-``run``, ``resume``, ``sweep``, ``open_run`` and ``Run``.
+``run``, ``resume``, ``sweep``, ``search``, ``open_run``, ``Run`` and ``Engine``.
 """
 
 from typing import Any
 
 __version__ = "0.1.0"
-_API = ("Run", "load_experiment", "open_run", "resume", "run", "sweep")
+_API = ("Engine", "Run", "load_experiment", "open_run", "resume", "run", "search", "sweep")
 
 
 def __getattr__(name: str) -> Any:

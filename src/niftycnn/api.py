@@ -27,9 +27,10 @@ import pandas as pd
 from niftycnn.config import Experiment
 from niftycnn.errors import RunDirError
 from niftycnn.rundir import RunLayout, read_json, read_tensors, require_run_dir
+from niftycnn.workflow.engine import Engine
 from niftycnn.workflow.plan import architecture, check_experiment, load_experiment
 
-__all__ = ["Run", "load_experiment", "open_run", "resume", "run", "sweep"]
+__all__ = ["Engine", "Run", "load_experiment", "open_run", "resume", "run", "search", "sweep"]
 
 
 @dataclass(frozen=True)
@@ -142,13 +143,44 @@ def resume(path: str | Path, *, progress: bool = False) -> Run:
 
 
 def sweep(
-    experiment: Experiment | str | Path, out: str | Path = "reports", *, progress: bool = False
+    experiment: Experiment | str | Path,
+    out: str | Path = "reports",
+    *,
+    progress: bool = False,
+    engine: Engine | None = None,
 ) -> Run:
-    """Run an experiment's ``[sweep]`` grid into a new directory under ``out``."""
+    """Run an experiment's ``[sweep]`` grid into a new directory under ``out``; its points
+    on ``engine`` (``Engine("ray")``: Ray tasks; default: in this process)."""
+    return _many(experiment, out, "sweep", progress, engine)
+
+
+def search(
+    experiment: Experiment | str | Path,
+    out: str | Path = "reports",
+    *,
+    progress: bool = False,
+    engine: Engine | None = None,
+) -> Run:
+    """Run an experiment's ``[search]`` (Optuna trials before a held-out period, the best
+    one refitted through it) into a new directory under ``out``, trials on ``engine``."""
+    return _many(experiment, out, "search", progress, engine)
+
+
+def _many(
+    experiment: Experiment | str | Path,
+    out: str | Path,
+    command: str,
+    progress: bool,
+    engine: Engine | None,
+) -> Run:
     from niftycnn.workflow.run import run_experiment
 
     checked, origin = _checked(experiment)
-    return Run(run_experiment(checked, out, command="sweep", origin=origin, progress=progress))
+    return Run(
+        run_experiment(
+            checked, out, command=command, origin=origin, progress=progress, engine=engine
+        )
+    )
 
 
 def _checked(experiment: Experiment | str | Path) -> tuple[Experiment, str]:

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(commands)
     _add_sweep(commands)
     _add_report(commands)
+    _add_runs(commands)
     _add_filters(commands)
     return parser
 
@@ -122,6 +123,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--resume", metavar="RUN_DIR", help="resume an interrupted run directory")
     run.add_argument("--out", default="reports", help="root of run directories (default reports)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_tracking(run)
     run.set_defaults(handler=_run)
 
 
@@ -158,30 +160,102 @@ def _run(args: argparse.Namespace) -> int:
             on_start=_announce(args, "run directory"),
         )
     print(f"report: {layout.report_html}")
+    _track(args, layout)
     return 0
 
 
-def _add_sweep(commands: argparse._SubParsersAction) -> None:
-    sweep = commands.add_parser(
-        "sweep", help="run the experiment's [sweep] grid: train vs test error per point"
+def _add_tracking(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--track", choices=["mlflow"], help="also log the finished run to MLflow (niftycnn[track])"
     )
-    sweep.add_argument("experiment", help="experiment file with a [sweep] table")
-    sweep.add_argument("--out", default="reports", help="root of run directories")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.set_defaults(handler=_sweep)
+    parser.add_argument(
+        "--tracking-uri",
+        metavar="URI",
+        help="MLflow tracking URI (default: ./mlruns, a file store)",
+    )
+
+
+def _track(args: argparse.Namespace, layout: Any) -> None:
+    if getattr(args, "track", None) == "mlflow":
+        from niftycnn.workflow.tracking import log_run
+
+        print(f"mlflow: run {log_run(layout.root, args.tracking_uri)}")
+    elif getattr(args, "tracking_uri", None):
+        from niftycnn.errors import ConfigError
+
+        raise ConfigError("--tracking-uri needs --track mlflow")
+
+
+def _add_sweep(commands: argparse._SubParsersAction) -> None:
+    for name, table, what in (
+        ("sweep", "[sweep]", "run the experiment's [sweep] grid: train vs test error per point"),
+        ("search", "[search]", "run the experiment's [search]: Optuna trials, a held-out test"),
+    ):
+        sweep = commands.add_parser(name, help=what)
+        sweep.add_argument("experiment", nargs="?", help=f"experiment file with a {table} table")
+        sweep.add_argument("--resume", metavar="RUN_DIR", help=f"finish an interrupted {name}")
+        sweep.add_argument(
+            "--engine",
+            choices=["local", "ray"],
+            default="local",
+            help="where the points run: one after another here (local), or as Ray tasks "
+            "(ray, niftycnn[ray])",
+        )
+        sweep.add_argument("--address", help="a running Ray cluster (default: start a local one)")
+        sweep.add_argument("--num-cpus", type=int, help="CPUs of the local Ray instance")
+        sweep.add_argument("--out", default="reports", help="root of run directories")
+        sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+        _add_tracking(sweep)
+        sweep.set_defaults(handler=_sweep, command=name)
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from niftycnn.workflow.run import run_experiment_file
+    from niftycnn.errors import ConfigError
+    from niftycnn.workflow.engine import Engine
+    from niftycnn.workflow.run import resume_run, run_experiment_file
 
-    layout = run_experiment_file(
-        args.experiment,
-        out_root=args.out,
-        command="sweep",
-        progress=not args.quiet,
-        on_start=_announce(args, "sweep directory"),
-    )
+    if args.engine == "local" and (args.address or args.num_cpus):
+        raise ConfigError("--address and --num-cpus need --engine ray")
+    engine = Engine(args.engine, args.address, args.num_cpus)
+    announce = _announce(args, f"{args.command} directory")
+    if args.resume:
+        if args.experiment:
+            raise ConfigError("--resume RUN_DIR takes its experiment from the run directory")
+        layout = resume_run(args.resume, progress=not args.quiet, on_start=announce, engine=engine)
+    elif not args.experiment:
+        raise ConfigError(f"give an experiment file with a [{args.command}] table")
+    else:
+        layout = run_experiment_file(
+            args.experiment,
+            out_root=args.out,
+            command=args.command,
+            progress=not args.quiet,
+            on_start=announce,
+            engine=engine,
+        )
     print(f"report: {layout.report_html}")
+    _track(args, layout)
+    return 0
+
+
+def _add_runs(commands: argparse._SubParsersAction) -> None:
+    runs = commands.add_parser(
+        "runs", help="list the run directories under ROOT with verdicts and key metrics"
+    )
+    runs.add_argument("root", nargs="?", default="reports", help="where to look (default reports)")
+    runs.add_argument(
+        "--compare", nargs=2, metavar="RUN_DIR", help="the config keys two runs differ in"
+    )
+    runs.set_defaults(handler=_runs)
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from niftycnn.workflow.runs import compare_runs, list_runs
+
+    if args.compare:
+        print(compare_runs(*args.compare))
+    else:
+        print(list_runs(args.root))
     return 0
 
 

@@ -64,3 +64,12 @@ class UnsafeFileError(RunDirError):
 
 class SegmentationError(NiftyCNNError):
     """Per-day labels or a per-step network cannot be built, trained or scored as asked."""
+
+
+class MissingExtraError(NiftyCNNError):
+    """An optional dependency (Ray, Optuna, MLflow) is not installed; names the extra."""
+
+
+class EngineError(NiftyCNNError):
+    """Tasks of a sweep or search could not run on their engine (Ray), or failed after
+    their retry; the finished ones are kept and the run can be resumed."""

@@ -42,8 +42,14 @@ artefact and ``--resume`` can trust whatever is there. Layout::
                          metrics/segmentation.csv its per-class days, IoU and F1 per
                          model; segmentation/masks.png a few test windows with their
                          true and predicted masks
-    points/<name>/       a sweep's grid points (each its own folds/ and manifest.json)
+    points/<name>/       a sweep's grid points (each its own folds/ and manifest.json;
+                         result.json, its sweep.csv row, and returns.parquet, the
+                         CNN's daily net returns, are written last: the point is done)
     sweep.csv            a sweep's training vs test error per point
+    trials/trial_XXXX/   a search's trials, laid out as points (and splits.csv: the
+                         folds of the years before the held-out period)
+    holdout/             a search's best trial refitted into the held-out period
+    search.csv           a search's trials: knobs, objective, state
     timings.json         wall time per stage
     figures/, report.html, report.md
 """
@@ -149,6 +155,10 @@ class RunLayout:
     timings = property(lambda self: self.root / "timings.json")
     verdict = property(lambda self: self.root / "verdict.json")
     sweep = property(lambda self: self.root / "sweep.csv")
+    search = property(lambda self: self.root / "search.csv")
+    result = property(lambda self: self.root / "result.json")
+    returns = property(lambda self: self.root / "returns.parquet")
+    trials_dir = property(lambda self: self.root / "trials")
     folds_dir = property(lambda self: self.root / "folds")
     points_dir = property(lambda self: self.root / "points")
     metrics_dir = property(lambda self: self.root / "metrics")
@@ -191,6 +201,15 @@ class RunLayout:
     def point(self, name: str) -> RunLayout:
         """The sub-layout of one sweep grid point."""
         return RunLayout(self.points_dir / name)
+
+    def trial(self, number: int) -> RunLayout:
+        """The sub-layout of one search trial."""
+        return RunLayout(self.trials_dir / f"trial_{number:04d}")
+
+    @property
+    def holdout(self) -> RunLayout:
+        """A search's refit of its best trial into the held-out final period."""
+        return RunLayout(self.root / "holdout")
 
 
 def _known(name: str, names: tuple[str, ...], what: str) -> str:

@@ -103,11 +103,16 @@ def probability_of_overfitting(returns: np.ndarray | pd.DataFrame, n_blocks: int
 
 
 def overfitting_table(
-    returns: pd.DataFrame, reference: str, what: str, n_blocks: int = 16
+    returns: pd.DataFrame,
+    reference: str,
+    what: str,
+    n_blocks: int = 16,
+    n_trials: int | None = None,
 ) -> pd.DataFrame:
-    """One row: PBO across the columns of ``returns`` (``what``: "models" or "sweep
-    points"), the best strategy over the whole period and the reference, each with its
-    Sharpe and its deflated Sharpe ratio against N = the number of columns."""
+    """One row: PBO across the columns of ``returns`` (``what``: "models", "sweep
+    points", "search trials"), the best strategy over the whole period and the
+    reference, each with its Sharpe and its deflated Sharpe ratio against N = ``n_trials``
+    (default: the number of columns; a search counts every trial it ran)."""
     returns = returns.dropna(how="all").fillna(0.0)
     blocks = min(n_blocks, 2 * (len(returns) // 4))
     res = probability_of_overfitting(returns, blocks)
@@ -115,12 +120,12 @@ def overfitting_table(
     sharpes = (returns.mean() / std.where(std > 0)).dropna()
     trial = sharpes.to_numpy(dtype=float)
     best = str(sharpes.idxmax()) if len(sharpes) else ""
-    row: dict[str, object] = {"set": what, **res.as_dict(), "best": best}
+    n_trials = returns.shape[1] if n_trials is None else n_trials
+    row: dict[str, object] = {"set": what, **res.as_dict(), "best": best, "n_trials": n_trials}
     for label, name in (("best", best), ("reference", reference)):
         if name not in sharpes:
             continue
         row[f"{label}_sharpe_daily"] = float(sharpes[name])
-        n_trials = returns.shape[1]
         row[f"{label}_dsr"] = deflated_sharpe_ratio(returns[name].to_numpy(), n_trials, trial)
     row["reference"] = reference
     return pd.DataFrame([row])

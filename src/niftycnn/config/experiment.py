@@ -31,6 +31,7 @@ from niftycnn.config.tables import (
     FiltersConfig,
     LabelsConfig,
     ModelConfig,
+    SearchConfig,
     SegmentationConfig,
     SweepConfig,
     TrainConfig,
@@ -64,6 +65,7 @@ class Experiment(Table):
     backtest: BacktestConfig = BacktestConfig()
     filters: FiltersConfig = FiltersConfig()
     sweep: SweepConfig | None = None
+    search: SearchConfig | None = None
     segmentation: SegmentationConfig | None = None
 
     @model_validator(mode="after")
@@ -87,7 +89,8 @@ class Experiment(Table):
                 f"[model] n_classes = {n} but [segmentation] task = "
                 f"'{self.segmentation.task}' has {k} day classes; drop n_classes or set it to {k}"
             )
-        for table, given in (("sweep", self.sweep), ("baselines", self.baselines.models)):
+        given_tables = (("sweep", self.sweep), ("search", self.search))
+        for table, given in (*given_tables, ("baselines", self.baselines.models)):
             if given is not None:
                 raise ValueError(
                     f"[{table}] does not apply to a per-day (segmentation) head: its baseline "

@@ -325,3 +325,47 @@ class SweepConfig(Table):
     @property
     def size(self) -> int:
         return len(self.filters) * len(self.kernel) * len(self.depth) * len(self.dropout)
+
+
+def _range(value: tuple[float, ...]) -> tuple[float, ...]:
+    if len(value) != 2 or value[0] > value[1]:
+        raise ValueError(f"needs [low, high] with low <= high, got {list(value)}")
+    return value
+
+
+IntRange = Annotated[tuple[int, ...], Array, AfterValidator(_positive_ints), AfterValidator(_range)]
+FloatRange = Annotated[tuple[float, ...], Array, AfterValidator(_range)]
+
+
+class SearchConfig(Table):
+    """An Optuna search (TPE, seeded by the experiment's seed) over architecture and
+    training knobs: ``trials`` trials, each a walk-forward of the sweep's network family
+    (``depth`` blocks of ``filters`` filters of size ``kernel``, ``dropout``) trained
+    with ``lr`` and ``weight_decay``, each knob drawn from its [low, high] range
+    (filters, lr and weight_decay on a log scale; low = high fixes it). Every trial sees
+    only the windows whose labels end before the held-out final period (from
+    ``holdout_start``, else the last ``holdout`` share of the sessions), and is scored
+    by its out-of-sample loss there; the best trial is then refitted walking forward
+    through the held-out period, whose deflated Sharpe counts every trial.
+    ``parallel``: trials asked of the sampler at once (run side by side on Ray)."""
+
+    trials: int = Field(20, ge=2, le=10000)
+    holdout_start: Date = None
+    holdout: float = Field(0.2, gt=0.0, lt=1.0)
+    filters: IntRange = (8, 32)
+    kernel: IntRange = (3, 5)
+    depth: IntRange = (1, 2)
+    dropout: FloatRange = (0.0, 0.3)
+    lr: FloatRange = (3e-4, 3e-3)
+    weight_decay: FloatRange = (1e-3, 1e-1)
+    parallel: int = Field(2, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _scales(self) -> SearchConfig:
+        if not (0.0 <= self.dropout[0] and self.dropout[1] < 1.0):
+            raise ValueError(f"dropout needs rates in [0, 1), got {list(self.dropout)}")
+        for key in ("lr", "weight_decay"):
+            low, high = getattr(self, key)
+            if low <= 0.0 or high > 1.0:
+                raise ValueError(f"{key} is searched on a log scale: needs 0 < low <= high <= 1")
+        return self

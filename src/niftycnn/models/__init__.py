@@ -33,7 +33,7 @@ from niftycnn.models.summary import (
     summarize_module,
     summary_table,
 )
-from niftycnn.models.sweep import sweep_grid
+from niftycnn.models.sweep import GridPoint, grid_layers, sweep_grid
 from niftycnn.models.validate import validate_architecture
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "Flatten",
     "GlobalAvgPool",
     "GramConv",
+    "GridPoint",
     "LastStep",
     "LayerSpec",
     "Parallel",
@@ -60,6 +61,7 @@ __all__ = [
     "describe",
     "first_conv",
     "format_summary",
+    "grid_layers",
     "parse_layers",
     "preset",
     "summarize",

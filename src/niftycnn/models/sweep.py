@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
@@ -11,14 +11,17 @@ from niftycnn.config import SweepConfig
 
 @dataclass(frozen=True)
 class GridPoint:
-    """One point of the sweep: its name, its knobs and its ``[model] layers`` tables."""
+    """One point of the sweep (or trial of a search): its name, its knobs, its
+    ``[model] layers`` tables and the ``[train]`` keys it changes (a search's)."""
 
     name: str
     knobs: dict[str, Any]
     layers: tuple[dict[str, Any], ...]
+    train: dict[str, Any] = field(default_factory=dict)
 
 
-def _layers(filters: int, kernel: int, depth: int, dropout: float, length: int) -> list[dict]:
+def grid_layers(filters: int, kernel: int, depth: int, dropout: float, length: int) -> list[dict]:
+    """The layers of one grid point (see :func:`sweep_grid`)."""
     layers: list[dict[str, Any]] = []
     for block in range(depth):
         layers.append({"type": "conv", "filters": filters, "kernel": kernel, "padding": "same"})
@@ -42,6 +45,6 @@ def sweep_grid(sweep: SweepConfig, length: int) -> list[GridPoint]:
         knobs = {"filters": filters, "kernel": kernel, "depth": depth, "dropout": dropout}
         name = f"f{filters}_k{kernel}_d{depth}_p{dropout:g}"
         points.append(
-            GridPoint(name, knobs, tuple(_layers(filters, kernel, depth, dropout, length)))
+            GridPoint(name, knobs, tuple(grid_layers(filters, kernel, depth, dropout, length)))
         )
     return points

@@ -348,10 +348,15 @@ class WalkForwardSplit:
 def splits_table(folds: list[Fold], dataset: WindowDataset) -> pd.DataFrame:
     """Fold boundaries (dates and sizes): the run directory's ``splits.csv``. One row per
     contiguous test block of one path: a walk-forward fold is one row; a CPCV split has
-    a row per run of adjacent test groups on the same path."""
+    a row per run of adjacent test groups on the same path. ``train_label_end`` /
+    ``val_label_end``: the latest date any training / validation label reaches (what
+    purging bounds, and what a held-out period must lie after)."""
 
     def span(idx: np.ndarray) -> tuple[Any, Any]:
         return (dataset.end_dates[idx[0]], dataset.end_dates[idx[-1]]) if len(idx) else (None, None)
+
+    def reach(idx: np.ndarray) -> Any:
+        return dataset.label_end[idx].max() if len(idx) else None
 
     rows = []
     for fold in folds:
@@ -368,6 +373,8 @@ def splits_table(folds: list[Fold], dataset: WindowDataset) -> pd.DataFrame:
                     "train_end": tr1,
                     "val_start": va0,
                     "val_end": va1,
+                    "train_label_end": reach(fold.train_idx),
+                    "val_label_end": reach(fold.val_idx),
                     "test_start": te0,
                     "test_end": te1,
                     "n_train": len(fold.train_idx),

@@ -33,6 +33,7 @@ from niftycnn.models import (
     GramConv,
     Residual,
     architecture_for,
+    grid_layers,
     sweep_grid,
     validate_architecture,
 )
@@ -89,18 +90,13 @@ def baselines(experiment: Experiment) -> tuple[str, ...]:
 def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Experiment:
     """``experiment`` itself, once its networks and baselines fit its windows and head."""
     head, features = experiment.model.head, experiment.windows.features
-    if head == "segmentation":  # its inputs are the task's channels; no baselines to check
-        try:
-            _check_network(architecture(experiment), SEGMENT_CHANNELS, experiment.windows.length)
-        except SpecError as exc:
-            message = str(exc).removeprefix("[model]: ").removeprefix("[model] ")
-            raise ConfigError(f"{origin}: [model] {message}") from None
-        return experiment
     try:
         check_baselines(baselines(experiment), head, features)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
-    channels, length = len(features), experiment.windows.length
+    per_day = head == "segmentation"  # the task's own inputs; it has no baselines
+    channels = SEGMENT_CHANNELS if per_day else len(features)
+    length = experiment.windows.length
     for where, build in _networks(experiment):
         try:
             _check_network(build(), channels, length)
@@ -186,7 +182,7 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
             f"{origin}: the labels have {dataset.n_classes} classes but [model] predicts "
             f"{experiment.n_classes}; set [model] n_classes to [labels] classes"
         )
-    splitter, folds = _folds(experiment, dataset, origin)
+    splitter, folds = folds_for(experiment, dataset, origin)
     if universe is not None:
         _check_cross_section(experiment, dataset, origin)
     return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds), universe)
@@ -259,7 +255,7 @@ def _check_cross_section(experiment: Experiment, dataset: WindowDataset, origin:
         )
 
 
-def _folds(
+def folds_for(
     experiment: Experiment, dataset: WindowDataset, origin: str
 ) -> tuple[Splitter, list[Fold]]:
     """The walk-forward folds, or an error naming the ``[walkforward]`` key and the
@@ -299,11 +295,12 @@ def _check_stages(experiment: Experiment, origin: str) -> None:
             f"{origin}: [windows] features include 'market' but [data] market is not set; "
             "set it to 'equal_weight' (a universe), a CSV file or a symbol, or drop 'market'"
         )
-    if experiment.sweep is not None and experiment.data.is_universe:
-        raise ConfigError(
-            f"{origin}: [sweep] runs on one series; a universe sweep is not supported yet: "
-            "drop [sweep] or use one symbol"
-        )
+    for table in ("sweep", "search"):
+        if getattr(experiment, table) is not None and experiment.data.is_universe:
+            raise ConfigError(
+                f"{origin}: [{table}] runs on one series; a universe {table} is not "
+                f"supported yet: drop [{table}] or use one symbol"
+            )
     steps = validate_architecture(
         architecture(experiment), len(features), experiment.windows.length
     )
@@ -367,6 +364,13 @@ def _networks(experiment: Experiment) -> list[tuple[str, Callable[[], Architectu
         for point in sweep_grid(experiment.sweep, experiment.windows.length):
             at = experiment.model.model_copy(update={"preset": None, "layers": point.layers})
             out.append((f"[sweep] point {point.name}:", partial(architecture_for, at, n)))
+    search = experiment.search
+    if search is not None:  # the largest kernel at the greatest depth: the tightest fit
+        corner = grid_layers(
+            search.filters[0], search.kernel[1], search.depth[1], 0.0, experiment.windows.length
+        )
+        at = experiment.model.model_copy(update={"preset": None, "layers": tuple(corner)})
+        out.append(("[search] kernel and depth at their highs:", partial(architecture_for, at, n)))
     return out
 
 

@@ -33,6 +33,7 @@ from niftycnn.rundir import (
     require_run_dir,
 )
 from niftycnn.workflow import resume
+from niftycnn.workflow.engine import Engine
 from niftycnn.workflow.plan import Plan, check_experiment, load_experiment, plan_run
 
 OnStart = Callable[[RunLayout], None]
@@ -49,11 +50,15 @@ def run_experiment(
     origin: str = "<experiment>",
     progress: bool = True,
     on_start: OnStart | None = None,
+    engine: Engine | None = None,
 ) -> RunLayout:
-    """Plan ``experiment``, then run it (``command`` "run") or its ``[sweep]`` grid
-    ("sweep") into a new directory under ``out_root``, and render the report."""
+    """Plan ``experiment``, then run it (``command`` "run"), its ``[sweep]`` grid
+    ("sweep") or its ``[search]`` ("search") into a new directory under ``out_root``
+    (sweep and search points on ``engine``), and render the report."""
     if command == "sweep" and experiment.sweep is None:
         raise ConfigError(f"{origin}: no [sweep] table; add one, or use `niftycnn run`")
+    if command == "search" and experiment.search is None:
+        raise ConfigError(f"{origin}: no [search] table; add one, or use `niftycnn run`")
     if experiment.model.head == "segmentation":
         return _run_segmentation(experiment, out_root, origin, progress, on_start)
     plan = plan_run(experiment, origin)
@@ -61,7 +66,7 @@ def run_experiment(
     try:
         if on_start is not None:
             on_start(layout)
-        return _execute(plan, layout, command, progress)
+        return _execute(plan, layout, command, progress, engine)
     except BaseException:
         if not finished_folds(layout):
             discard_run_dir(layout)
@@ -99,6 +104,7 @@ def run_experiment_file(
     command: str = "run",
     progress: bool = True,
     on_start: OnStart | None = None,
+    engine: Engine | None = None,
 ) -> RunLayout:
     """Load an experiment file, apply CLI overrides, run it into a new run directory."""
     experiment = load_experiment(path)
@@ -112,11 +118,16 @@ def run_experiment_file(
         origin=str(path),
         progress=progress,
         on_start=on_start,
+        engine=engine,
     )
 
 
 def resume_run(
-    run_dir: str | Path, *, progress: bool = True, on_start: OnStart | None = None
+    run_dir: str | Path,
+    *,
+    progress: bool = True,
+    on_start: OnStart | None = None,
+    engine: Engine | None = None,
 ) -> RunLayout:
     """Finish an interrupted run: folds already on disk are loaded, not retrained. The
     config and the data must be the ones the run started with; nothing in the directory
@@ -131,7 +142,7 @@ def resume_run(
     else:  # an older run: a sweep is recognised by its points
         swept = plan.experiment.sweep is not None and layout.points_dir.is_dir()
         command = "sweep" if swept else "run"
-    return _execute(plan, layout, command, progress)
+    return _execute(plan, layout, command, progress, engine)
 
 
 def analyze_run_filters(run_dir: str | Path, *, progress: bool = False) -> str:
@@ -170,8 +181,10 @@ def _reopen(run_dir: str | Path) -> tuple[RunLayout, Plan]:
     return layout, plan
 
 
-def _execute(plan: Plan, layout: RunLayout, command: str, progress: bool) -> RunLayout:
-    """Every stage of the planned run (or sweep) into ``layout``, then the report."""
+def _execute(
+    plan: Plan, layout: RunLayout, command: str, progress: bool, engine: Engine | None = None
+) -> RunLayout:
+    """Every stage of the planned run (sweep, search) into ``layout``, then the report."""
     from niftycnn.files import write_json
     from niftycnn.report import render_report
     from niftycnn.workflow import stages
@@ -184,7 +197,11 @@ def _execute(plan: Plan, layout: RunLayout, command: str, progress: bool) -> Run
         stages.data_stage(layout, plan)
     stages.windows_stage(layout, plan)
     if command == "sweep":
-        return run_sweep(plan, layout, progress=progress)
+        return run_sweep(plan, layout, progress=progress, engine=engine)
+    if command == "search":
+        from niftycnn.workflow.search import run_search
+
+        return run_search(plan, layout, progress=progress, engine=engine)
     with stages.timed(timings, "walkforward"):
         predictions = stages.walkforward_stage(layout, plan, progress)
     with stages.timed(timings, "backtest"):

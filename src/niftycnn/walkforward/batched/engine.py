@@ -38,6 +38,7 @@ from niftycnn.walkforward.train import (
     MemberResult,
     init_member,
     member_loss,
+    member_seed,
     train_sequential,
 )
 
@@ -202,10 +203,28 @@ def train_batched(
     """Train every (task, seed index) member of ``tasks`` as one stack; the same results as
     :func:`niftycnn.walkforward.train.train_sequential` (within float rounding).
 
-    ``seed`` seeds every member's initial weights and minibatch order; ``fast=False``
-    forces the generic path (VmapNet) where the spec would take StackedNet. A network
-    with buffers (batch norm's running statistics) is trained by the sequential engine.
+    ``seed`` seeds every member's initial weights and minibatch order, and the stack's
+    dropout masks (drawn from (seed, the chunk's first fold), with the global torch RNG
+    left as it was, so a process's history does not change them); ``fast=False`` forces
+    the generic path (VmapNet) where the spec would take StackedNet. A network with
+    buffers (batch norm's running statistics) is trained by the sequential engine.
     """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(member_seed(seed, tasks[0].fold if tasks else 0, 0, DROPOUT_STREAM))
+        return _train_stack(arch, X, tasks, cfg, seed, fast)
+
+
+DROPOUT_STREAM = 2  # member_seed streams: 0 initial weights, 1 minibatches
+
+
+def _train_stack(
+    arch: Architecture,
+    X: torch.Tensor,
+    tasks: list[FoldTask],
+    cfg: TrainConfig,
+    seed: int,
+    fast: bool,
+) -> list[FoldResult]:
     c, length = X.shape[1], X.shape[2]
     keys = [(ti, s) for ti in range(len(tasks)) for s in range(cfg.seeds)]
     inits = [init_member(arch, c, length, seed, tasks[ti].fold, s).to(X.device) for ti, s in keys]
