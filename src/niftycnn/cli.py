@@ -76,10 +76,14 @@ def _describe(args: argparse.Namespace) -> int:
     from niftycnn.workflow.plan import architecture, load_experiment
 
     if args.target.endswith(".toml") or Path(args.target).is_file():
+        from niftycnn.segmentation.tasks import SEGMENT_CHANNELS
         from niftycnn.windows import network_input
 
         experiment = load_experiment(args.target)
-        print(describe(architecture(experiment), *network_input(experiment.windows)))
+        windows = experiment.windows
+        per_day = experiment.model.head == "segmentation"  # the task's own two channels
+        shape = (SEGMENT_CHANNELS, windows.length) if per_day else network_input(windows)
+        print(describe(architecture(experiment), *shape))
     else:
         print(describe(args.target, in_channels=args.channels, length=args.length))
     return 0

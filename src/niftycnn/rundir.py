@@ -37,6 +37,11 @@ artefact and ``--resume`` can trust whatever is there. Layout::
                          (learned and null kernels), shuffled_null.pt (the
                          label-shuffled networks' weights, reused by a rerun)
     verdict.json         the machine-readable verdict (comparisons, filters, oracle)
+    segments.parquet     a per-day (segmentation) run's test predictions, one row per
+                         window, day and model (``niftycnn.schema.SEGMENT_COLUMNS``);
+                         metrics/segmentation.csv its per-class days, IoU and F1 per
+                         model; segmentation/masks.png a few test windows with their
+                         true and predicted masks
     points/<name>/       a sweep's grid points (each its own folds/ and manifest.json;
                          result.json, its sweep.csv row, and returns.parquet, the
                          CNN's daily net returns, are written last: the point is done)
@@ -95,6 +100,8 @@ METRIC_TABLES = (
     "ic",
     "per_symbol",
     "coverage",
+    # a per-day (segmentation) run's: per model and day class, days, IoU, F1
+    "segmentation",
 )
 FILTER_TABLES = ("summary", "by_fold", "matches")
 FILTER_FIGURES = (
@@ -175,7 +182,8 @@ class RunLayout:
     kernel_stability = property(lambda self: self.filters_dir / "kernels_stability.csv")
     kernels = property(lambda self: self.filters_dir / "kernels.npz")
     shuffled_null = property(lambda self: self.filters_dir / "shuffled_null.pt")
-    verdict = property(lambda self: self.root / "verdict.json")
+    segments = property(lambda self: self.root / "segments.parquet")
+    segment_masks = property(lambda self: self.root / "segmentation" / "masks.png")
 
     def metric(self, name: str) -> Path:
         return self.metrics_dir / f"{_known(name, METRIC_TABLES, 'metrics table')}.csv"

@@ -37,6 +37,14 @@ window end t, the day the prediction is made at the close. Columns (:data:`BASE_
 - ``best_epoch``: networks: mean over seeds of the epoch restored by early stopping
   (0-based); NaN for the other baselines.
 - ``proba_k``: class probabilities (NaN for models without them).
+
+Per-day (segmentation) predictions, ``[model] head = "segmentation"``: one row per (test
+window, day of the window, model), columns :data:`SEGMENT_COLUMNS` then ``proba_k``:
+``window`` (the window's position among the task's windows, in time order), ``end_date``
+(its last day; NaT for generated windows without dates), ``day`` (0 = the window's first
+day, L - 1 its last), ``model`` ("cnn" or "per_day_logistic"), ``y_true`` / ``y_pred``
+(day classes, :data:`DAY_CLASSES`), ``proba_k`` (the day's class probabilities; the
+network's averaged over seeds).
 """
 
 from __future__ import annotations
@@ -146,6 +154,37 @@ def require_columns(frame: pd.DataFrame, columns: list[str], what: str = "predic
             f"{what} frame lacks column {missing[0]!r} (missing: {missing}); "
             "build it with niftycnn.schema.prediction_columns()"
         )
+
+
+DAY_CLASSES: dict[str, tuple[str, ...]] = {
+    "planted_shapes": ("outside", "shape"),  # is the day part of the planted shape
+    "trend_regimes": ("down", "flat", "up"),  # the day's trend-scanning regime
+}
+"""The day classes of each per-day task (``[segmentation] task``), by class index."""
+
+SEGMENT_COLUMNS: dict[str, str] = {
+    "window": "int64",
+    "end_date": "datetime64[ns]",
+    "day": "int64",
+    "model": "str",
+    "y_true": "int64",
+    "y_pred": "int64",
+}
+
+
+def segment_columns(n_classes: int) -> list[str]:
+    return [*SEGMENT_COLUMNS, *proba_columns(n_classes)]
+
+
+def conform_segments(frame: pd.DataFrame, n_classes: int) -> pd.DataFrame:
+    """The per-day predictions table with exactly its schema's columns and dtypes."""
+    require_columns(frame, segment_columns(n_classes), "per-day predictions")
+    out = frame[segment_columns(n_classes)].reset_index(drop=True)
+    for column, dtype in SEGMENT_COLUMNS.items():
+        out[column] = out[column].astype(dtype)
+    probas = proba_columns(n_classes)
+    out[probas] = out[probas].astype("float64")
+    return out
 
 
 DEFAULTS: dict[str, object] = {"path": 0, "symbol": ""}

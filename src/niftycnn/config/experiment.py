@@ -33,6 +33,7 @@ from niftycnn.config.tables import (
     LabelsConfig,
     ModelConfig,
     SearchConfig,
+    SegmentationConfig,
     SweepConfig,
     TrainConfig,
     WalkForwardConfig,
@@ -67,11 +68,44 @@ class Experiment(Table):
     sweep: SweepConfig | None = None
     search: SearchConfig | None = None
     compare: CompareConfig | None = None
+    segmentation: SegmentationConfig | None = None
+
+    @model_validator(mode="after")
+    def _segmentation(self) -> Experiment:
+        """A per-day head takes its task from ``[segmentation]`` (defaults if absent); the
+        table means nothing to another head."""
+        per_day = self.model.head == "segmentation"
+        if self.segmentation is not None and not per_day:
+            raise ValueError(
+                f"[segmentation] is the task of a per-day head, but [model] head = "
+                f"'{self.model.head}'; set head = 'segmentation' or drop [segmentation]"
+            )
+        if not per_day:
+            return self
+        if self.segmentation is None:
+            object.__setattr__(self, "segmentation", SegmentationConfig())
+        assert self.segmentation is not None
+        n, k = self.model.n_classes, self.segmentation.n_classes
+        if n is not None and n != k:
+            raise ValueError(
+                f"[model] n_classes = {n} but [segmentation] task = "
+                f"'{self.segmentation.task}' has {k} day classes; drop n_classes or set it to {k}"
+            )
+        given_tables = (("sweep", self.sweep), ("search", self.search), ("compare", self.compare))
+        for table, given in (*given_tables, ("baselines", self.baselines.models)):
+            if given is not None:
+                raise ValueError(
+                    f"[{table}] does not apply to a per-day (segmentation) head: its baseline "
+                    f"is the per-day logistic regression; drop [{table}]"
+                )
+        if self.data.is_universe:
+            raise ValueError("a per-day (segmentation) head reads one series; drop the universe")
+        return self
 
     @model_validator(mode="after")
     def _classes_agree(self) -> Experiment:
         n, k = self.model.n_classes, self.labels.classes
-        if n is not None and n != k:
+        if self.model.head != "segmentation" and n is not None and n != k:
             raise ValueError(
                 f"[model] n_classes = {n} but [labels] classes = {k}; the network predicts "
                 "the label's classes: set one of them (or both) to the same count"
@@ -92,7 +126,10 @@ class Experiment(Table):
 
     @property
     def n_classes(self) -> int:
-        """The label's class count, which is also the classification head's width."""
+        """The label's class count, which is also the classification head's width (a
+        per-day head: its task's day classes)."""
+        if self.segmentation is not None:
+            return self.segmentation.n_classes
         return self.labels.classes
 
     def resolved_dict(self) -> dict[str, Any]:

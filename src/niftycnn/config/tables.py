@@ -144,7 +144,7 @@ class ModelConfig(Table):
 
     preset: str | None = "q10"
     layers: Annotated[tuple[dict[str, Any], ...] | None, Array] = None
-    head: Literal["classification", "regression"] = "classification"
+    head: Literal["classification", "regression", "segmentation"] = "classification"
     n_classes: int | None = Field(None, ge=2, le=20)
 
     @model_validator(mode="before")
@@ -303,6 +303,41 @@ class FiltersConfig(Table):
     kernel_resamples: int = Field(20000, ge=100, le=1000000)
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     kernel_min_effect: float = Field(0.3, ge=0.0, le=1.0)
+
+
+class SegmentationConfig(Table):
+    """A label for every day of a window (``[model] head = "segmentation"``, e.g. the
+    ``unet1d`` preset; ``niftycnn.segmentation``). ``task``:
+
+    - ``planted_shapes`` (synthetic): ``windows`` generated windows of a fat-tailed random
+      walk (daily vol ``vol``), a shape of ``widths`` days planted at a random position in
+      each with probability ``p_shape``, ``strength`` times the walk's typical move over
+      its days; the day classes say which days are the shape's. ``[data]`` is not read.
+    - ``trend_regimes``: the ``[data]`` series' daily windows of ``[windows] length``
+      closes, each day labelled down / flat / up by trend scanning inside its window
+      (segments of ``spans`` days, |t| below ``threshold``: flat).
+
+    Inputs: two channels per window, the log close against the window's last one and
+    the daily log return, over the window's own return std (``[windows] features`` are not
+    read). The last ``test`` share of the windows is tested, after a gap of L - 1 windows
+    when the windows overlap (real data); the network trains on the rest with ``[train]``'s
+    recipe and ``[walkforward] validation`` as its early-stopping tail; the per-day
+    logistic baseline on the same windows. ``shown``: windows in the report's figure."""
+
+    task: Literal["planted_shapes", "trend_regimes"] = "planted_shapes"
+    windows: int = Field(6000, ge=20, le=1_000_000)
+    strength: float = Field(2.5, gt=0.0, le=100.0)
+    widths: Annotated[tuple[int, int], Array] = (5, 8)
+    p_shape: float = Field(0.8, ge=0.0, le=1.0)
+    vol: float = Field(0.01, gt=0.0, le=1.0)
+    spans: Annotated[tuple[int, int], Array] = (5, 10)
+    threshold: float = Field(2.0, gt=0.0)
+    test: float = Field(1 / 3, gt=0.0, lt=1.0)
+    shown: int = Field(4, ge=1, le=20)
+
+    @property
+    def n_classes(self) -> int:
+        return 2 if self.task == "planted_shapes" else 3
 
 
 class SweepConfig(Table):

@@ -27,6 +27,7 @@ from niftycnn.report.document import (
     render_html,
     render_markdown,
 )
+from niftycnn.report.segmentation import segmentation_section, segmentation_sentences
 from niftycnn.rundir import (
     FILTER_FIGURES,
     RunLayout,
@@ -113,6 +114,10 @@ def _truth_sentences(verdict: dict) -> list[str]:
 
 def _verdict(run: RunLayout) -> Section:
     section = Section("Verdict", anchor="verdict")
+    per_day = segmentation_sentences(run)
+    if per_day:
+        section.add(Paragraph("Per day, on the test windows:", True))
+        section.add(Bullets(tuple(per_day)))
     across = universe.universe_sentences(run)
     if across:
         section.add(Paragraph("Across the universe's symbols, out of sample:", True))
@@ -323,6 +328,7 @@ def build_sections(run_dir: str | Path | RunLayout) -> tuple[str, list[Section],
         _labels(run),
         _architecture(run),
         _scheme(run),
+        segmentation_section(run),
         universe.universe_section(run),
         validation.paths_section(run),
         _metrics(run),

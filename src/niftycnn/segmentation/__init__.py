@@ -21,7 +21,9 @@ from niftycnn.segmentation.train import (
     day_features,
     fit_per_day_logistic,
     mask_figure,
+    per_day_logistic_proba,
     predict_segments,
+    segment_probabilities,
     train_segmenter,
 )
 
@@ -33,8 +35,10 @@ __all__ = [
     "mask_figure",
     "normalise_windows",
     "per_class_f1",
+    "per_day_logistic_proba",
     "planted_shapes",
     "predict_segments",
+    "segment_probabilities",
     "segmentation_scores",
     "train_segmenter",
     "trend_regimes",

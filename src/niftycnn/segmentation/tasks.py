@@ -12,9 +12,11 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from niftycnn.errors import SegmentationError
+from niftycnn.schema import DAY_CLASSES
 
 SHAPES: tuple[str, ...] = ("peak", "dip", "double_dip")
-REGIMES: tuple[str, ...] = ("down", "flat", "up")  # trend_regimes' class indices 0, 1, 2
+REGIMES: tuple[str, ...] = DAY_CLASSES["trend_regimes"]  # class indices 0, 1, 2
+SEGMENT_CHANNELS = 2  # normalise_windows: level and daily return
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,17 @@ and the output's maximum (ROCKET's two), 2 x ``n_kernels`` in all.
   strength on the summed loss) was chosen on the synthetic momentum market among
   3e-5 ... 3e-3 (out-of-sample log loss 1.372 at 1e-4, 1.384 at 3e-4, 1.451 at 1e-3),
   never on real data; 400 features on a few thousand windows overfit quickly.
-- ``rocket_ridge`` (both heads): ridge regression of the label return (alpha by
-  leave-one-out over a grid, ``RidgeCV``), scored like ``ridge``.
+- ``rocket_ridge`` (both heads): ridge regression of the label return on the
+  standardised features, scored like ``ridge``; alpha from ``ALPHAS`` by blocked
+  cross-validation on the training side (:func:`blocked_splits`: ``CV_BLOCKS`` contiguous
+  blocks, each scored by a fit on the rest less ``2 L`` windows either side of it).
+  Not by leave-one-out (sktime's and ``RidgeCV``'s default): a window's neighbours have
+  nearly the same features and share most of its label's return (an expiry label
+  overlaps the next days'), so leaving one window out leaves its twins in, the
+  held-out error rewards fitting noise, and LOO chose alpha 31.6 on every real NIFTY
+  weekly fold (out-of-sample R^2 -0.96 on every 15th fold, vs +0.008 with blocked
+  folds, which chose 1e5 to 1e7: near the training mean, as a series without
+  predictable returns should give).
 
 Windows are transformed in fixed blocks of 64 (the last one zero-padded), so a window's
 features do not depend on how many windows are transformed with it: BLAS rounding
@@ -35,6 +44,7 @@ bits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Self
 
 import numpy as np
@@ -55,6 +65,8 @@ KERNEL_LENGTHS = (7, 9, 11)  # ROCKET's kernel lengths
 N_KERNELS = 200
 BLOCK = 64  # windows per transform block (fixed matrix shapes)
 BIAS_WINDOWS = 512  # training windows the bias quantiles are taken over
+ALPHAS = np.logspace(0, 7, 15)  # rocket_ridge's grid: up to "predict the training mean"
+CV_BLOCKS = 5
 
 
 @dataclass(frozen=True)
@@ -143,13 +155,54 @@ def fit_biases(bank: KernelBank, X: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def transform(bank: KernelBank, biases: np.ndarray, X: np.ndarray) -> np.ndarray:
     """Features (n, 2K): PPV of every kernel, then its maximum."""
-    n, k, Xp = len(X), bank.n_kernels, _padded(X)
+    n, k = len(X), bank.n_kernels
     features = np.empty((n, 2 * k))
+    if n == 0:
+        return features
+    Xp = _padded(X)
     for group in bank.groups:
         out = group.convolve(Xp)[:n]  # (n, G, T)
         features[:, group.index] = (out > biases[group.index][None, :, None]).mean(-1)
         features[:, k + group.index] = out.max(-1)
     return features
+
+
+def blocked_splits(n: int, blocks: int, gap: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, held-out) positions of ``blocks`` contiguous blocks of ``range(n)`` (rows in
+    time order), each held out in turn, training on the rest less ``gap`` rows either side
+    of it (windows that share days or label days with the block). Fewer blocks (two at
+    least) and a narrower gap when ``n`` is small, so every split keeps rows to fit on."""
+    blocks = max(2, min(blocks, n // max(4 * gap, 1)))
+    gap = min(gap, n // (2 * blocks))
+    edges = np.linspace(0, n, blocks + 1).astype(np.int64)
+    out = []
+    for a, b in pairwise(edges):
+        train = np.concatenate([np.arange(0, max(a - gap, 0)), np.arange(min(b + gap, n), n)])
+        out.append((train, np.arange(a, b)))
+    return out
+
+
+def ridge_alpha(
+    F: np.ndarray,
+    y: np.ndarray,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    alphas: np.ndarray,
+) -> float:
+    """The alpha of ``alphas`` with the least held-out squared error summed over
+    ``splits``, ridge with an intercept fitted on each split's training rows. One
+    eigendecomposition of the centred Gram matrix per split serves every alpha (what
+    scikit-learn's ``RidgeCV(cv=...)`` does with one fit per alpha and split, ~5x slower
+    here)."""
+    errors = np.zeros(len(alphas))
+    for train, held in splits:
+        mean, y_mean = F[train].mean(0), y[train].mean()
+        Xc = F[train] - mean
+        s, V = np.linalg.eigh(Xc.T @ Xc)
+        proj = V.T @ (Xc.T @ (y[train] - y_mean))  # (p,)
+        H = (F[held] - mean) @ V  # (h, p)
+        coefs = proj[:, None] / (np.maximum(s, 0.0)[:, None] + alphas[None, :])  # (p, A)
+        errors += (((y[held] - y_mean)[:, None] - H @ coefs) ** 2).sum(0)
+    return float(alphas[int(np.argmin(errors))])
 
 
 class _RocketFeatures:
@@ -209,10 +262,13 @@ class RocketRidge(_RocketFeatures):
     task = "regression"
 
     def fit(self, X: np.ndarray, y_class: np.ndarray, y_return: np.ndarray, n_classes: int) -> Self:
-        from sklearn.linear_model import RidgeCV
+        from sklearn.linear_model import Ridge
 
         features = self._fit_features(X)
-        self.model_ = RidgeCV(alphas=np.logspace(0, 5, 11)).fit(features, y_return)
+        folds = blocked_splits(len(X), CV_BLOCKS, gap=2 * X.shape[2])
+        with threadpool_limits(1):  # small problems: one thread (and the same bits)
+            self.alpha_ = ridge_alpha(features, y_return, folds, ALPHAS)
+            self.model_ = Ridge(alpha=self.alpha_).fit(features, y_return)
         return self
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from niftycnn.config import Experiment, SyntheticConfig, read_experiment
-from niftycnn.data import Provenance, Universe, equal_weight_index, load_ohlcv, load_universe
+from niftycnn.data import Provenance, Universe
 from niftycnn.errors import ConfigError, LabelError, NiftyCNNError, SpecError, SplitError
 from niftycnn.models import (
     Architecture,
@@ -40,6 +40,7 @@ from niftycnn.models import (
 from niftycnn.models.checks import Size
 from niftycnn.models.spec import Conv2d, layer_type
 from niftycnn.models.validate import iter_steps
+from niftycnn.segmentation.tasks import SEGMENT_CHANNELS
 from niftycnn.walkforward import Fold, Splitter, splitter_for
 from niftycnn.walkforward.baselines import (
     check_baselines,
@@ -51,6 +52,7 @@ from niftycnn.walkforward.train import sequential_reason, torch_device
 from niftycnn.windows import WindowDataset, attach_market, build_dataset, build_panel
 from niftycnn.windows.build import network_input
 from niftycnn.workflow.compare import check_compare, plan_images
+from niftycnn.workflow.sources import load_series, load_universe_for, market_series
 
 FILTER_MIN_TAPS = 3  # the filter analysis needs a curvature reference (k >= 3)
 
@@ -97,7 +99,12 @@ def check_experiment(experiment: Experiment, origin: str = "<experiment>") -> Ex
         check_baselines(baselines(experiment), head, features)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
-    channels, size = network_input(experiment.windows)
+    per_day = head == "segmentation"  # the task's own inputs; it has no baselines
+    channels, size = (
+        (SEGMENT_CHANNELS, experiment.windows.length)
+        if per_day
+        else network_input(experiment.windows)
+    )
     length = experiment.windows.length
     for where, build in _networks(experiment):
         try:
@@ -163,14 +170,14 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
     frame: pd.DataFrame | None = None
     universe: Universe | None = None
     if experiment.data.is_universe:
-        universe = _load_universe(experiment, origin)
+        universe = load_universe_for(experiment, origin)
         provenance = universe.provenance
         volume = pd.concat([f["volume"] for f in universe.frames.values()])
     else:
-        frame, provenance = _load(experiment, origin)
+        frame, provenance = load_series(experiment, origin)
         volume = frame["volume"]
     _warn_about_volume(experiment, volume)
-    market = _market(experiment, universe, origin)
+    market = market_series(experiment, universe, origin)
     try:
         if universe is not None:
             dataset = build_panel(universe.frames, experiment.windows, experiment.labels, market)
@@ -193,60 +200,6 @@ def plan_run(experiment: Experiment, origin: str = "<experiment>") -> Plan:
     if universe is not None:
         _check_cross_section(experiment, dataset, origin)
     return Plan(experiment, frame, provenance, dataset, splitter, tuple(folds), universe, images)
-
-
-def _load(experiment: Experiment, origin: str) -> tuple[pd.DataFrame, Provenance]:
-    cfg = experiment.data
-    try:
-        return load_ohlcv(
-            cfg.source,
-            symbol=cfg.symbol,
-            path=cfg.path,
-            start=cfg.start,
-            end=cfg.end,
-            cache_dir=cfg.cache_dir,
-            synthetic={**cfg.synthetic.model_dump(), "seed": experiment.seed},
-            checks=cfg.checks,
-        )
-    except NiftyCNNError as exc:
-        raise type(exc)(f"{origin}: [data] source = {cfg.source!r}: {exc}") from None
-
-
-def _load_universe(experiment: Experiment, origin: str) -> Universe:
-    cfg = experiment.data
-    try:
-        return load_universe(cfg, seed=experiment.seed)
-    except NiftyCNNError as exc:
-        raise type(exc)(f"{origin}: [data] source = {cfg.source!r}: {exc}") from None
-
-
-def _market(experiment: Experiment, universe: Universe | None, origin: str) -> pd.Series | None:
-    """The series of the ``market`` feature (``[data] market``), or None without one."""
-    cfg = experiment.data
-    if cfg.market is None or "market" not in experiment.windows.features:
-        if cfg.market is not None:
-            warnings.warn(
-                f"[data] market = {cfg.market!r} has no effect: add 'market' to [windows] features",
-                stacklevel=3,
-            )
-        return None
-    if cfg.market == "equal_weight":
-        assert universe is not None  # the config allows equal_weight for universes only
-        return equal_weight_index(universe.frames)
-    source = (
-        "csv" if Path(cfg.market).is_file() else ("yahoo" if cfg.source == "yahoo" else "cache")
-    )
-    try:
-        frame, _ = load_ohlcv(
-            source,  # type: ignore[arg-type]
-            symbol=Path(cfg.market).stem if source == "csv" else cfg.market,
-            path=cfg.market if source == "csv" else None,
-            cache_dir=cfg.cache_dir,
-            checks=cfg.checks,
-        )
-    except NiftyCNNError as exc:
-        raise type(exc)(f"{origin}: [data] market = {cfg.market!r}: {exc}") from None
-    return frame["close"]
 
 
 def _check_cross_section(experiment: Experiment, dataset: WindowDataset, origin: str) -> None:

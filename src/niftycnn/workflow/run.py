@@ -59,6 +59,8 @@ def run_experiment(
         raise ConfigError(f"{origin}: no [sweep] table; add one, or use `niftycnn run`")
     if command == "search" and experiment.search is None:
         raise ConfigError(f"{origin}: no [search] table; add one, or use `niftycnn run`")
+    if experiment.model.head == "segmentation":
+        return _run_segmentation(experiment, out_root, origin, progress, on_start)
     plan = plan_run(experiment, origin)
     layout = new_run_dir(out_root, experiment.name)
     try:
@@ -68,6 +70,28 @@ def run_experiment(
     except BaseException:
         if not finished_folds(layout):
             discard_run_dir(layout)
+        raise
+
+
+def _run_segmentation(
+    experiment: Experiment,
+    out_root: str | Path,
+    origin: str,
+    progress: bool,
+    on_start: OnStart | None,
+) -> RunLayout:
+    """A per-day run (``niftycnn.workflow.segmentation``): one split, no folds to resume,
+    so a run that fails leaves no directory."""
+    from niftycnn.workflow.segmentation import plan_segmentation, run_segmentation
+
+    plan = plan_segmentation(experiment, origin)
+    layout = new_run_dir(out_root, experiment.name)
+    try:
+        if on_start is not None:
+            on_start(layout)
+        return run_segmentation(plan, layout, "run", progress)
+    except BaseException:
+        discard_run_dir(layout)
         raise
 
 
@@ -146,6 +170,11 @@ def _reopen(run_dir: str | Path) -> tuple[RunLayout, Plan]:
     and data are the ones it started with."""
     layout = require_run_dir(run_dir)
     experiment = resume.stored_experiment(layout)
+    if experiment.model.head == "segmentation":
+        raise RunDirError(
+            f"{layout.root} is a per-day (segmentation) run: it has no folds to resume and "
+            "no filters to analyse; run its experiment again (`niftycnn report` re-renders it)"
+        )
     resume.check_config(layout, experiment)
     plan = plan_run(experiment, origin=str(layout.config))
     resume.check_data(layout, plan.provenance)

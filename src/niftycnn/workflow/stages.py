@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,8 @@ from niftycnn.backtest import (
     evaluate,
     multiple_comparisons,
 )
-from niftycnn.config import to_toml
-from niftycnn.data import format_report
+from niftycnn.config import DataChecksConfig, Experiment, to_toml
+from niftycnn.data import Provenance, format_report
 from niftycnn.data.load import bar_check
 from niftycnn.data.stats import market_stats
 from niftycnn.data.validate import report_for
@@ -53,11 +54,18 @@ def record_stage(layout: RunLayout, plan: Plan, command: str) -> None:
     """Writes ``config.toml`` (the resolved experiment), ``run.json`` (the command, that
     config and the data fingerprint: what ``--resume`` holds the run to) and
     ``environment.json``, each once: a resumed run keeps the ones it started with."""
-    experiment = plan.experiment
+    write_record(layout, plan.experiment, asdict(plan.provenance), command)
+
+
+def write_record(
+    layout: RunLayout, experiment: Experiment, data: dict[str, Any], command: str
+) -> None:
+    """``config.toml``, ``run.json`` (with ``data``, the data's fingerprint) and
+    ``environment.json`` of any run (see :func:`record_stage`), each written once."""
     if not layout.run_record.is_file():
         resolved = experiment.resolved_dict()
         write_text(layout.config, to_toml(resolved))
-        record = {"command": command, "config": resolved, "data": asdict(plan.provenance)}
+        record = {"command": command, "config": resolved, "data": data}
         write_json(layout.run_record, record)
     if not layout.environment.is_file():
         device = str(torch_device(experiment.train.device))
@@ -72,12 +80,18 @@ def data_stage(layout: RunLayout, plan: Plan) -> None:
     if plan.universe is not None:
         universe_data_stage(layout, plan)
         return
-    cfg, frame = plan.experiment.data, plan.frame
-    assert frame is not None
-    bars, limits = bar_check(frame, plan.provenance.symbol, cfg.checks, plan.provenance.fetched_at)
+    assert plan.frame is not None
+    record = data_record(plan.frame, plan.provenance, plan.experiment.data.checks)
+    write_json(layout.data, record | {"market": market_stats(plan.frame)})
+
+
+def data_record(
+    frame: pd.DataFrame, provenance: Provenance, checks: DataChecksConfig
+) -> dict[str, Any]:
+    """``data.json``'s provenance and data check (implausible bars by date) of a series."""
+    bars, limits = bar_check(frame, provenance.symbol, checks, provenance.fetched_at)
     check = format_report(report_for(frame, implausible=bars, limits=limits.describe()))
-    record = {"provenance": asdict(plan.provenance), "check": check}
-    write_json(layout.data, record | {"market": market_stats(frame)})
+    return {"provenance": asdict(provenance), "check": check}
 
 
 def windows_stage(layout: RunLayout, plan: Plan) -> None:

@@ -215,7 +215,6 @@ def train_batched(
         return _train_stack(arch, X, tasks, cfg, seed, fast)
 
 
-
 def _train_stack(
     arch: Architecture,
     X: torch.Tensor,
