@@ -62,12 +62,9 @@ from __future__ import annotations
 import io
 import json
 import pickle
-import platform
 import shutil
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +74,6 @@ import pandas as pd
 from niftycnn.errors import RunDirError, UnsafeFileError
 from niftycnn.files import atomic_write, write_bytes, write_json, write_text
 
-PACKAGES = ("niftycnn", "numpy", "pandas", "torch", "scikit-learn", "scipy", "yfinance")
 METRIC_TABLES = (
     "summary",
     "per_fold",
@@ -351,46 +347,10 @@ def require_run_dir(path: str | Path | RunLayout) -> RunLayout:
     return layout
 
 
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).resolve().parent,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def environment(seed: int, device: str, command: list[str] | None = None) -> dict[str, Any]:
-    """What is needed to reproduce a run: versions, commit, platform, seed, device."""
-    versions: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "packages": versions,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "git_commit": _git_commit(),
-        "seed": seed,
-        "device": device,
-        "command": command or [],
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
 __all__ = [
     "FoldLayout",
     "RunLayout",
     "discard_run_dir",
-    "environment",
     "finished_folds",
     "new_run_dir",
     "read_json",

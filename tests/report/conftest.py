@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from niftycnn.config import parse_experiment, to_toml
-from niftycnn.rundir import environment, write_csv, write_json, write_text
+from niftycnn.environment import environment
+from niftycnn.rundir import write_csv, write_json, write_text
 
 EVIL = '<script>alert("x")</script> & co'
 

@@ -139,7 +139,11 @@ CONFIG_CASES: list[tuple[str, str, str]] = [
     ("zero depth", "[sweep]\ndepth = [0]\n", "[sweep] depth = [0]: needs one or more positive"),
     ("hourly sampling", '[windows]\nsampling = "hourly"\n', "'daily' or 'expiry'"),
     ("alpha 1.5", "[backtest]\nalpha = 1.5\n", "[backtest] alpha = 1.5"),
-    ("ranking head", '[model]\nhead = "ranking"\n', "'classification' or 'regression'"),
+    (
+        "ranking head",
+        '[model]\nhead = "ranking"\n',
+        "'classification', 'regression' or 'segmentation'",
+    ),
     ("one output class", "[model]\nn_classes = 1\n", "[model] n_classes = 1"),
     ("array description", 'description = ["a"]\n', "description = ['a']: Input should be a valid"),
 ]

@@ -24,6 +24,7 @@ from niftycnn.data import Provenance, format_report
 from niftycnn.data.load import bar_check
 from niftycnn.data.stats import market_stats
 from niftycnn.data.validate import report_for
+from niftycnn.environment import environment
 from niftycnn.files import write_bytes, write_json, write_text
 from niftycnn.filters import FilterAnalysis, analyze_filters, stack_folds, verdict
 from niftycnn.filters import figures as filter_figures
@@ -33,7 +34,6 @@ from niftycnn.models.checks import spatial_size
 from niftycnn.report.figures import to_png
 from niftycnn.rundir import (
     RunLayout,
-    environment,
     read_npy,
     write_csv,
     write_parquet,
