@@ -7,6 +7,7 @@ analysis, report. Prints each stage's wall time (the run's own ``timings.json``)
 total, and the process's peak resident memory.
 
 Usage: PYTHONPATH=src python bench/pipeline.py [--csv PATH] [--experiment PATH] [--threads 2]
+    [--keep DIR]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> None:
         "--experiment", default=str(REPO / "experiments" / "nifty_weekly_classification.toml")
     )
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--keep", help="write the run directory under this folder and keep it")
     args = ap.parse_args()
     if not Path(args.csv).is_file():
         sys.exit(f"bench/pipeline.py: {args.csv} not found; pass --csv PATH")
@@ -45,9 +47,11 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        layout = run_experiment(experiment, tmp, progress=False)
+        layout = run_experiment(experiment, args.keep or tmp, progress=False)
         total = time.perf_counter() - t0
         stages = json.loads(layout.timings.read_text())
+        if args.keep:
+            print(f"run directory: {layout.root}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{Path(args.experiment).name} on {args.csv}, {args.threads} torch threads")
     for stage, seconds in stages.items():

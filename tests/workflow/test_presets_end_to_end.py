@@ -20,7 +20,13 @@ def test_new_preset_runs_the_offline_default_end_to_end(name, tmp_path):
         walkforward={"min_train": 500, "refit": "every", "refit_every": 150},
         baselines={"models": ["majority", "rocket"]},
         backtest={"bootstrap": 100, "permutations": 100},
-        filters={"null_draws": 100},
+        filters={  # the analysis runs, on small nulls: the sequential nets pay for each
+            "null_draws": 100,
+            "untrained_networks": 8,
+            "null_shuffles": 2,
+            "null_folds": 1,
+            "kernel_resamples": 1000,
+        },
     )
     run = niftycnn.run(quick, out=tmp_path)
     cnn = run.predictions[run.predictions["model"] == "cnn"]
