@@ -69,7 +69,8 @@ def main() -> None:
     print(f"{'baseline':10s} {'1 thread s/fold':>16s} {'default s/fold':>15s} {'ratio':>6s}")
     for m in models:
         one, dflt = cost[m, "one"] / len(folds), cost[m, "default"] / len(folds)
-        print(f"{m:10s} {one:16.3f} {dflt:15.3f} {dflt / one:6.1f}x")
+        ratio = f"{dflt / one:6.1f}x" if one > 0 else "     -"
+        print(f"{m:10s} {one:16.3f} {dflt:15.3f} {ratio}")
     print(f"mean of {np.mean([len(f.train_idx) for f in folds]):.0f} training samples per fold")
 
 
