@@ -101,7 +101,8 @@ def test_a_run_that_fails_before_its_first_fold_leaves_no_directory(
 # The child runs the CLI with one fold per chunk, and blocks while fold 1's predictions
 # (the file that marks a fold done) are being written, after printing WRITING.
 CHILD = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal: `cmd &` ignores it
 import niftycnn.walkforward.run as wf
 from niftycnn.cli import main
 from niftycnn.files import atomic_write
