@@ -45,7 +45,16 @@ def test_verdict_sentence_says_beats_only_when_ci_and_p_agree():
     )
     first, second = comparison_sentences(rows)
     assert first.startswith("CNN beats a on accuracy")
+    assert "95% CI" in first and "interval covers 0" not in first
     assert second.startswith("CNN does not beat b")
+    # p below alpha with an interval that covers 0: not counted, and the sentence says why
+    split = rows.assign(p_value=[0.001, 0.041])
+    assert comparison_sentences(split)[1].endswith(
+        "p = 0.041, DM; p below 0.05 but the interval covers 0)."
+    ), comparison_sentences(split)[1]
+    # the run's own alpha decides (as in verdict.json), and the interval's level follows it
+    strict = comparison_sentences(rows.assign(p_value=[0.02, 0.4]), alpha=0.01)[0]
+    assert strict.startswith("CNN does not beat a") and "99% CI" in strict
     assert EVIL  # imported for the fixture module
 
 

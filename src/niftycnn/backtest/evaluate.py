@@ -313,6 +313,18 @@ def dm_table(
     return pd.DataFrame(out)
 
 
+def comparison_outcome(ci_low: float, ci_high: float, p_value: float, alpha: float) -> str:
+    """``beats`` / ``worse`` / ``ties``: the one rule by which the report and
+    ``verdict.json`` read a comparison row. The CNN beats a baseline when the difference's
+    ``1 - alpha`` interval lies above 0 *and* the one-sided test rejects at ``alpha``
+    (both, so that one resampling scheme's luck alone decides nothing); worse, mirrored."""
+    if p_value < alpha and ci_low > 0:
+        return "beats"
+    if p_value < alpha and ci_high < 0:
+        return "worse"
+    return "ties"
+
+
 def comparison_table(dm: pd.DataFrame) -> pd.DataFrame:
     """The verdict's rows: the reference model vs each baseline on the per-sample loss, as
     improvements.

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from niftycnn.backtest.evaluate import comparison_outcome
 from niftycnn.report import figures as fig
 from niftycnn.report import universe, validation
 from niftycnn.report.document import (
@@ -42,6 +43,11 @@ from niftycnn.schema import LabelVocabulary
 ALPHA = 0.05
 
 
+def _config(run: RunLayout) -> dict:
+    """The run's resolved ``config.toml``."""
+    return tomllib.loads(run.config.read_text(encoding="utf-8"))
+
+
 def _csv(path: Path, **kwargs: object) -> pd.DataFrame | None:
     return pd.read_csv(path, **kwargs) if path.is_file() else None
 
@@ -51,17 +57,24 @@ def _fmt_p(p: float) -> str:
     return "p n/a" if pd.isna(p) else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
 
 
-def comparison_sentences(comparison: pd.DataFrame) -> list[str]:
-    """One sentence per (baseline, metric): does the CNN beat it, with CI and p-value."""
+VERBS = {"beats": "beats", "worse": "is worse than", "ties": "does not beat"}
+
+
+def comparison_sentences(comparison: pd.DataFrame, alpha: float = ALPHA) -> list[str]:
+    """One sentence per (baseline, metric): does the CNN beat it, with CI and p-value, by
+    :func:`~niftycnn.backtest.evaluate.comparison_outcome` at the run's ``[backtest]
+    alpha`` (the rule ``verdict.json`` uses); a p-value below alpha whose interval still
+    covers 0 says so."""
     sentences = []
+    level = f"{1 - alpha:.0%}"
     for row in comparison.itertuples():
-        beats = row.ci_low > 0 and row.p_value < ALPHA
-        worse = row.ci_high < 0 and row.p_value < ALPHA
-        verb = "beats" if beats else ("is worse than" if worse else "does not beat")
+        outcome = comparison_outcome(row.ci_low, row.ci_high, row.p_value, alpha)
+        split = outcome == "ties" and row.p_value < alpha
+        note = f"; p below {alpha:g} but the interval covers 0" if split else ""
         sentences.append(
-            f"CNN {verb} {row.baseline} on {row.metric}: {row.cnn:.4g} vs "
-            f"{row.baseline_value:.4g} (difference 95% CI [{row.ci_low:.3g}, {row.ci_high:.3g}],"
-            f" {_fmt_p(row.p_value)}, {row.test})."
+            f"CNN {VERBS[outcome]} {row.baseline} on {row.metric}: {row.cnn:.4g} vs "
+            f"{row.baseline_value:.4g} (difference {level} CI [{row.ci_low:.3g}, "
+            f"{row.ci_high:.3g}], {_fmt_p(row.p_value)}, {row.test}{note})."
         )
     return sentences
 
@@ -126,7 +139,8 @@ def _verdict(run: RunLayout) -> Section:
     if comparison is not None and len(comparison):
         comparison = comparison[comparison["baseline"] != "oracle"]
         section.add(Paragraph("Out of sample, against each baseline on the same folds:", True))
-        section.add(Bullets(tuple(comparison_sentences(comparison))))
+        alpha = _config(run).get("backtest", {}).get("alpha", ALPHA)
+        section.add(Bullets(tuple(comparison_sentences(comparison, alpha))))
     more = validation.verdict_sentences(run)
     if more:
         section.add(Paragraph("Against all baselines at once, by accuracy, and overfitting:", True))
@@ -282,7 +296,7 @@ def _images(run: RunLayout) -> Section | None:
     if run.chart_samples.is_file():
         images, classes = read_npy(run.chart_samples), read_npy(run.chart_classes)
         cam = read_npy(run.gradcam) if run.gradcam.is_file() else None
-        k = int(tomllib.loads(run.config.read_text(encoding="utf-8"))["labels"]["classes"])
+        k = int(_config(run)["labels"]["classes"])
         names = list(LabelVocabulary(k).names)
         caption = "Test images of the last fold per class" + (
             ", with Grad-CAM of its first image CNN (true class)" if cam is not None else ""
@@ -317,7 +331,7 @@ def _footer(run: RunLayout) -> str:
 def build_sections(run_dir: str | Path | RunLayout) -> tuple[str, list[Section], str]:
     """Title, sections and footer of the report for a run directory."""
     run = require_run_dir(run_dir)
-    config = tomllib.loads(run.config.read_text(encoding="utf-8"))
+    config = _config(run)
     title = f"niftycnn report: {config['name']}"
     intro = Section("Experiment", anchor="experiment")
     intro.add(Paragraph(config.get("description") or "(no description)"))

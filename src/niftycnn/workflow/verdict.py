@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from niftycnn.backtest.evaluate import comparison_outcome
 from niftycnn.config import Experiment
 from niftycnn.files import write_json
 from niftycnn.filters.kernel_tests import kernel_verdict
@@ -62,7 +63,7 @@ def comparisons(layout: RunLayout, alpha: float) -> list[dict[str, Any]]:
             "difference": _float(row.difference),
             "ci": [_float(row.ci_low), _float(row.ci_high)],
             "p": _float(row.p_value),
-            "beats": bool(row.ci_low > 0 and row.p_value < alpha),
+            "beats": comparison_outcome(row.ci_low, row.ci_high, row.p_value, alpha) == "beats",
         }
         for row in table.itertuples()
     ]
