@@ -2,7 +2,7 @@
 
 ``niftycnn.models.validate`` walks an architecture; the pieces here are what it shares
 with any caller that needs an input's shape: (C, L) for series, (C, H, W) for chart
-images (``input_shape``, ``spatial_size``), and the one-line ``SpecError`` checks of
+images (``input_shape``, ``sample_shape``), and the one-line ``SpecError`` checks of
 ``conv2d`` and ``pool2d`` layers.
 """
 
@@ -109,6 +109,8 @@ def input_shape(in_channels: int, length: Size) -> Shape:
     return (in_channels, length)
 
 
-def spatial_size(shape: Sequence[int]) -> Size:
-    """The extent of an input batch's samples (batch, C, ...): L, or (H, W) for images."""
-    return int(shape[2]) if len(shape) == 3 else (int(shape[2]), int(shape[3]))
+def sample_shape(shape: Sequence[int]) -> tuple[int, Size]:
+    """(channels, extent) of an input batch's samples (batch, C, ...): the extent is L, or
+    (H, W) for images; what ``summary_table``, ``build_model`` and the engines take."""
+    extent = int(shape[2]) if len(shape) == 3 else (int(shape[2]), int(shape[3]))
+    return int(shape[1]), extent

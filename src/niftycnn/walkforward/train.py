@@ -37,7 +37,7 @@ from torch import nn
 from niftycnn.config import TrainConfig
 from niftycnn.errors import TrainingError
 from niftycnn.models import Architecture, build_model
-from niftycnn.models.checks import Size, spatial_size
+from niftycnn.models.checks import Size, sample_shape
 
 
 def torch_device(requested: str) -> torch.device:
@@ -188,8 +188,7 @@ def _train_member(
 ) -> MemberResult:
     regression = arch.head == "regression"
     device = X.device
-    size = spatial_size(X.shape)
-    model = init_member(arch, X.shape[1], size, seed, task.fold, seed_index).to(device)
+    model = init_member(arch, *sample_shape(X.shape), seed, task.fold, seed_index).to(device)
     opt = torch.optim.AdamW(
         model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=False
     )
@@ -269,10 +268,7 @@ def sequential_reason(arch: Architecture, in_channels: int, length: Size) -> str
 def engine_for(arch: Architecture, X: torch.Tensor, cfg: TrainConfig) -> str:
     """The engine that trains ``arch``: ``[train] engine``, except that networks the
     batched engine cannot stack (:func:`sequential_reason`) train sequentially."""
-    if (
-        cfg.engine == "batched"
-        and sequential_reason(arch, X.shape[1], spatial_size(X.shape)) is None
-    ):
+    if cfg.engine == "batched" and sequential_reason(arch, *sample_shape(X.shape)) is None:
         return "batched"
     return "sequential"
 
@@ -290,7 +286,7 @@ def predict_members(
     pad = (-n) % _PREDICT_ROWS
     if pad:
         X = torch.cat([X, X.new_zeros((pad, *X.shape[1:]))])
-    model = _template(arch, X.shape[1], spatial_size(X.shape)).to(X.device)
+    model = _template(arch, *sample_shape(X.shape)).to(X.device)
     outs = []
     with torch.no_grad():
         for state in states:

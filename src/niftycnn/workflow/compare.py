@@ -23,7 +23,7 @@ from niftycnn.backtest import multiple_comparisons
 from niftycnn.config import BacktestConfig, Experiment, WindowsConfig
 from niftycnn.errors import ConfigError, LabelError, SpecError
 from niftycnn.models import Architecture, architecture_for, build_model, summary_table
-from niftycnn.models.checks import spatial_size
+from niftycnn.models.checks import sample_shape
 from niftycnn.models.validate import validate_architecture
 from niftycnn.rundir import RunLayout, read_tensors, write_csv, write_npy
 from niftycnn.walkforward import Splitter, run_walkforward
@@ -102,8 +102,7 @@ def image_walkforward(
     ``points/cnn_image/`` (its architecture table there too) on the run's folds."""
     arch = image_architecture(experiment)
     out = layout.point(IMAGE_MODEL)
-    size = spatial_size(images.X.shape)
-    write_csv(out.architecture, summary_table(arch, images.X.shape[1], size), index=False)
+    write_csv(out.architecture, summary_table(arch, *sample_shape(images.X.shape)), index=False)
     predictions = run_walkforward(
         images,
         arch,
@@ -140,7 +139,7 @@ def grad_cam(
     (captum ``LayerGradCam`` at the last Conv2d, ReLU'd, upsampled to the image)."""
     from captum.attr import LayerAttribution, LayerGradCam
 
-    model = build_model(arch, X.shape[1], spatial_size(X.shape))
+    model = build_model(arch, *sample_shape(X.shape))
     model.load_state_dict(state)
     model.eval()
     last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]

@@ -30,7 +30,7 @@ from niftycnn.filters import FilterAnalysis, analyze_filters, stack_folds, verdi
 from niftycnn.filters import figures as filter_figures
 from niftycnn.filters.verdict import verdict_entry
 from niftycnn.models import summary_table
-from niftycnn.models.checks import spatial_size
+from niftycnn.models.checks import sample_shape
 from niftycnn.report.figures import to_png
 from niftycnn.rundir import (
     RunLayout,
@@ -115,8 +115,7 @@ def walkforward_stage(layout: RunLayout, plan: Plan, progress: bool) -> pd.DataF
     experiment, dataset, splitter = plan.experiment, plan.dataset, plan.splitter
     write_csv(layout.splits, splits_table(list(plan.folds), dataset), index=False)
     arch = plan.architecture
-    channels, size = dataset.X.shape[1], spatial_size(dataset.X.shape)
-    write_csv(layout.architecture, summary_table(arch, channels, size), index=False)
+    write_csv(layout.architecture, summary_table(arch, *sample_shape(dataset.X.shape)), index=False)
     predictions = run_walkforward(
         dataset,
         arch,

@@ -22,7 +22,7 @@ from niftycnn.backtest.prediction_metrics import classification_scores, regressi
 from niftycnn.errors import ConfigError
 from niftycnn.files import write_json
 from niftycnn.models import GridPoint, summary_table, sweep_grid
-from niftycnn.models.checks import spatial_size
+from niftycnn.models.checks import sample_shape
 from niftycnn.report import render_report
 from niftycnn.rundir import RunLayout, read_json, write_csv, write_parquet
 from niftycnn.schema import labelled, n_classes_of, proba_columns
@@ -117,7 +117,7 @@ def sweep_point(plan: Plan, point: GridPoint, out: RunLayout, progress: bool) ->
         out=out,
         progress=progress,
     )
-    table = summary_table(arch, dataset.X.shape[1], spatial_size(dataset.X.shape))
+    table = summary_table(arch, *sample_shape(dataset.X.shape))
     params = int(table["params"].iloc[-1])
     errors = sweep_errors(_curves(out), predictions, arch.head)
     row = {"point": point.name, **point.knobs, "params": params, **errors}
