@@ -51,8 +51,8 @@ def test_a_window_after_a_gap_holds_the_symbols_own_last_rows(frames):
     end = frame.index[max(after + 3, 25)]
     i = int(np.flatnonzero(panel.end_dates == end)[0])
     rows = frame.loc[:end].iloc[-20:]
-    expected = np.log(rows["close"].to_numpy() / rows["close"].iloc[-1])
-    np.testing.assert_allclose(panel.X[i, 3], expected, rtol=0, atol=1e-6)
+    expected = 100 * np.log(rows["close"].to_numpy() / rows["close"].iloc[-1])  # percent
+    np.testing.assert_allclose(panel.X[i, 3], expected, rtol=0, atol=1e-4)
 
 
 def test_panel_memory_is_one_float32_array_of_the_samples(frames):
@@ -76,7 +76,7 @@ def test_market_feature_is_the_market_level_relative_to_the_windows_last_day(fra
     end = panel.end_dates[i]
     dates = frames[name].loc[:end].index[-20:]
     level = market.reindex(dates, method="ffill").to_numpy()
-    np.testing.assert_allclose(panel.X[i, 1], np.log(level / level[-1]), atol=1e-6)
+    np.testing.assert_allclose(panel.X[i, 1], 100 * np.log(level / level[-1]), atol=1e-4)
 
 
 def test_market_level_on_a_date_the_market_lacks_is_the_last_one_before():

@@ -29,11 +29,14 @@ def test_six_days_length_three_gives_four_channels_first_windows(tiny):
     X, end = make_windows(tiny, length=3)
     assert X.shape == (4, 5, 3) and X.dtype == np.float32
     assert list(end) == list(tiny.index[2:])
-    # Window ending on day 3 (index 2): rows 0..2, last close 3.5.
-    np.testing.assert_allclose(X[0, 0], np.log([1.0 / 3.5, 2.0 / 3.5, 3.0 / 3.5]), rtol=1e-6)
-    np.testing.assert_allclose(X[0, 1], np.log([2.0 / 3.5, 3.0 / 3.5, 4.0 / 3.5]), rtol=1e-6)
-    np.testing.assert_allclose(X[0, 2], np.log([0.5 / 3.5, 1.0 / 3.5, 2.0 / 3.5]), rtol=1e-6)
-    np.testing.assert_allclose(X[3, 3], np.log([4.5 / 6.5, 5.5 / 6.5, 1.0]), rtol=1e-6)
+    # Window ending on day 3 (index 2): rows 0..2, last close 3.5; log changes in percent.
+    def pct(ratios: list[float]) -> np.ndarray:
+        return 100 * np.log(ratios)
+
+    np.testing.assert_allclose(X[0, 0], pct([1.0 / 3.5, 2.0 / 3.5, 3.0 / 3.5]), rtol=1e-6)
+    np.testing.assert_allclose(X[0, 1], pct([2.0 / 3.5, 3.0 / 3.5, 4.0 / 3.5]), rtol=1e-6)
+    np.testing.assert_allclose(X[0, 2], pct([0.5 / 3.5, 1.0 / 3.5, 2.0 / 3.5]), rtol=1e-6)
+    np.testing.assert_allclose(X[3, 3], pct([4.5 / 6.5, 5.5 / 6.5, 1.0]), rtol=1e-6, atol=1e-6)
     assert (X[:, 3, -1] == 0).all()  # the last close is the reference
 
 
@@ -57,8 +60,9 @@ def test_constant_volume_window_is_zeros_not_nan(tiny):
 def test_returns_and_range_features_are_a_name_away(tiny):
     X, _ = make_windows(tiny, length=3, features=("returns", "range"))
     c, h, lo = tiny["close"].to_numpy(), tiny["high"].to_numpy(), tiny["low"].to_numpy()
-    np.testing.assert_allclose(X[0, 0], [0.0, np.log(c[1] / c[0]), np.log(c[2] / c[1])], rtol=1e-6)
-    np.testing.assert_allclose(X[3, 1], np.log(h[3:] / lo[3:]), rtol=1e-6)
+    returns = [0.0, np.log(c[1] / c[0]), np.log(c[2] / c[1])]
+    np.testing.assert_allclose(X[0, 0], 100 * np.array(returns), rtol=1e-6)  # percent
+    np.testing.assert_allclose(X[3, 1], 100 * np.log(h[3:] / lo[3:]), rtol=1e-6)
     assert {"open", "high", "low", "close", "volume", "returns", "range"} <= set(FEATURES)
 
 
@@ -74,7 +78,8 @@ def test_window_equals_normalising_its_own_rows_only(make_frame):
     for i in (0, 17, 40):
         rows = frame.iloc[i : i + 20]
         last = rows["close"].iloc[-1]
-        np.testing.assert_allclose(X[i, 3], np.log(rows["close"] / last), rtol=1e-5, atol=1e-6)
+        expected = 100 * np.log(rows["close"] / last)
+        np.testing.assert_allclose(X[i, 3], expected, rtol=1e-5, atol=1e-4)
 
 
 def test_real_history_windows_are_finite(real_frame):

@@ -13,7 +13,7 @@ or None, and ``r_pred`` (n,) (NaN where the fold derives it from the probabiliti
 - ``ridge``: ridge regression of the return on the same inputs (a regression model: its
   class is the class of its predicted return under the fold's thresholds).
 - ``momentum``: the sign of the window's L-day return. Windows are normalised as
-  log(price / close_t), so ``-X[:, close, 0] = log(close_t / close_{t-L+1})``. It predicts
+  100 log(price / close_t), so ``-X[:, close, 0] = 100 log(close_t / close_{t-L+1})``. It predicts
   a return, the sign times the mean absolute training return, and is scored like the
   regression baselines: a rule has no probabilities (one-hot ones would give an
   infinite log loss on every miss).
@@ -130,7 +130,8 @@ class Momentum:
 
 class ScoreRule:
     """A rule whose score is one lagged return of the window's close channel (the
-    windows hold log(close / close_t), so the return from lag j to t is -X[:, c, j])."""
+    windows hold 100 log(close / close_t), so the return from lag j to t, in percent, is
+    -X[:, c, j]; ``fit`` rescales it to the training returns)."""
 
     task = "regression"
 

@@ -3,17 +3,26 @@
 A window ending on day t holds rows t-L+1 .. t. Normalisation uses only those rows
 (DESIGN.md leakage rule 1), so a window never depends on anything after t:
 
-- prices (open, high, low, close): log(price / close at t), the last close of the window;
+- prices (open, high, low, close): 100 log(price / close at t), the last close of the
+  window (log changes in percent);
 - volume: log1p(volume), z-scored over the window's days with volume. Yahoo reports 0 for
   index volume it does not have (all of 2007-2012, scattered later days), so a zero is
   treated as missing: it gets z = 0, and a window with fewer than two days of volume, or
   with constant volume, is all zeros, never NaN or inf;
-- returns: daily log return of close (0 on the frame's first day, which has no previous
-  close), unscaled; it reads close at t-L, the day before the window, which is still in
-  the past;
-- range: log(high / low), unscaled;
-- market: log of the frame's ``market`` column (an index, or a universe's equal-weight
-  index, attached by :func:`attach_market`) minus its value on the window's last day.
+- returns: daily log return of close in percent (0 on the frame's first day, which has
+  no previous close); it reads close at t-L, the day before the window, which is still
+  in the past;
+- range: 100 log(high / low);
+- market: 100 log of the frame's ``market`` column (an index, or a universe's
+  equal-weight index, attached by :func:`attach_market`) minus its value on the window's
+  last day.
+
+Log changes are in percent (``LOG_PERCENT``), a fixed unit fitted on nothing, so a
+window's values are of order one, as networks initialised for unit-scale inputs expect: in
+natural log units a 20-day window spans about +-0.05, and q10 trained on such inputs
+barely moved off the majority class (planted 5-day curvature, oracle Sharpe 3, 4,500
+sessions: 0 % of the oracle's log-loss gain captured in log units, 33 % in percent;
+a 5-day momentum 42 % -> 62 %). Linear baselines standardise their inputs and do not care.
 
 New channels are a row in :data:`FEATURES`: a causal 1-D series and a scaling rule.
 """
@@ -45,11 +54,14 @@ class Feature:
             close (series must be a log price), "last_value" the series' own value on the
             window's last day, "zscore_nonzero" z-scores over the
             window's nonzero raw values (volume), "none" leaves the values as they are.
+        unit: what the normalised values are multiplied by (``LOG_PERCENT`` for log
+            changes).
     """
 
     columns: tuple[str, ...]
     series: Callable[[pd.DataFrame], np.ndarray]
     scaling: Scaling
+    unit: float = 1.0  # the normalised values are multiplied by it (LOG_PERCENT: percent)
 
 
 def _log_col(name: str) -> Callable[[pd.DataFrame], np.ndarray]:
@@ -61,16 +73,20 @@ def _log_returns(f: pd.DataFrame) -> np.ndarray:
     return np.concatenate(([0.0], np.diff(lc)))
 
 
+LOG_PERCENT = 100.0  # log changes are given in percent (module docstring)
+
 # The one table of feature transforms (keys: the names ``[windows] features`` accepts).
 FEATURES: dict[str, Feature] = {
-    "open": Feature(("open", "close"), _log_col("open"), "last_close"),
-    "high": Feature(("high", "close"), _log_col("high"), "last_close"),
-    "low": Feature(("low", "close"), _log_col("low"), "last_close"),
-    "close": Feature(("close",), _log_col("close"), "last_close"),
+    "open": Feature(("open", "close"), _log_col("open"), "last_close", LOG_PERCENT),
+    "high": Feature(("high", "close"), _log_col("high"), "last_close", LOG_PERCENT),
+    "low": Feature(("low", "close"), _log_col("low"), "last_close", LOG_PERCENT),
+    "close": Feature(("close",), _log_col("close"), "last_close", LOG_PERCENT),
     "volume": Feature(("volume",), lambda f: f["volume"].to_numpy(np.float64), "zscore_nonzero"),
-    "returns": Feature(("close",), _log_returns, "none"),
-    "range": Feature(("high", "low"), lambda f: np.log(f["high"] / f["low"]).to_numpy(), "none"),
-    "market": Feature(("market",), _log_col("market"), "last_value"),
+    "returns": Feature(("close",), _log_returns, "none", LOG_PERCENT),
+    "range": Feature(
+        ("high", "low"), lambda f: np.log(f["high"] / f["low"]).to_numpy(), "none", LOG_PERCENT
+    ),
+    "market": Feature(("market",), _log_col("market"), "last_value", LOG_PERCENT),
 }
 
 
@@ -162,7 +178,7 @@ def normalize_windows(
             w = w - w[:, -1:]
         elif scaling == "zscore_nonzero":
             w = _zscore_nonzero(w)
-        channels.append(w)
+        channels.append(w * FEATURES[name].unit if FEATURES[name].unit != 1.0 else w)
     return np.stack(channels, axis=1)
 
 
