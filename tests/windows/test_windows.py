@@ -29,6 +29,7 @@ def test_six_days_length_three_gives_four_channels_first_windows(tiny):
     X, end = make_windows(tiny, length=3)
     assert X.shape == (4, 5, 3) and X.dtype == np.float32
     assert list(end) == list(tiny.index[2:])
+
     # Window ending on day 3 (index 2): rows 0..2, last close 3.5; log changes in percent.
     def pct(ratios: list[float]) -> np.ndarray:
         return 100 * np.log(ratios)
