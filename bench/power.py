@@ -48,6 +48,8 @@ GRIDS = {
         ("momentum", 5, "volume", 3.0),
         ("momentum", 20, "close", 3.0),
     ],
+    "local": [("curvature", 5, "close", 3.0), ("momentum", 5, "volume", 3.0)],
+    "window": [("momentum", 20, "close", 3.0), ("curvature", 20, "close", 3.0)],
     "patterns": [
         ("momentum", 20, "close", 3.0),
         ("curvature", 5, "close", 3.0),

@@ -2,16 +2,19 @@
 verdict names what was planted (pattern and channel, p < 0.01) and nothing when nothing
 was planted (p > 0.05), over three market seeds per case. The default run holds the
 offline default's own case (5-day momentum on the close) and the no-pattern null; the rest
-of the grid (a window-long lookback, the volume channel, curvature) is marked ``research``
-and runs with ``pytest -m research`` (about 100 s on 2 cores).
+of the grid (a window-long lookback, curvature at 5 and 20 days, the volume channel) is
+marked ``research`` and runs with ``pytest -m research`` (about 11 minutes on 2 cores).
 
 Each case runs the pipeline's own stages (walk-forward with the offline default's network,
-labels and recipe; the filter stage with its label-shuffled null; ``verdict.json``) on
-the offline default's market size, 2,500 sessions, with fewer refits (every 189 sessions
-from 750 training windows: ten) and two network seeds, and the trained null's ten
-shuffled-label draws on four of those folds: about 12 s a run on 2 cores. On
-1,500 sessions even the oracle did not beat the majority class at oracle Sharpe 2-3.
-``bench/power.py --cells truth --days 2500 --refit 189`` runs the same cases.
+labels and recipe; the filter stage with its label-shuffled null: ten draws on eight
+folds; ``verdict.json``) with two network seeds and refits every 189 or 315 sessions from
+750 training windows, on one of two market sizes: ``SMALL``, 2,500 sessions (nine refits,
+about 28 s a run on 2 cores), for the two cases CI runs; ``FULL``, the offline default's
+4,500 sessions (twelve refits, about 45 s), for the research grid. On 2,500 sessions a
+window-long momentum was named at p = 0.017 (seed 1) and a 5-day volume momentum as a
+volume level (seed 2); on 1,500 even the oracle did not beat the majority class at oracle
+Sharpe 2-3. ``bench/power.py --cells local window --days 4500 --refit 315 --first-seed 1
+--seeds 3`` runs the research cases on the same seeds (all twelve named, p < 0.01).
 """
 
 from __future__ import annotations
@@ -29,50 +32,28 @@ from niftycnn.workflow.verdict import verdict_stage
 EXPERIMENT = Path(__file__).resolve().parents[2] / "experiments" / "synthetic_momentum.toml"
 SEEDS = (1, 2, 3)
 RESEARCH = pytest.mark.research  # the rest of the grid: `pytest -m research`, bench/power.py
-CASES = [  # pattern, lookback, channel, oracle Sharpe
-    ("momentum", 5, "close", 3.0),
-    pytest.param("momentum", 20, "close", 3.0, marks=RESEARCH),
-    pytest.param(
-        *("curvature", 5, "close", 3.0),
-        marks=[
-            RESEARCH,
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "measured: q10 does not learn a 5-day curvature at oracle Sharpe 3 "
-                    "(bench/power.py --cells truth: named in 0 of 3 runs; no head of "
-                    "bench/heads.py recovers it)"
-                ),
-            ),
-        ],
-    ),
-    pytest.param(
-        *("curvature", 20, "close", 3.0),
-        marks=[
-            RESEARCH,
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "measured: a window-long curvature is read as momentum (bench/power.py --cells "
-                    "curvature20: 'momentum price 20' and 'momentum price 5', the CNN captures "
-                    "9-17 % of the oracle's gain)"
-                ),
-            ),
-        ],
-    ),
-    pytest.param("momentum", 5, "volume", 3.0, marks=RESEARCH),
-    ("none", 5, "close", 0.0),
+SMALL, FULL = (2500, 189), (4500, 315)  # (sessions, refit every): module docstring
+CASES = [  # pattern, lookback, channel, oracle Sharpe, market size
+    ("momentum", 5, "close", 3.0, SMALL),
+    pytest.param("momentum", 20, "close", 3.0, FULL, marks=RESEARCH),
+    pytest.param("curvature", 5, "close", 3.0, FULL, marks=RESEARCH),
+    pytest.param("curvature", 20, "close", 3.0, FULL, marks=RESEARCH),
+    pytest.param("momentum", 5, "volume", 3.0, FULL, marks=RESEARCH),
+    ("none", 5, "close", 0.0, SMALL),
 ]
 
 
-def small_run_verdict(pattern: str, lookback: int, channel: str, sharpe: float, seed: int) -> dict:
-    """verdict.json of a small run of the offline default (module docstring)."""
+def small_run_verdict(
+    pattern: str, lookback: int, channel: str, sharpe: float, seed: int, size=SMALL
+) -> dict:
+    """verdict.json of a small run of the offline default (module docstring): ``size``
+    (sessions, refit every)."""
     experiment = check_experiment(
         load_experiment(EXPERIMENT).with_overrides(
             seed=seed,  # type: ignore[arg-type]
             data={
                 "synthetic": {
-                    "n_days": 2500,
+                    "n_days": size[0],
                     "pattern": pattern,
                     "lookback": lookback,
                     "channel": channel,
@@ -80,7 +61,7 @@ def small_run_verdict(pattern: str, lookback: int, channel: str, sharpe: float, 
                 }
             },
             train={"seeds": 2},
-            walkforward={"min_train": 750, "refit": "every", "refit_every": 189},
+            walkforward={"min_train": 750, "refit": "every", "refit_every": size[1]},
             baselines={"models": ["majority"]},
             filters={"null_draws": 100, "untrained_networks": 64},
         )
@@ -95,10 +76,14 @@ def small_run_verdict(pattern: str, lookback: int, channel: str, sharpe: float, 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("pattern", "lookback", "channel", "sharpe"), CASES)
-def test_effective_kernel_names_what_was_planted(pattern, lookback, channel, sharpe):
+@pytest.mark.parametrize(
+    ("pattern", "lookback", "channel", "sharpe", "size"),
+    CASES,
+    ids=lambda v: f"{v[0]}days" if isinstance(v, tuple) else None,
+)
+def test_effective_kernel_names_what_was_planted(pattern, lookback, channel, sharpe, size):
     for seed in SEEDS:
-        verdict = small_run_verdict(pattern, lookback, channel, sharpe, seed)
+        verdict = small_run_verdict(pattern, lookback, channel, sharpe, seed, size)
         if pattern == "none":
             best = verdict["effective_kernel"]
             assert best["pattern"] == "neither" and best["p"] > 0.05, (seed, best)

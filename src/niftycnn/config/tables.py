@@ -288,7 +288,12 @@ class FiltersConfig(Table):
     over the whole window and over ``spans`` days ending at its last day, with two nulls:
     ``untrained_networks`` initialisations and ``null_shuffles`` independent draws of the
     network trained on shuffled labels (one network per draw on each of ``null_folds``
-    folds spread over the walk-forward; 0 draws: no trained null). ``alpha``: the level
+    folds spread over the walk-forward; 0 draws: no trained null; eight folds, not four:
+    a run's statistic is its mean over those folds, and an early fold's shuffled-label
+    networks scatter several times as widely as a late fold's, so four folds let one
+    noisy fold decide; measured on a planted 20-day momentum, 4,500 sessions, the
+    verdict's p went from 0.82 to 0.0009 with no false positive added on three
+    pattern-free markets). ``alpha``: the level
     at which a verdict names a pattern. ``kernel_min_effect``: the effective-kernel
     verdict also needs the kernel to resemble the pattern it names (its mean cosine with
     the reference, beyond the null's, at least this in size): the test says the kernel's
@@ -299,7 +304,7 @@ class FiltersConfig(Table):
     spans: PositiveInts = (3, 5)
     untrained_networks: int = Field(200, ge=0, le=10000)
     null_shuffles: int = Field(10, ge=0, le=200)
-    null_folds: int = Field(4, ge=1, le=1000)
+    null_folds: int = Field(8, ge=1, le=1000)
     kernel_resamples: int = Field(20000, ge=100, le=1000000)
     alpha: float = Field(0.05, gt=0.0, lt=1.0)
     kernel_min_effect: float = Field(0.3, ge=0.0, le=1.0)

@@ -104,15 +104,16 @@ IMAGE_INPUTS: dict[str, tuple[int, tuple[int, int]]] = {
 }
 
 PRESETS: dict[str, tuple[tuple[LayerSpec, ...], str]] = {
-    # q10 is also the offline default's network: measured by bench/heads.py (README "What
-    # the networks can see"), it recovers a planted 5-day and a 20-day momentum, while the
-    # recency heads below each recover only one kind and none recovers a 5-day curvature.
+    # q10 is also the offline default's network: measured by bench/power.py and
+    # bench/heads.py (README "Power and size"), with inputs in percent it recovers planted
+    # momentum and curvature over the last 5 days and over the whole window.
     "q10": (
         Q10,
         "two small conv blocks, max pooling, global average pooling; the chapter's reference "
         "design. GAP averages away *where* a pattern sits: it sees the last days only through "
-        "the zero padding at the window's edge and the last-close anchor of the prices, "
-        "enough for a 5-day momentum, not for a 5-day curvature",
+        "the zero padding at the window's edge and the last-close anchor of the prices. That "
+        "is enough for a momentum or a curvature ending on the window's last day; it cannot "
+        "tell a pattern in the middle of the window from the same pattern a few days earlier",
     ),
     # q10's convolutions with a flatten head instead of GAP: the head has one weight per
     # (channel, position), so it can read the most recent days apart from the rest of the
