@@ -7,6 +7,7 @@ Python objects are refused, never loaded) and 15 (every slow stage shows progres
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
@@ -55,6 +56,21 @@ def test_resume_refuses_an_edited_config_naming_the_keys(
     result = cli(["run", "--resume", run, "--quiet"], capsys)
     assert_one_error(result, fragment)
     assert "differs from the config this run started with" in result.err
+    assert tree_digest(run) == before
+
+
+def test_resume_refuses_a_run_whose_windows_were_in_natural_logs(
+    finished_run: FinishedRun, tmp_path, capsys
+):
+    run = finished_run.copy(tmp_path)
+    record = json.loads((run / "run.json").read_text())
+    assert record["log_unit"] == 100.0
+    del record["log_unit"]  # what a run started before windows moved to percent holds
+    (run / "run.json").write_text(json.dumps(record))
+    before = tree_digest(run)
+    result = cli(["run", "--resume", run, "--quiet"], capsys)
+    assert_one_error(result, f"{run} was started with windows of log changes x 1;")
+    assert "start a new run" in result.err
     assert tree_digest(run) == before
 
 

@@ -19,6 +19,7 @@ from niftycnn.data import Provenance
 from niftycnn.errors import RunDirError
 from niftycnn.files import stale_temp_files
 from niftycnn.rundir import RunLayout, read_json
+from niftycnn.windows.windows import LOG_PERCENT
 
 _SHOW = 6
 
@@ -76,6 +77,22 @@ def check_data(layout: RunLayout, provenance: Provenance) -> None:
             f"{recorded['rows']:,} rows to {recorded['last_date']}; now "
             f"{provenance.sha256[:12]}, {provenance.rows:,} rows to {provenance.last_date}); "
             "start a new run"
+        )
+
+
+def check_windows(layout: RunLayout) -> None:
+    """Refuse a run whose windows were built in another unit of log changes: a run
+    started before windows moved to percent (its ``run.json`` has no ``log_unit``) has
+    folds trained on natural-log windows, which no new fold may join."""
+    record = started_with(layout)
+    if record is None:
+        return
+    unit = record.get("log_unit", 1.0)
+    if unit != LOG_PERCENT:
+        raise RunDirError(
+            f"{layout.root} was started with windows of log changes x {unit:g}; niftycnn "
+            f"now builds them x {LOG_PERCENT:g} (percent), so its finished folds cannot be "
+            f"mixed with new ones: start a new run (`niftycnn run {layout.config}`)"
         )
 
 

@@ -176,6 +176,7 @@ def _reopen(run_dir: str | Path) -> tuple[RunLayout, Plan]:
             "no filters to analyse; run its experiment again (`niftycnn report` re-renders it)"
         )
     resume.check_config(layout, experiment)
+    resume.check_windows(layout)
     plan = plan_run(experiment, origin=str(layout.config))
     resume.check_data(layout, plan.provenance)
     return layout, plan

@@ -43,6 +43,7 @@ from niftycnn.walkforward import run_walkforward, splits_table
 from niftycnn.walkforward.run import first_layer_of
 from niftycnn.walkforward.train import torch_device
 from niftycnn.windows import labeler_for
+from niftycnn.windows.windows import LOG_PERCENT
 from niftycnn.workflow import compare, kernels
 from niftycnn.workflow.plan import FILTER_MIN_TAPS, Plan, planted
 from niftycnn.workflow.records import Tables, overfitting, records, write_metrics
@@ -60,12 +61,13 @@ def record_stage(layout: RunLayout, plan: Plan, command: str) -> None:
 def write_record(
     layout: RunLayout, experiment: Experiment, data: dict[str, Any], command: str
 ) -> None:
-    """``config.toml``, ``run.json`` (with ``data``, the data's fingerprint) and
+    """``config.toml``, ``run.json`` (with ``data``, the data's fingerprint, and
+    ``log_unit``, the windows' unit of log changes) and
     ``environment.json`` of any run (see :func:`record_stage`), each written once."""
     if not layout.run_record.is_file():
         resolved = experiment.resolved_dict()
         write_text(layout.config, to_toml(resolved))
-        record = {"command": command, "config": resolved, "data": data}
+        record = {"command": command, "config": resolved, "data": data, "log_unit": LOG_PERCENT}
         write_json(layout.run_record, record)
     if not layout.environment.is_file():
         device = str(torch_device(experiment.train.device))
