@@ -44,7 +44,12 @@ CASES = [  # pattern, lookback, channel, oracle Sharpe, market size
 
 
 def small_run_verdict(
-    pattern: str, lookback: int, channel: str, sharpe: float, seed: int, size=SMALL
+    pattern: str,
+    lookback: int,
+    channel: str,
+    sharpe: float,
+    seed: int,
+    size: tuple[int, int] = SMALL,
 ) -> dict:
     """verdict.json of a small run of the offline default (module docstring): ``size``
     (sessions, refit every)."""
